@@ -1,0 +1,223 @@
+"""`python -m metrics`: build the demo, check config, and compute any metric from the command line.
+
+Exit codes: 0 success, 2 bad input (one clear sentence on stderr), 1 an unexpected failure.
+Until sign-in exists for the command line, it acts as the all-seeing system viewer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from metrics import status as st
+from metrics.access import SYSTEM
+from metrics.config import Config, load_config
+from metrics.errors import ConfigError, MetricsError
+from metrics.formatting import format_delta, format_value
+from metrics.periods import GRAINS, Period, parse_date
+from metrics.scope import parse_scope
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", help="DuckDB file (default: database.path in config, data/cx.duckdb)")
+    figures = argparse.ArgumentParser(add_help=False)
+    figures.add_argument("--scope", default="org",
+                         help="org, department:KEY, directorate:KEY, team:KEY or staff:ID (default: org)")
+    figures.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: the last full month in the data)")
+    figures.add_argument("--to", dest="end", help="last day, YYYY-MM-DD, included")
+    figures.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    p = argparse.ArgumentParser(prog="python -m metrics", description="Customer-experience metrics: "
+                                "build the demo, check the configuration, compute figures.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    d = sub.add_parser("demo", parents=[common, db], help="build the synthetic demo database",
+                       description="Generate the synthetic demo organisation (fixed seed: identical every run).")
+    d.add_argument("--scale", type=float, default=1.0, help="multiply event volumes (default 1 ≈ 96,000 calls a year)")
+    d.add_argument("--seed", type=int, help="generator seed (default: the fixed demo seed)")
+    d.add_argument("--force", action="store_true", help="replace an existing database file")
+    d.add_argument("--if-missing", action="store_true", help="do nothing when the file already exists")
+    sub.add_parser("check", parents=[common], help="validate the configuration",
+                   description="Validate config.yaml: keys, cross-references and that every metric compiles.")
+    ls = sub.add_parser("list", parents=[common], help="the metric catalogue", description="List every metric.")
+    ls.add_argument("--json", action="store_true", help="print JSON instead of text")
+    v = sub.add_parser("value", parents=[common, db, figures], help="one metric for a scope and period",
+                       description="A metric with numerator, denominator, target, status and the previous period.")
+    v.add_argument("metric", help="metric key (see `list`)")
+    s = sub.add_parser("series", parents=[common, db, figures], help="a metric over time",
+                       description="A metric per day, week, month, quarter or year, with target and status.")
+    s.add_argument("metric", help="metric key (see `list`)")
+    s.add_argument("--grain", default="month", choices=GRAINS, help="bucket size (default: month)")
+    b = sub.add_parser("breakdown", parents=[common, db, figures], help="a metric per unit below a scope",
+                       description="A metric per directorate, department, team or person within a scope.")
+    b.add_argument("metric", help="metric key (see `list`)")
+    b.add_argument("--by", choices=("directorate", "department", "team", "staff"),
+                   help="the level to cut by (default: one below the scope)")
+    g = sub.add_parser("goals", parents=[common, db, figures], help="shared-goal scores",
+                       description="Each shared goal's score and measures for a scope; with --goal, each "
+                                   "department's contribution.")
+    g.add_argument("--goal", help="one goal key: show each department's contribution to it")
+    st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
+    st_.add_argument("--department", help="only this department (and its teams)")
+    return p
+
+
+def _period(args, engine) -> Period:
+    if args.start is None and args.end is None:
+        return engine.default_period()
+    if args.start is None or args.end is None:
+        raise MetricsError("give both --from and --to (or neither, for the last full month in the data)")
+    return Period(parse_date(args.start, "--from"), parse_date(args.end, "--to"))
+
+
+def _engine(args, config: Config):
+    """Check what was asked against config first, then open the database."""
+    from metrics.engine import Engine
+    if getattr(args, "metric", None):
+        config.metric(args.metric)
+    if getattr(args, "scope", None):
+        parse_scope(args.scope, config)
+    return Engine.open(args.db or config.database_path, config)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+
+def _status_text(code: str) -> str:
+    icon, word, _ = st.LABELS[code]
+    return f"{icon} {word}"
+
+
+def _records(df) -> list[dict]:
+    return json.loads(df.to_json(orient="records", date_format="iso"))
+
+
+def cmd_demo(args, config: Config) -> None:
+    from metrics.demodb import build_demo_database
+    path = Path(args.db or config.database_path)
+    if args.if_missing and path.exists():
+        print(f"{path} exists; leaving it as it is")
+        return
+    result = build_demo_database(path, config, scale=args.scale, seed=args.seed, force=args.force)
+    rows = result["rows"]
+    print(f"built {result['path']} in {result['seconds']:.1f} s: "
+          + ", ".join(f"{n:,} {t}" for t, n in rows.items() if t != "meta"))
+
+
+def cmd_check(args, config: Config) -> None:
+    print(f"{config.path}: OK — {len(config.departments)} departments, {len(config.sources)} sources, "
+          f"{len(config.metrics)} metrics, {len(config.goals)} shared goals")
+
+
+def cmd_list(args, config: Config) -> None:
+    rows = [{"metric": m.key, "label": m.label, "type": m.type, "direction": m.direction, "format": m.format,
+             "owner": m.owner, "target": m.default_target.target if m.default_target else None,
+             "description": m.description} for m in config.metrics.values()]
+    if args.json:
+        return _print_json(rows)
+    width = max(len(r["metric"]) for r in rows)
+    for r, m in zip(rows, config.metrics.values()):
+        target = f"  target {format_value(m, r['target'])}" if r["target"] is not None else ""
+        print(f"{r['metric']:<{width}}  {r['label']}{target}\n{'':<{width}}  {r['description']}")
+
+
+def cmd_value(args, config: Config) -> None:
+    engine = _engine(args, config)
+    result = engine.value(SYSTEM, args.metric, parse_scope(args.scope, config), _period(args, engine))
+    if args.json:
+        return _print_json(result.to_dict())
+    m = engine.metric(args.metric)
+    print(f"{m.label} ({m.key}) — {result.scope}, {result.start} to {result.end}")
+    parts = f"  ({result.numerator:,.0f} / {result.denominator:,.0f})" if m.type == "ratio" and result.denominator is not None else ""
+    print(f"  value      {result.formatted}{parts}")
+    if result.target is not None:
+        warn = f", warning {format_value(m, result.warning)}" if result.warning is not None else ""
+        print(f"  target     {format_value(m, result.target)}{warn}")
+    print(f"  status     {_status_text(result.status)}")
+    for name, fig in (("previous", result.previous), ("last year", result.last_year)):
+        change = None if fig.value is None or result.value is None else result.value - fig.value
+        print(f"  {name:<10} {format_value(m, fig.value)}  ({fig.start} to {fig.end}; change {format_delta(m, change)})")
+
+
+def _table(engine, metric_key: str, df, first: str) -> None:
+    m = engine.metric(metric_key)
+    for _, r in df.iterrows():
+        print(f"{str(r[first]):<34} {format_value(m, None if r['value'] != r['value'] else r['value']):>16}  "
+              f"{_status_text(r['status'])}")
+
+
+def cmd_series(args, config: Config) -> None:
+    engine = _engine(args, config)
+    df = engine.series(SYSTEM, args.metric, parse_scope(args.scope, config), _period(args, engine), args.grain)
+    if args.json:
+        return _print_json(_records(df))
+    _table(engine, args.metric, df, "bucket")
+
+
+def cmd_breakdown(args, config: Config) -> None:
+    engine = _engine(args, config)
+    df = engine.breakdown(SYSTEM, args.metric, parse_scope(args.scope, config), _period(args, engine), args.by)
+    if args.json:
+        return _print_json(_records(df))
+    _table(engine, args.metric, df, "name")
+
+
+def cmd_goals(args, config: Config) -> None:
+    from metrics.goals import contributions, goal_results
+    engine = _engine(args, config)
+    period = _period(args, engine)
+    if args.goal:
+        df = contributions(engine, SYSTEM, args.goal, period)
+        if args.json:
+            return _print_json(_records(df))
+        for _, r in df.iterrows():
+            share = "–" if r["miss_share"] is None or r["miss_share"] != r["miss_share"] else f"{r['miss_share'] * 100:.0f} %"
+            sc = "–" if r["score"] is None or r["score"] != r["score"] else f"{r['score'] * 100:.0f}"
+            print(f"{r['name']:<34} score {sc:>4}  {_status_text(r['status']):<18} misses {r['misses']:>6,.0f} ({share})")
+        return
+    results = goal_results(engine, SYSTEM, parse_scope(args.scope, config), period)
+    if args.json:
+        return _print_json([g.to_dict() for g in results])
+    for g in results:
+        sc = "–" if g.score is None else f"{g.score * 100:.0f}/100"
+        print(f"{g.label} — score {sc}  {_status_text(g.status)}")
+        for m in g.measures:
+            print(f"    {m.label:<52} {m.formatted:>12}  {_status_text(m.status)}")
+
+
+def cmd_staff(args, config: Config) -> None:
+    engine = _engine(args, config)
+    df = engine.query("SELECT staff_id, name, department_id, manager_id, active FROM staff ORDER BY staff_id")
+    if args.department:
+        df = df[df.department_id.isin(parse_scope(f"department:{args.department}", config) and
+                                       config.descendants(args.department))]
+    print(df.to_string(index=False))
+
+
+COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
+            "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        from metrics.sqlcheck import check_sql
+        check_sql(config)
+        COMMANDS[args.command](args, config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MetricsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    return 0

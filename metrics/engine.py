@@ -1,0 +1,323 @@
+"""The metrics engine: figures for any metric, scope and period, with comparison, target and status.
+
+`Engine.frame` is the one code path: `value`, `series` and `breakdown` all call it, so a department
+row in a breakdown and the department's own card are the same aggregation over the same rows.
+Every public method takes the Viewer first and checks access before any figure is computed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from metrics import access, status as st
+from metrics.access import Viewer
+from metrics.config import Config, Metric
+from metrics.errors import MetricsError, UnknownError
+from metrics.formatting import format_value
+from metrics.periods import GRAINS, Period, last_full_month
+from metrics.query import Grouping, QueryBuilder, Rows
+from metrics.scope import ORGANISATION, Scope
+from metrics.store import connect
+
+LEVELS = ("directorate", "department", "team")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A metric's figure for one period."""
+    start: dt.date
+    end: dt.date
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """A metric for a scope and period, with its target, status and the comparison periods."""
+    metric: str
+    label: str
+    scope: str
+    start: dt.date
+    end: dt.date
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    target: float | None
+    warning: float | None
+    status: str
+    formatted: str
+    previous: Figure | None
+    last_year: Figure | None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready fields; `from`/`to` as ISO dates."""
+        def figure(f: Figure | None) -> dict | None:
+            if f is None:
+                return None
+            d = asdict(f)
+            return {"from": d.pop("start").isoformat(), "to": d.pop("end").isoformat(), **d}
+        d = asdict(self)
+        d.pop("previous"), d.pop("last_year")
+        out = {"metric": d.pop("metric"), "label": d.pop("label"), "scope": d.pop("scope"),
+               "from": d.pop("start").isoformat(), "to": d.pop("end").isoformat(), **d}
+        out["previous"], out["last_year"] = figure(self.previous), figure(self.last_year)
+        return out
+
+
+def _clean(x) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return None
+    return float(x)
+
+
+class Engine:
+    """Computes metrics from one DuckDB database; give each thread its own Engine or share one."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config):
+        self.con = con
+        self.config = config
+        self.builder = QueryBuilder(config)
+
+    @classmethod
+    def open(cls, db_path: str | Path, config: Config, read_only: bool = False) -> "Engine":
+        """Open a database file (upgrading its schema unless read-only) and return an Engine."""
+        return cls(connect(db_path, config, read_only=read_only), config)
+
+    # --- lookups -----------------------------------------------------------------------------
+    def metric(self, key: str) -> Metric:
+        """The metric definition; UnknownError if there is none."""
+        return self.config.metric(key)
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Run SQL on a fresh cursor (safe across threads) and return a DataFrame."""
+        cur = self.con.cursor()
+        try:
+            return cur.execute(sql, params or {}).df()
+        finally:
+            cur.close()
+
+    def staff_department(self, staff_id: str) -> str:
+        """The department key of a staff member; UnknownError if there is none."""
+        df = self.query("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id})
+        if df.empty:
+            raise UnknownError(f"unknown staff member {staff_id!r}; `python -m metrics staff` lists them")
+        return df.iloc[0, 0]
+
+    def data_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last day with contacts, or None for an empty database."""
+        row = self.query("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
+        a, b = row.iloc[0]
+        return None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
+
+    def default_period(self) -> Period:
+        """The last full calendar month in the data."""
+        rng = self.data_range()
+        if rng is None:
+            raise MetricsError("the database has no contacts yet; load data or build the demo, or give --from and --to")
+        return last_full_month(rng[1])
+
+    def synthetic(self) -> bool:
+        """True when the database holds generated demo data."""
+        df = self.query("SELECT value FROM meta WHERE key = 'synthetic'")
+        return not df.empty and df.iloc[0, 0] == "true"
+
+    # --- the one code path -------------------------------------------------------------------
+    def _rows(self, metric: Metric, scope: Scope) -> Rows:
+        for m in metric.measures():
+            src = self.config.sources[m.source]
+            if scope.kind == "staff" and src.staff is None:
+                raise UnknownError(f"{metric.key} has no figure per person: its source {src.key!r} "
+                                   "records no staff member")
+            if scope.is_unit and src.department is None:
+                raise UnknownError(f"{metric.key} has no figure per department: its source {src.key!r} "
+                                   "records no department")
+        if metric.observations and scope.kind == "staff":
+            raise UnknownError(f"{metric.key} comes from pre-aggregated figures with no per-person breakdown")
+        if scope.kind == "organisation":
+            return Rows("all")
+        if scope.kind == "staff":
+            return Rows("staff", staff=scope.key)
+        return Rows("departments", departments=self.config.descendants(scope.key))
+
+    def _department_map(self, scope: Scope, level: str) -> tuple[tuple[str, str], ...]:
+        """Each department key in the scope → its ancestor at `level` (or itself when above it)."""
+        keys = self.config.descendants(scope.key) if scope.is_unit else tuple(self.config.departments)
+        rank = LEVELS.index(level)
+        out = []
+        for key in keys:
+            chain = self.config.ancestors(key)
+            at_level = [k for k in chain if LEVELS.index(self.config.departments[k].level) == rank]
+            out.append((key, at_level[0] if at_level else key))
+        return tuple(out)
+
+    def frame(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+              grain: str | None = None, by: str | None = None) -> pd.DataFrame:
+        """Raw figures: [bucket] [grp] numerator, denominator, value — empty buckets and groups filled.
+
+        Args:
+            viewer: who is asking (checked against the scope).
+            metric_key: a key of the catalogue.
+            scope: whose rows.
+            period: the days covered (default: the last full month in the data).
+            grain: cut into day/week/month/quarter/year buckets.
+            by: cut by directorate/department/team (within the scope) or staff.
+        Returns:
+            A DataFrame with one row per bucket and/or group.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        cur = self.con.cursor()
+        try:
+            access.authorize(cur, viewer, scope)
+        finally:
+            cur.close()
+        if scope.kind == "staff":
+            self.staff_department(scope.key)
+        if grain is not None and grain not in GRAINS:
+            raise MetricsError(f"grain {grain!r} is not one of {', '.join(GRAINS)}")
+        buckets = tuple(period.buckets(grain)) if grain else (period,)
+        dmap, by_staff = (), False
+        if by in LEVELS:
+            dmap = self._department_map(scope, by)
+        elif by == "staff":
+            by_staff = True
+        elif by is not None:
+            raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
+        rows = self._rows(metric, scope)
+        sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
+        df = self.query(sql, params)
+        if by_staff:
+            df = self._visible_staff_rows(viewer, df)
+        groups = None
+        if dmap:   # every unit at the level, in config order; units above it only if they have rows
+            groups = [g for g in dict.fromkeys(g for _, g in dmap) if self.config.departments[g].level == by]
+        return self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
+
+    def _visible_staff_rows(self, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
+        """Keep only the people whose figures the viewer may see."""
+        if viewer.role in ("system", "executive"):
+            return df[df["grp"].notna()]
+        cur = self.con.cursor()
+        try:
+            keep = []
+            for sid in df["grp"].dropna().unique():
+                try:
+                    access.authorize(cur, viewer, Scope("staff", sid))
+                    keep.append(sid)
+                except MetricsError:
+                    pass
+        finally:
+            cur.close()
+        return df[df["grp"].isin(keep)]
+
+    @staticmethod
+    def _fill(metric: Metric, df: pd.DataFrame, buckets: list | None, groups: list | None) -> pd.DataFrame:
+        """Add the buckets and groups with no rows: counts are 0 there; other values have none."""
+        keys = (["bucket"] if buckets is not None else []) + (["grp"] if groups is not None else [])
+        additive = metric.type == "ratio" or (metric.measure is not None and metric.measure.agg in ("count", "count_distinct", "sum"))
+        if buckets is not None:
+            df["bucket"] = pd.to_datetime(df["bucket"]).dt.date if len(df) else pd.Series(dtype=object)
+        if groups is not None and len(df):   # units above the level appear only when they have rows
+            groups = list(groups) + [g for g in df["grp"].unique() if g not in groups]
+        if keys:
+            levels = [buckets if k == "bucket" else groups for k in keys]
+            full = pd.MultiIndex.from_product(levels, names=keys) if len(keys) > 1 else pd.Index(levels[0], name=keys[0])
+            df = df.set_index(keys).reindex(full).reset_index()
+        if not len(df):
+            df = pd.DataFrame([{"numerator": None, "denominator": None, "value": None}])
+        if additive and not metric.observations:
+            df["numerator"] = df["numerator"].fillna(0.0)
+            if metric.type == "ratio":
+                df["denominator"] = df["denominator"].fillna(0.0)
+            else:
+                df["value"] = df["value"].fillna(0.0)
+        elif metric.measure is not None and metric.measure.agg != "avg":
+            df["denominator"] = df["denominator"].fillna(0.0)
+        return df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
+
+    # --- figures with targets ----------------------------------------------------------------
+    def target_department(self, scope: Scope) -> str | None:
+        """The department whose target applies to a scope (a person takes their team's)."""
+        if scope.kind == "staff":
+            return self.staff_department(scope.key)
+        return scope.key if scope.is_unit else None
+
+    def figure(self, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> Figure:
+        """One figure with its status (no comparison periods)."""
+        metric = self.metric(metric_key)
+        row = self.frame(viewer, metric_key, scope, period).iloc[0]
+        num, den, val = _clean(row["numerator"]), _clean(row["denominator"]), _clean(row["value"])
+        target = st.target_for(metric, self.target_department(scope), self.config)
+        return Figure(period.start, period.end, num, den, val, st.status(metric, val, den, target))
+
+    def value(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+              compare: bool = True) -> MetricResult:
+        """A metric for a scope and period, with target, status, previous period and last year.
+
+        Args:
+            viewer: who is asking.
+            metric_key: a key of the catalogue.
+            scope: whose figures (default the organisation).
+            period: default the last full month in the data.
+            compare: also compute the previous period and the same period last year.
+        Returns:
+            A MetricResult.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        fig = self.figure(viewer, metric_key, scope, period)
+        target = st.target_for(metric, self.target_department(scope), self.config)
+        previous = self.figure(viewer, metric_key, scope, period.previous()) if compare else None
+        last_year = self.figure(viewer, metric_key, scope, period.last_year()) if compare else None
+        return MetricResult(metric.key, metric.label, str(scope), period.start, period.end, fig.numerator,
+                            fig.denominator, fig.value, target.target if target else None,
+                            target.warning if target else None, fig.status, format_value(metric, fig.value),
+                            previous, last_year)
+
+    def series(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+               grain: str = "month") -> pd.DataFrame:
+        """A metric per time bucket: bucket, end, numerator, denominator, value, target, warning, status."""
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        df = self.frame(viewer, metric_key, scope, period, grain=grain)
+        ends = {b.start: b.end for b in period.buckets(grain)}
+        df.insert(1, "end", df["bucket"].map(ends))
+        return self._with_status(metric, df, lambda _: self.target_department(scope))
+
+    def breakdown(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+                  by: str | None = None) -> pd.DataFrame:
+        """A metric per unit below the scope: grp, name, numerator, denominator, value, target, warning, status.
+
+        Args:
+            by: directorate, department, team or staff; default one level below the scope.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        if by is None:
+            by = {"organisation": "department", "directorate": "department", "department": "team"}.get(scope.kind, "staff")
+        df = self.frame(viewer, metric_key, scope, period, by=by)
+        if by == "staff":
+            names = self.query("SELECT staff_id, name, department_id FROM staff")
+            lookup = dict(zip(names.staff_id, names.name))
+            dept = dict(zip(names.staff_id, names.department_id))
+            df.insert(1, "name", df["grp"].map(lookup))
+            return self._with_status(metric, df, lambda g: dept.get(g))
+        deps = self.config.departments
+        df.insert(1, "name", [deps[g].name if LEVELS.index(deps[g].level) >= LEVELS.index(by)
+                              else f"{deps[g].name} (not in a {by})" for g in df["grp"]])
+        return self._with_status(metric, df, lambda g: g)
+
+    def _with_status(self, metric: Metric, df: pd.DataFrame, department_of) -> pd.DataFrame:
+        targets = [st.target_for(metric, department_of(g), self.config) for g in df.get("grp", [None] * len(df))]
+        df["target"] = [t.target if t else None for t in targets]
+        df["warning"] = [t.warning if t else None for t in targets]
+        df["status"] = [st.status(metric, _clean(v), _clean(d), t)
+                        for v, d, t in zip(df["value"], df["denominator"], targets)]
+        return df
