@@ -1,0 +1,142 @@
+"""The typed catalogue that config.yaml becomes: frozen dataclasses, no parsing here.
+
+metrics.config reads and validates the YAML into these; everything else in the library reads them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from metrics.errors import UnknownError
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    time_zone: str
+    country: str | None
+    subdivision: str | None
+    business_days: tuple[int, ...]          # 0 = Monday
+    holidays: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True)
+class Department:
+    key: str
+    name: str
+    parent: str | None
+    level: str                               # directorate | department | team
+    front_line: bool
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    table: str
+    time: str
+    department: str | None
+    staff: str | None
+    filter: str | None
+    dimensions: tuple[str, ...]
+    derived: Mapping[str, str]
+    business_days: Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One aggregation over one source: the building block of every metric."""
+    source: str
+    agg: str
+    expr: str | None = None
+    filter: str | None = None
+    time: str | None = None                  # overrides the source's time column
+    quantile: float | None = None
+    at_period_end: tuple[str, str] | None = None   # (opened column, closed column): a snapshot
+
+
+@dataclass(frozen=True)
+class Target:
+    target: float
+    warning: float | None
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    description: str
+    owner: str
+    type: str                                # simple | ratio
+    direction: str
+    format: str
+    unit: str | None
+    decimals: int
+    min_denominator: int
+    params: Mapping[str, Any]
+    measure: Measure | None = None           # simple
+    numerator: Measure | None = None         # ratio
+    denominator: Measure | None = None       # ratio
+    multiplier: float = 1.0
+    observations: bool = False               # computed from kpi_observations
+    default_target: Target | None = None
+    department_targets: Mapping[str, Target] = field(default_factory=dict)
+
+    def measures(self) -> tuple[Measure, ...]:
+        """The measures this metric aggregates (one for simple, two for ratio)."""
+        if self.observations:
+            return ()
+        return (self.measure,) if self.type == "simple" else (self.numerator, self.denominator)
+
+
+@dataclass(frozen=True)
+class Goal:
+    key: str
+    label: str
+    description: str
+    target: float
+    warning: float
+    metrics: tuple[tuple[str, float], ...]   # (metric key, weight)
+    misses: tuple[str, ...]
+    departments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    organisation: Organisation
+    database_path: str
+    departments: Mapping[str, Department]   # in config order
+    sources: Mapping[str, Source]
+    metrics: Mapping[str, Metric]
+    goals: Mapping[str, Goal]
+
+    def metric(self, key: str) -> Metric:
+        """The metric definition; UnknownError naming close matches if there is none."""
+        found = self.metrics.get(key)
+        if found is None:
+            close = [k for k in self.metrics if key[:4] in k] or list(self.metrics)[:8]
+            raise UnknownError(f"unknown metric {key!r} (did you mean: {', '.join(close)}?); "
+                               "`python -m metrics list` shows them all")
+        return found
+
+    def children(self, key: str) -> tuple[str, ...]:
+        """Direct children of a department key, in config order."""
+        return tuple(d.key for d in self.departments.values() if d.parent == key)
+
+    def descendants(self, key: str) -> tuple[str, ...]:
+        """The key itself and every department below it."""
+        out, todo = [], [key]
+        while todo:
+            k = todo.pop(0)
+            out.append(k)
+            todo.extend(self.children(k))
+        return tuple(out)
+
+    def ancestors(self, key: str) -> tuple[str, ...]:
+        """The key itself, then its parent, up to the directorate."""
+        out = []
+        while key is not None:
+            out.append(key)
+            key = self.departments[key].parent
+        return tuple(out)
