@@ -121,3 +121,16 @@ def test_every_metric_is_documented():
     config = load_config("config.yaml")
     for m in config.metrics.values():
         assert m.label and m.description and m.owner in config.departments, m.key
+
+
+def test_every_config_key_is_in_the_readme():
+    """Docs test: every key the config reader accepts is explained in README.md."""
+    from metrics import config as cfg
+    readme = open("README.md", encoding="utf-8").read()
+    keys = set(cfg._METRIC_KEYS) | set(cfg._MEASURE_KEYS)
+    keys |= {"organisation", "database", "departments", "sources", "metrics", "goals", "name", "time_zone",
+             "country", "subdivision", "business_days", "holidays", "path", "key", "front_line", "children",
+             "table", "time", "department", "staff", "filter", "dimensions", "derived", "target", "warning",
+             "default", "by_department", "misses"}
+    missing = sorted(k for k in keys if f"`{k}`" not in readme)
+    assert not missing, f"keys not documented in README.md: {missing}"

@@ -1,0 +1,97 @@
+"""The command line: JSON fields, exit codes, one clear sentence for bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from metrics.cli import main
+
+COMMANDS = ("demo", "check", "list", "value", "series", "breakdown", "goals", "staff")
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = subprocess.run([sys.executable, "-m", "metrics", command, "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "usage: python -m metrics" in result.stdout
+
+
+def test_value_json_for_the_contact_centre(demo_db, capsys):
+    code, out, err = run(capsys, "value", "grade_of_service", "--scope", "department:contact_centre",
+                         "--json", "--db", demo_db)
+    assert code == 0, err
+    d = json.loads(out)
+    for key in ("metric", "scope", "from", "to", "value", "numerator", "denominator", "target", "status", "previous"):
+        assert key in d
+    # The demo runs to 31 Dec 2025, so the default period is December 2025 and the previous November.
+    assert (d["from"], d["to"]) == ("2025-12-01", "2025-12-31")
+    assert (d["previous"]["from"], d["previous"]["to"]) == ("2025-11-01", "2025-11-30")
+    assert d["scope"] == "department:contact_centre" and d["metric"] == "grade_of_service"
+    assert d["value"] == pytest.approx(d["numerator"] / d["denominator"])
+    assert (d["target"], d["warning"]) == (0.8, 0.7)                       # config.yaml
+    expected = "on_target" if d["value"] >= 0.8 else "warning" if d["value"] >= 0.7 else "off_target"
+    assert d["status"] == expected
+    assert {"numerator", "denominator", "value", "status"} <= set(d["previous"])
+
+
+def test_value_text_output(demo_db, capsys):
+    code, out, _ = run(capsys, "value", "csat", "--db", demo_db, "--from", "2025-01-01", "--to", "2025-03-31")
+    assert code == 0
+    assert out.startswith("Customers satisfied (csat) — organisation, 2025-01-01 to 2025-03-31")
+    assert "previous   " in out and "(2024-10-01 to 2024-12-31" in out
+
+
+def test_series_months_add_up_to_the_year(demo_db, capsys):
+    code, out, _ = run(capsys, "series", "calls_offered", "--grain", "month", "--from", "2025-01-01",
+                       "--to", "2025-12-31", "--json", "--db", demo_db)
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 12
+    code, out, _ = run(capsys, "value", "calls_offered", "--from", "2025-01-01", "--to", "2025-12-31",
+                       "--json", "--db", demo_db)
+    assert sum(r["value"] for r in rows) == json.loads(out)["value"]
+
+
+def test_goals_json(demo_db, capsys):
+    code, out, _ = run(capsys, "goals", "--json", "--db", demo_db)
+    goals = json.loads(out)
+    assert code == 0 and [g["goal"] for g in goals] == ["promises_kept", "sorted_first_time", "easy_to_deal_with",
+                                                        "local_suppliers_paid", "listen_and_act"]
+    for g in goals:
+        assert g["score"] is None or 0 <= g["score"] <= 1
+
+
+def test_goal_contributions(demo_db, capsys):
+    code, out, _ = run(capsys, "goals", "--goal", "local_suppliers_paid", "--json", "--db", demo_db)
+    rows = json.loads(out)
+    assert code == 0 and rows[0]["department"] == "finance"
+    assert sum(r["miss_share"] or 0 for r in rows) <= 1 + 1e-9
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["value", "grade_of_servic"], "unknown metric 'grade_of_servic'"),
+    (["value", "csat", "--scope", "department:biling"], "unknown department 'biling'"),
+    (["value", "csat", "--scope", "staff:S9999"], "unknown staff member 'S9999'"),
+    (["value", "csat", "--scope", "teem:x"], "scope 'teem:x' is not understood"),
+    (["value", "csat", "--from", "2025-02-30", "--to", "2025-03-01"], "--from '2025-02-30' is not a date"),
+    (["value", "csat", "--from", "2025-03-01", "--to", "2025-02-01"], "ends (2025-02-01) before it starts"),
+    (["value", "csat", "--from", "2025-03-01"], "give both --from and --to"),
+    (["value", "median_days_to_pay", "--scope", "staff:S0001"], "has no figure per person"),
+    (["value", "csat", "--scope", "team:contact_centre"], "'contact_centre' is a department, not a team"),
+])
+def test_bad_input_exits_2_with_one_sentence(demo_db, capsys, args, sentence):
+    code, out, err = run(capsys, *args, "--db", demo_db)
+    assert code == 2 and out == ""
+    assert sentence in err and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_demo_refuses_to_overwrite(demo_db, capsys):
+    code, _, err = run(capsys, "demo", "--db", demo_db)
+    assert code == 2 and "already exists; pass --force" in err
+    code, out, _ = run(capsys, "demo", "--db", demo_db, "--if-missing")
+    assert code == 0 and "leaving it as it is" in out
