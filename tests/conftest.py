@@ -16,3 +16,16 @@ def demo_db(tmp_path_factory, config):
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo_database(path, config, scale=0.25)
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def engine(config):
+    """The hand-worked fixture organisation (tests/fixture.sql) in an in-memory database."""
+    from pathlib import Path
+
+    from metrics.engine import Engine
+    from metrics.store import connect
+    con = connect(":memory:", config, create=True)
+    con.execute((Path(__file__).parent / "fixture.sql").read_text(encoding="utf-8"))
+    yield Engine(con, config)
+    con.close()
