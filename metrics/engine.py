@@ -232,7 +232,7 @@ class Engine:
             df = df.set_index(keys).reindex(full).reset_index()
         if not len(df):
             df = pd.DataFrame([{"numerator": None, "denominator": None, "value": None}])
-        if additive and not metric.observations:
+        if additive:   # event rows and kpi_observations look the same to callers
             df["numerator"] = df["numerator"].fillna(0.0)
             if metric.type == "ratio":
                 df["denominator"] = df["denominator"].fillna(0.0)
