@@ -152,20 +152,25 @@ def _table(engine, metric_key: str, df, first: str) -> None:
               f"{_status_text(r['status'])}")
 
 
-def cmd_series(args, config: Config) -> None:
+def _cmd_frame(args, config: Config, first: str) -> None:
+    """series and breakdown: a DataFrame of figures, as JSON or a table."""
     engine = _engine(args, config)
-    df = engine.series(SYSTEM, args.metric, parse_scope(args.scope, config), _period(args, engine), args.grain)
+    scope, period = parse_scope(args.scope, config), _period(args, engine)
+    if args.command == "series":
+        df = engine.series(SYSTEM, args.metric, scope, period, args.grain)
+    else:
+        df = engine.breakdown(SYSTEM, args.metric, scope, period, args.by)
     if args.json:
         return _print_json(_records(df))
-    _table(engine, args.metric, df, "bucket")
+    _table(engine, args.metric, df, first)
+
+
+def cmd_series(args, config: Config) -> None:
+    _cmd_frame(args, config, "bucket")
 
 
 def cmd_breakdown(args, config: Config) -> None:
-    engine = _engine(args, config)
-    df = engine.breakdown(SYSTEM, args.metric, parse_scope(args.scope, config), _period(args, engine), args.by)
-    if args.json:
-        return _print_json(_records(df))
-    _table(engine, args.metric, df, "name")
+    _cmd_frame(args, config, "name")
 
 
 def cmd_goals(args, config: Config) -> None:

@@ -64,15 +64,22 @@ def test_departments_and_calendar_are_copied_from_config(config, tmp_path):
     assert holiday == (False, "Local closure day")                       # a local day from config.yaml
 
 
-def test_older_database_is_upgraded(config, tmp_path, monkeypatch):
-    """A file written at version 1 gains migration 2 when opened by code that has it."""
+def _with_next_migration(config, tmp_path, monkeypatch, name, sql):
+    """A database at today's version, and code that ships one more migration."""
     path = tmp_path / "old.duckdb"
     store.connect(path, config, create=True).close()
     newer = tmp_path / "migrations"
     shutil.copytree(store.MIGRATIONS_DIR, newer)
     n = store.latest_version() + 1
-    (newer / f"{n:03d}_add_contact_language.sql").write_text("ALTER TABLE contacts ADD COLUMN language VARCHAR;")
+    (newer / f"{n:03d}_{name}.sql").write_text(sql)
     monkeypatch.setattr(store, "MIGRATIONS_DIR", newer)
+    return path, n
+
+
+def test_older_database_is_upgraded(config, tmp_path, monkeypatch):
+    """A file written at version 1 gains migration 2 when opened by code that has it."""
+    path, n = _with_next_migration(config, tmp_path, monkeypatch, "add_contact_language",
+                                   "ALTER TABLE contacts ADD COLUMN language VARCHAR;")
     con = store.connect(path, config)
     assert store.schema_version(con) == n
     assert "language" in {r[0] for r in con.execute("DESCRIBE contacts").fetchall()}
@@ -81,13 +88,8 @@ def test_older_database_is_upgraded(config, tmp_path, monkeypatch):
 
 
 def test_failed_migration_leaves_the_database_as_it_was(config, tmp_path, monkeypatch):
-    path = tmp_path / "old.duckdb"
-    store.connect(path, config, create=True).close()
-    newer = tmp_path / "migrations"
-    shutil.copytree(store.MIGRATIONS_DIR, newer)
-    n = store.latest_version() + 1
-    (newer / f"{n:03d}_broken.sql").write_text("ALTER TABLE contacts ADD COLUMN x INTEGER; SELECT * FROM nowhere;")
-    monkeypatch.setattr(store, "MIGRATIONS_DIR", newer)
+    path, n = _with_next_migration(config, tmp_path, monkeypatch, "broken",
+                                   "ALTER TABLE contacts ADD COLUMN x INTEGER; SELECT * FROM nowhere;")
     with pytest.raises(duckdb.Error):
         store.connect(path, config)
     monkeypatch.undo()
