@@ -16,7 +16,7 @@ HEADLINE = ("grade_of_service", "first_contact_resolution", "sla_attainment", "c
             "csat", "closed_loop_rate", "internal_sla_attainment", "paid_within_terms_local")
 DELTA_COLOUR = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
-st.set_page_config(page_title="Customer experience", page_icon="📊", layout="wide")
+st.set_page_config(page_title="Customer experience", page_icon=":material/monitoring:", layout="wide")
 try:
     engine = app_cache.engine()
 except MetricsError as exc:
@@ -27,7 +27,7 @@ period = engine.default_period()
 st.title(f"{engine.config.organisation.name} — customer experience")
 st.caption(f"{period.start:%B %Y} · compared with {period.previous().start:%B %Y} · the whole organisation")
 if engine.synthetic():
-    st.info("Demo data: this database holds a generated, synthetic organisation.", icon="🧪")
+    st.info("Demo data: this database holds a generated, synthetic organisation.", icon=":material/science:")
 
 st.subheader("Headline figures")
 cols = st.columns(4)
