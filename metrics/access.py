@@ -5,7 +5,9 @@ Rules (product principles 3 and 4):
   viewer may see them;
 - a person's own figures are visible to that person and to the managers above them in the line
   (the staff.manager_id chain); executives and the all-seeing system viewer see everyone's;
-- administrators manage data and users, and see no individual figures unless they manage people.
+- administrators manage data and users, and see no individual figures unless they manage people;
+- verbatim customer comments and the records behind a figure are visible to the department
+  concerned (the viewer's own department, with its teams) and to executives.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from metrics.definitions import Config
 from metrics.errors import AccessDenied, UnknownError
 from metrics.scope import Scope
 
@@ -65,3 +68,47 @@ def authorize(con: duckdb.DuckDBPyConnection, viewer: Viewer, scope: Scope) -> N
         return
     raise AccessDenied(f"{viewer.user} may not see the individual figures of {scope.key}: a person's figures "
                        "are visible to them and to the managers above them only")
+
+
+def home_unit(config: Config, viewer: Viewer) -> str | None:
+    """The unit whose records the viewer may read: their department (a team member's parent department)."""
+    key = viewer.department_id
+    if key is None or key not in config.departments:
+        return None
+    if config.departments[key].level == "team":
+        return config.departments[key].parent
+    return key
+
+
+def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Viewer, scope: Scope) -> None:
+    """Raise AccessDenied unless the viewer may read the records and verbatim comments of the scope.
+
+    Args:
+        con: a cursor (for a person's department and line managers).
+        config: the department hierarchy.
+        viewer: who is asking.
+        scope: whose records; for a person, also the rule of `authorize`.
+    """
+    authorize(con, viewer, scope)
+    if viewer.role in ("system", "executive"):
+        return
+    home = home_unit(config, viewer)
+    if scope.kind == "organisation" or home is None:
+        raise AccessDenied(f"{viewer.user} may not read the organisation's records and comments: they are "
+                           "visible to the department concerned and to executives")
+    unit = scope.key
+    if scope.kind == "staff":
+        row = con.execute("SELECT department_id FROM staff WHERE staff_id = $id", {"id": scope.key}).fetchone()
+        unit = row[0]
+    if unit not in config.descendants(home):
+        raise AccessDenied(f"{viewer.user} may not read the records and comments of {unit}: they are visible "
+                           "to the department concerned and to executives")
+
+
+def may(check, *args) -> bool:
+    """True when an authorize function lets the request through."""
+    try:
+        check(*args)
+        return True
+    except AccessDenied:
+        return False

@@ -23,6 +23,7 @@ FORMATS = ("percent", "number", "duration", "currency", "score")
 LEVELS = ("directorate", "department", "team")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESERVED_PARAMS = ("period_end",)
+AUTH_MODES = ("demo", "password", "oidc")
 
 
 class _Reader:
@@ -105,7 +106,8 @@ def load_config(path: str | Path = "config.yaml") -> Config:
 def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = _Reader()
-    top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals"),
+    top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
+                                         "privacy", "auth"),
                     ("organisation", "departments", "sources", "metrics"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -113,11 +115,22 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     sources = _sources(r, top.get("sources"))
     metrics = _metrics(r, top.get("metrics"), sources, departments)
     goals = _goals(r, top.get("goals") or {}, metrics, departments)
+    privacy = r.mapping(top.get("privacy") or {}, "privacy", ("min_group_size",))
+    min_group = privacy.get("min_group_size", 5)
+    if not isinstance(min_group, int) or isinstance(min_group, bool) or min_group < 1:
+        r.error("privacy.min_group_size", "expected a whole number, 1 or more (e.g. 5)")
+        min_group = 5
+    auth = r.mapping(top.get("auth") or {}, "auth", ("mode", "session_idle_minutes"))
+    mode = r.choice(auth.get("mode"), "auth.mode", AUTH_MODES, "demo")
+    idle = auth.get("session_idle_minutes", 60)
+    if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
+        r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
+        idle = 60
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
     return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
                   MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
-                  MappingProxyType(goals))
+                  MappingProxyType(goals), min_group, mode, idle)
 
 
 def _organisation(r: _Reader, raw: Any) -> Organisation:
@@ -220,7 +233,7 @@ def _sources(r: _Reader, raw: Any) -> dict[str, Source]:
 
 _METRIC_KEYS = ("label", "description", "owner", "type", "source", "agg", "expr", "filter", "time", "quantile",
                 "at_period_end", "numerator", "denominator", "multiplier", "observations", "params", "direction",
-                "format", "unit", "decimals", "min_denominator", "targets")
+                "format", "unit", "decimals", "min_denominator", "targets", "anonymous")
 _MEASURE_KEYS = ("source", "agg", "expr", "filter", "time", "quantile", "at_period_end")
 
 
@@ -335,7 +348,8 @@ def _metrics(r: _Reader, raw: Any, sources: dict[str, Source], departments: dict
             unit=r.text(m.get("unit"), f"{p}.unit"), decimals=decimals, min_denominator=min_den,
             params=MappingProxyType(dict(params)), measure=measure, numerator=numerator, denominator=denominator,
             multiplier=r.number(m.get("multiplier"), f"{p}.multiplier", 1.0), observations=observations,
-            default_target=default, department_targets=MappingProxyType(by_dept))
+            default_target=default, department_targets=MappingProxyType(by_dept),
+            anonymous=m.get("anonymous", False) is True)
     return out
 
 

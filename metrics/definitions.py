@@ -79,6 +79,7 @@ class Metric:
     denominator: Measure | None = None       # ratio
     multiplier: float = 1.0
     observations: bool = False               # computed from kpi_observations
+    anonymous: bool = False                  # survey answers: small groups are suppressed
     default_target: Target | None = None
     department_targets: Mapping[str, Target] = field(default_factory=dict)
 
@@ -110,6 +111,9 @@ class Config:
     sources: Mapping[str, Source]
     metrics: Mapping[str, Metric]
     goals: Mapping[str, Goal]
+    min_group_size: int = 5                  # privacy: smaller groups of anonymous answers are suppressed
+    auth_mode: str = "demo"                  # demo | password | oidc
+    session_idle_minutes: int = 60
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""

@@ -129,7 +129,8 @@ class Engine:
         return not df.empty and df.iloc[0, 0] == "true"
 
     # --- the one code path -------------------------------------------------------------------
-    def _rows(self, metric: Metric, scope: Scope) -> Rows:
+    def rows_for(self, metric: Metric, scope: Scope) -> Rows:
+        """Which rows of the metric's sources belong to the scope (errors if the sources cannot place them)."""
         for m in metric.measures():
             src = self.config.sources[m.source]
             if scope.kind == "staff" and src.staff is None:
@@ -190,7 +191,7 @@ class Engine:
             by_staff = True
         elif by is not None:
             raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
-        rows = self._rows(metric, scope)
+        rows = self.rows_for(metric, scope)
         sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
         df = self.query(sql, params)
         if by_staff:
@@ -198,7 +199,15 @@ class Engine:
         groups = None
         if dmap:   # every unit at the level, in config order; units above it only if they have rows
             groups = [g for g in dict.fromkeys(g for _, g in dmap) if self.config.departments[g].level == by]
-        return self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
+        df = self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
+        return self._suppress(metric, df, whole_organisation=scope.kind == "organisation" and by is None)
+
+    def _suppress(self, metric: Metric, df: pd.DataFrame, whole_organisation: bool) -> pd.DataFrame:
+        """Blank anonymous survey figures from fewer than privacy.min_group_size answers (not the whole org)."""
+        small = (df["denominator"] > 0) & (df["denominator"] < self.config.min_group_size)
+        df["suppressed"] = small & metric.anonymous & (not whole_organisation)
+        df.loc[df["suppressed"], ["numerator", "denominator", "value"]] = float("nan")
+        return df
 
     def _visible_staff_rows(self, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
         """Keep only the people whose figures the viewer may see."""
@@ -255,7 +264,8 @@ class Engine:
         row = self.frame(viewer, metric_key, scope, period).iloc[0]
         num, den, val = _clean(row["numerator"]), _clean(row["denominator"]), _clean(row["value"])
         target = st.target_for(metric, self.target_department(scope), self.config)
-        return Figure(period.start, period.end, num, den, val, st.status(metric, val, den, target))
+        status = st.SUPPRESSED if row["suppressed"] else st.status(metric, val, den, target)
+        return Figure(period.start, period.end, num, den, val, status)
 
     def value(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
               compare: bool = True) -> MetricResult:
@@ -318,6 +328,6 @@ class Engine:
         targets = [st.target_for(metric, department_of(g), self.config) for g in df.get("grp", [None] * len(df))]
         df["target"] = [t.target if t else None for t in targets]
         df["warning"] = [t.warning if t else None for t in targets]
-        df["status"] = [st.status(metric, _clean(v), _clean(d), t)
-                        for v, d, t in zip(df["value"], df["denominator"], targets)]
+        df["status"] = [st.SUPPRESSED if hidden else st.status(metric, _clean(v), _clean(d), t)
+                        for v, d, t, hidden in zip(df["value"], df["denominator"], targets, df["suppressed"])]
         return df

@@ -151,13 +151,31 @@ class QueryBuilder:
             groups.append(("grp", f"r.{ident(src.staff)}"))
         where = " AND ".join([f"({expression(m.filter, holders)})"] if m.filter else []) or "TRUE"
         x = f"({expression(m.expr, holders)})" if m.expr else None
+        rows_sql = f"SELECT * FROM ({self._source_rows(name, m)}) r" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        if grouping is _RECORDS:
+            return [f"{name}_rows AS ({rows_sql})", f"SELECT r.* FROM {source} WHERE {where}", holders]
         value, count = _aggregate(m, x)
         group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
         group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
-        rows_sql = f"SELECT * FROM ({self._source_rows(name, m)}) r" + (f" WHERE {' AND '.join(conds)}" if conds else "")
         return [f"{name}_rows AS ({rows_sql})",
                 f"{name} AS (SELECT {group_sel}CAST({value} AS DOUBLE) AS v, CAST({count} AS DOUBLE) AS n "
                 f"FROM {source} WHERE {where}{group_by})"]
+
+    def records(self, metric: Metric, rows: Rows, period: Period, limit: int) -> tuple[str, dict]:
+        """The rows behind a figure: the simple measure's rows, or a ratio's denominator rows with a
+        `counted` column saying whether each is in the numerator (when both sides read the same rows)."""
+        params = _Params()
+        m = metric.measure if metric.type == "simple" else metric.denominator
+        cte, select, holders = self._measure("m0", m, metric, rows, period, _RECORDS, params)
+        num = metric.numerator
+        if num is not None and num.source == m.source and (num.time or None) == (m.time or None) and num.filter:
+            used = set(PLACEHOLDER.findall(num.filter))
+            holders.update({k: params.bind(f"m0_{k}", v) for k, v in metric.params.items() if k in used})
+            select = select.replace("SELECT r.*", f"SELECT coalesce(({expression(num.filter, holders)}), false) AS counted, r.*", 1)
+        src = self.config.sources[m.source]
+        time = ident(m.at_period_end[0] if m.at_period_end else (m.time or src.time))
+        sql = f"WITH {cte}\n{select} ORDER BY r.{time} DESC LIMIT {params.bind('limit', int(limit))}"
+        return sql, params.values
 
     def _observations(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping, params: _Params) -> str:
         """Pre-aggregated figures from kpi_observations, summed like event rows.
@@ -195,6 +213,9 @@ class QueryBuilder:
         group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
         group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
         return f"SELECT {group_sel}{select} FROM {source} WHERE {' AND '.join(conds)}{group_by}"
+
+
+_RECORDS = Grouping()      # a marker: _measure returns the row query instead of the aggregate
 
 
 def _aggregate(m: Measure, x: str | None) -> tuple[str, str]:

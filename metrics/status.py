@@ -10,12 +10,13 @@ from metrics.config import Config, Metric, Target
 
 ON_TARGET, WARNING, OFF_TARGET = "on_target", "warning", "off_target"
 INSUFFICIENT, NO_TARGET = "insufficient_data", "no_target"
-STATUSES = (ON_TARGET, WARNING, OFF_TARGET, INSUFFICIENT, NO_TARGET)
+SUPPRESSED = "suppressed"          # too few anonymous answers to show (privacy.min_group_size)
+STATUSES = (ON_TARGET, WARNING, OFF_TARGET, INSUFFICIENT, NO_TARGET, SUPPRESSED)
 
 # Never colour alone: every status has an icon and a word (colours are the Okabe–Ito palette).
 LABELS = {ON_TARGET: ("✔", "On target", "#009E73"), WARNING: ("▲", "Warning", "#E69F00"),
           OFF_TARGET: ("✖", "Off target", "#D55E00"), INSUFFICIENT: ("…", "Not enough data", "#999999"),
-          NO_TARGET: ("–", "No target", "#999999")}
+          NO_TARGET: ("–", "No target", "#999999"), SUPPRESSED: ("◌", "Too few answers to show", "#999999")}
 
 
 def target_for(metric: Metric, department: str | None, config: Config) -> Target | None:

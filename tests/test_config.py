@@ -63,7 +63,7 @@ def test_check_command_prints_all_five_and_exits_2(raw, tmp_path, capsys):
 def test_check_command_ok_summary(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out.strip()
-    assert out.startswith("config.yaml: OK") and "45 metrics" in out and len(out.splitlines()) == 1
+    assert out.startswith("config.yaml: OK") and "46 metrics" in out and len(out.splitlines()) == 1
 
 
 @pytest.mark.parametrize("mutate, path, words", [
@@ -131,6 +131,7 @@ def test_every_config_key_is_in_the_readme():
     keys |= {"organisation", "database", "departments", "sources", "metrics", "goals", "name", "time_zone",
              "country", "subdivision", "business_days", "holidays", "path", "key", "front_line", "children",
              "table", "time", "department", "staff", "filter", "dimensions", "derived", "target", "warning",
-             "default", "by_department", "misses"}
+             "default", "by_department", "misses", "privacy", "min_group_size", "auth", "mode",
+             "session_idle_minutes", "anonymous"}
     missing = sorted(k for k in keys if f"`{k}`" not in readme)
     assert not missing, f"keys not documented in README.md: {missing}"

@@ -86,6 +86,9 @@ CASES = [
     # Internal, closed in May with due: R5 kept, R7 late → 1/2 (R6 was declined).
     ("internal_sla_attainment", ORGANISATION, MAY, 1, 2, 0.5),
     ("internal_sla_attainment", IT, MAY, 1, 2, 0.5),
+    # Raised by housing_repairs, closed in May with due: R5 kept, R7 late → 1/2; R6 (raised by cc_phones) was declined.
+    ("internal_sla_received", HOUSING, MAY, 1, 2, 0.5),
+    ("internal_sla_received", CC, MAY, 0, 0, None),
     # Internal first responses in May: R5 2 h, R6 6 h, R7 48 h → median 6.
     ("internal_median_response_hours", ORGANISATION, MAY, None, 3, 6.0),
     # Internal decided in May: R5 R6 R7; declined R6 → 1/3.
@@ -209,3 +212,18 @@ def test_a_person_below_min_denominator(config, engine):
 def test_bank_holiday_is_in_the_calendar(engine):
     row = engine.query("SELECT is_business_day, holiday FROM calendar WHERE day = DATE '2024-05-06'").iloc[0]
     assert not row["is_business_day"] and "May" in row["holiday"]
+
+
+def test_small_groups_of_survey_answers_are_suppressed(engine):
+    """csat is anonymous; min_group_size is 5 (config.yaml)."""
+    # Housing in May: F3 csat 2, F4 csat 3, F5 csat 1 → 3 answers < 5 → not shown.
+    housing = engine.value(SYSTEM, "csat", HOUSING, MAY, compare=False)
+    assert (housing.value, housing.numerator, housing.denominator, housing.status) == (None, None, None, "suppressed")
+    # The whole organisation always shows: 2 of 5 (see CASES).
+    org = engine.value(SYSTEM, "csat", ORGANISATION, MAY, compare=False)
+    assert (org.numerator, org.denominator) == (2, 5)
+    # A breakdown row is a small group too.
+    rows = engine.breakdown(SYSTEM, "csat", ORGANISATION, MAY, by="department").set_index("grp")
+    assert rows.at["housing", "status"] == "suppressed" and rows.at["contact_centre", "status"] == "suppressed"
+    # Not anonymous: first_contact_resolution for housing (c6 only, 1 contact) is shown.
+    assert engine.value(SYSTEM, "first_contact_resolution", HOUSING, MAY, compare=False).value == 1.0

@@ -118,6 +118,10 @@ def reference(t, keys, hol):
     for prefix, part in (("first_response_hours", ext), ("internal_median_response_hours", internal)):
         fr = within(part, "first_response_at", keys)
         r[prefix] = med((fr.first_response_at - fr.created_at).dt.total_seconds() / 3600)
+    raised = scoped(t["requests"][t["requests"].requester_department_id.notna()], "requester_department_id", keys)
+    raised = within(raised, "closed_at", keys)
+    raised = raised[(raised.status == "closed") & raised.due_at.notna()]
+    r["internal_sla_received"] = ratio((raised.closed_at <= raised.due_at).sum(), len(raised))
     dec = within(internal, "closed_at", keys)
     dec = dec[dec.status.isin(["closed", "declined"])]
     r["internal_decline_rate"] = ratio((dec.status == "declined").sum(), len(dec))

@@ -1,0 +1,118 @@
+"""The records behind figures, and the lists pages show: comments, thanks, items waiting on someone.
+
+Every function checks the viewer first: records and verbatim comments are visible to the department
+concerned and to executives (access.authorize_records); a person's own lists to them and their
+managers (access.authorize).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from metrics import access
+from metrics.access import Viewer
+from metrics.engine import Engine
+from metrics.periods import Period
+from metrics.scope import Scope
+
+POSITIVE = "(kind = 'compliment' OR coalesce(csat >= 4, false) OR coalesce(nps >= 9, false))"
+NEGATIVE = "(kind = 'complaint' OR coalesce(csat <= 2, false) OR coalesce(nps <= 6, false))"
+
+
+def _check(engine: Engine, viewer: Viewer, scope: Scope, records: bool = True) -> None:
+    cur = engine.con.cursor()
+    try:
+        if records:
+            access.authorize_records(cur, engine.config, viewer, scope)
+        else:
+            access.authorize(cur, viewer, scope)
+    finally:
+        cur.close()
+
+
+def _where(engine: Engine, scope: Scope, dept_col: str, staff_col: str, params: dict) -> str:
+    if scope.kind == "staff":
+        params["who"] = scope.key
+        return f"{staff_col} = $who"
+    if scope.kind == "organisation":
+        return "TRUE"
+    params["units"] = list(engine.config.descendants(scope.key))
+    return f"{dept_col} IN (SELECT unnest($units))"
+
+
+def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope, period: Period,
+                   limit: int = 1000) -> pd.DataFrame:
+    """The rows a figure was computed from (newest first), with `counted` for a ratio's numerator.
+
+    Args:
+        engine: the metrics engine.
+        viewer: who is asking (must be allowed the scope's records).
+        metric_key: the metric.
+        scope: whose rows.
+        period: the figure's period.
+        limit: at most this many rows.
+    """
+    _check(engine, viewer, scope)
+    metric = engine.metric(metric_key)
+    if metric.observations:
+        return engine.query("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
+                            "period_end <= $b ORDER BY period_start DESC",
+                            {"k": metric.key, "a": period.start, "b": period.end})
+    sql, params = engine.builder.records(metric, engine.rows_for(metric, scope), period, limit)
+    return engine.query(sql, params)
+
+
+def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 200) -> pd.DataFrame:
+    """Customers' own words about the scope, positive first, then the rest newest first."""
+    _check(engine, viewer, scope)
+    params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
+    where = _where(engine, scope, "department_id", "staff_id", params)
+    return engine.query(f"""
+        SELECT received_at, kind, theme, csat, nps, comment, department_id, {POSITIVE} AS positive
+        FROM feedback
+        WHERE comment IS NOT NULL AND source = 'customer' AND received_at >= $a AND received_at < $b AND {where}
+        ORDER BY positive DESC, received_at DESC LIMIT $n""", params)
+
+
+def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 100) -> pd.DataFrame:
+    """Compliments and recognition received by a person or unit, newest first."""
+    _check(engine, viewer, scope, records=scope.kind != "staff")
+    params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
+    fw = _where(engine, scope, "department_id", "staff_id", params)
+    rw = _where(engine, scope, "to_department_id", "to_staff_id", params)
+    return engine.query(f"""
+        SELECT * FROM (
+            SELECT received_at AS given, 'Compliment from a customer' AS what, comment AS message, NULL AS value
+            FROM feedback WHERE kind = 'compliment' AND received_at >= $a AND received_at < $b AND {fw}
+            UNION ALL
+            SELECT given_at, CASE WHEN from_kind = 'staff' THEN 'Thanks from a colleague' ELSE 'Thanks from a customer' END,
+                   message, value
+            FROM recognitions WHERE given_at >= $a AND given_at < $b AND {rw})
+        ORDER BY given DESC LIMIT $n""", params)
+
+
+def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit: int = 200) -> pd.DataFrame:
+    """Callbacks not yet returned and unhappy customers not yet followed up, as of the end of a day.
+
+    Returns:
+        what, since, due, department_id, staff_id, overdue — oldest first.
+    """
+    _check(engine, viewer, scope, records=scope.kind != "staff")
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    params = {"e": end, "n": limit}
+    hw = _where(engine, scope, "to_department_id", "to_staff_id", params)
+    fw = _where(engine, scope, "department_id", "coalesce(follow_up_by, staff_id)", params)
+    return engine.query(f"""
+        SELECT * FROM (
+            SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,
+                   to_staff_id AS staff_id, due_at < $e AS overdue
+            FROM handoffs
+            WHERE case_type = 'referral' AND handed_at < $e AND (responded_at IS NULL OR responded_at >= $e) AND {hw}
+            UNION ALL
+            SELECT 'Unhappy customer to follow up', received_at, NULL, department_id, coalesce(follow_up_by, staff_id),
+                   date_diff('day', received_at, $e) > 2
+            FROM feedback
+            WHERE {NEGATIVE} AND received_at < $e AND (followed_up_at IS NULL OR followed_up_at >= $e)
+              AND received_at >= $e - INTERVAL 90 DAY AND {fw})
+        ORDER BY since LIMIT $n""", params)
