@@ -1,53 +1,85 @@
-"""Entry point: page config and the organisation's headline figures.
-
-A placeholder until the role-based pages arrive: it shows the headline KPIs and the shared goals
-for the last full month in the data, as the all-seeing system viewer.
-"""
+"""Entry point: page config, sign-in, and navigation built from the viewer's role."""
 import streamlit as st
 
-import app_cache
-from metrics import status as stt
-from metrics.access import SYSTEM
+import session
 from metrics.errors import MetricsError
-from metrics.formatting import format_delta
-from metrics.goals import goal_results
-
-HEADLINE = ("grade_of_service", "first_contact_resolution", "sla_attainment", "callback_within_1_day",
-            "csat", "closed_loop_rate", "internal_sla_attainment", "paid_within_terms_local")
-DELTA_COLOUR = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
+from metrics.personas import demo_personas
 
 st.set_page_config(page_title="Customer experience", page_icon=":material/monitoring:", layout="wide")
-try:
-    engine = app_cache.engine()
-except MetricsError as exc:
-    st.error(str(exc))
-    st.stop()
 
-period = engine.default_period()
-st.title(f"{engine.config.organisation.name} — customer experience")
-st.caption(f"{period.start:%B %Y} · compared with {period.previous().start:%B %Y} · the whole organisation")
-if engine.synthetic():
-    st.info("Demo data: this database holds a generated, synthetic organisation.", icon=":material/science:")
+PAGES = {  # page file → (title, icon, roles that get it)
+    "pages/overview.py": ("Overview", ":material/dashboard:", {"executive", "head", "admin"}),
+    "pages/department.py": ("Department", ":material/groups:", {"executive", "head", "staff", "admin"}),
+    "pages/my_contribution.py": ("My contribution", ":material/person:", {"executive", "head", "staff"}),
+    "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {"executive", "head", "staff", "admin"}),
+}
+DEFAULT = {"executive": "pages/overview.py", "head": "pages/department.py", "staff": "pages/my_contribution.py",
+           "admin": "pages/overview.py"}
 
-st.subheader("Headline figures")
-cols = st.columns(4)
-for i, key in enumerate(HEADLINE):
-    metric = engine.metric(key)
-    r = engine.value(SYSTEM, key, period=period)
-    icon, word, _ = stt.LABELS[r.status]
-    change = None if r.value is None or r.previous.value is None else r.value - r.previous.value
-    with cols[i % 4]:
-        st.metric(metric.label, r.formatted, format_delta(metric, change) if change is not None else None,
-                  delta_color=DELTA_COLOUR[metric.direction], border=True,
-                  help=f"{metric.description} Target {r.target if r.target is not None else '–'}.")
-        st.caption(f"{icon} {word}")
 
-st.subheader("Shared goals")
-for g in goal_results(engine, SYSTEM, period=period):
-    icon, word, _ = stt.LABELS[g.status]
-    score = "–" if g.score is None else f"{g.score * 100:.0f}/100"
-    with st.expander(f"{icon} **{g.label}** — score {score} · {word}"):
-        st.caption(g.description)
-        st.dataframe(
-            [{"Measure": m.label, "Figure": m.formatted, "Status": " ".join(stt.LABELS[m.status][:2])}
-             for m in g.measures], hide_index=True, width="stretch")
+def pages_for(viewer) -> list:
+    """Only the pages this viewer may open; My contribution needs a staff record."""
+    out = []
+    for path, (title, icon, roles) in PAGES.items():
+        if viewer.role in roles and not (path == "pages/my_contribution.py" and viewer.staff_id is None):
+            out.append(st.Page(path, title=title, icon=icon, default=path == DEFAULT[viewer.role]))
+    return out
+
+
+def sign_in_page() -> None:
+    eng = session.engine()
+    st.title(eng.config.organisation.name)
+    st.subheader("Sign in")
+    if reason := st.session_state.pop("signed_out_reason", None):
+        st.warning(reason)
+    mode = eng.config.auth_mode
+    if mode == "demo":
+        st.info("Demo sign-in: choose whose view to see. Every persona sees only what that role may see.",
+                icon=":material/science:")
+        personas = demo_personas(eng)
+        choice = st.radio("Sign in as", [p.label for p in personas])
+        if st.button("Sign in", type="primary"):
+            session.sign_in(next(p.viewer for p in personas if p.label == choice))
+            st.rerun()
+    elif mode == "password":
+        from metrics import users
+        with st.form("sign-in"):
+            user = st.text_input("User name (e-mail)")
+            password = st.text_input("Password", type="password")
+            if st.form_submit_button("Sign in", type="primary"):
+                try:
+                    v = users.authenticate(eng.con.cursor(), user.strip().lower(), password)
+                    session.sign_in(v, users.start_session(eng.con.cursor(), v.user))
+                    st.rerun()
+                except MetricsError as exc:
+                    st.error(str(exc))
+    else:
+        from metrics import users
+        if not st.user.is_logged_in:
+            st.button("Sign in with your organisation account", on_click=st.login, type="primary")
+        else:
+            try:
+                session.sign_in(users.viewer_for_login(eng.con.cursor(), st.user.email))
+                st.rerun()
+            except MetricsError as exc:
+                st.error(str(exc))
+                st.button("Sign out", on_click=st.logout)
+
+
+viewer = session.viewer()
+if viewer is None:
+    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+else:
+    me = session.signed_in_user()
+    with st.sidebar:
+        st.markdown(f"**{me.user}** · {me.role}")
+        if me.role == "admin":
+            personas = demo_personas(session.engine())
+            labels = ["(myself)"] + [p.label for p in personas if p.viewer.role != "admin"]
+            acting = st.selectbox("View as", labels, help="See the dashboard with that role's limits.")
+            st.session_state[session.ACTING] = next((p.viewer for p in personas if p.label == acting), None)
+            viewer = session.viewer()
+        if st.button("Sign out"):
+            session.sign_out()
+            st.rerun()
+    st.navigation(pages_for(viewer)).run()

@@ -1,0 +1,57 @@
+"""Department: its goals, the internal service it gives and receives, what waits, what customers say."""
+import streamlit as st
+
+import session
+import widgets
+from metrics import access, charts, records, views
+from metrics.errors import AccessDenied
+from metrics.scope import Scope
+
+viewer = session.require_viewer()
+eng = session.engine()
+period, grain = session.period_controls(eng)
+units = [k for k, d in eng.config.departments.items() if d.level == "department"]
+own = access.home_unit(eng.config, viewer)
+if viewer.role in ("executive", "admin") or own not in units:
+    wanted = st.query_params.get("department", own if own in units else units[0])
+    key = st.sidebar.selectbox("Department", units, index=units.index(wanted) if wanted in units else 0,
+                               format_func=lambda k: eng.config.departments[k].name)
+else:
+    key = own
+st.query_params["department"] = key
+scope = Scope("department", key)
+st.title(eng.config.departments[key].name)
+st.caption(f"{period} · compared with {period.previous()}")
+session.banner(eng)
+
+widgets.cards(eng, views.cards(eng, viewer, scope, period))
+
+st.subheader("Our part in the shared goals")
+widgets.table(views.department_contribution(eng, viewer, key, period), f"{key}-goals")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Service we give colleagues")
+    widgets.cards(eng, views.cards(eng, viewer, scope, period, views.INTERNAL_GIVEN), per_row=2)
+with right:
+    st.subheader("Service we receive")
+    widgets.cards(eng, views.cards(eng, viewer, scope, period, views.INTERNAL_RECEIVED), per_row=1)
+
+try:
+    st.subheader("Waiting on us")
+    wait = records.waiting(eng, viewer, scope, period.end)
+    st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
+    widgets.table(wait, f"{key}-waiting")
+    st.subheader("What customers said about us")
+    widgets.table(records.feedback_comments(eng, viewer, scope, period), f"{key}-comments")
+    with st.expander("The records behind a figure"):
+        metric = st.selectbox("Figure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
+        widgets.table(records.metric_records(eng, viewer, metric, scope, period, limit=500), f"{key}-{metric}-records")
+except AccessDenied:
+    st.info("Customers' comments and the records behind the figures are visible to the department concerned "
+            "and to executives.")
+
+st.subheader("Trend")
+metric = st.selectbox("Measure", views.HEADLINE, key="trend", format_func=lambda k: eng.metric(k).label)
+st.plotly_chart(charts.trend_figure(eng.metric(metric), views.trend(eng, viewer, metric, scope,
+                                                                   session.trend_period(period), grain)), width="stretch")

@@ -1,0 +1,44 @@
+"""My contribution: my figures beside my team's, the thanks I was given, what waits on me."""
+import streamlit as st
+
+import session
+import widgets
+from metrics import records, views
+from metrics.scope import Scope
+
+viewer = session.require_viewer()
+eng = session.engine()
+if viewer.staff_id is None:
+    st.info("This page is for people with a staff record.")
+    st.stop()
+period, grain = session.period_controls(eng)
+me = Scope("staff", viewer.staff_id)
+st.title("My contribution")
+st.caption(f"{viewer.user} · {period}. Your figures are visible to you and your managers only.")
+session.banner(eng)
+
+st.subheader("Thanks you were given")
+thanks = records.thanks(eng, viewer, me, period)
+if thanks.empty:
+    st.caption("No compliments or thanks recorded in this period.")
+for _, t in thanks.head(5).iterrows():
+    st.success(f"**{t['what']}** · {t['given']:%d %b %Y} — {t['message'] or ''}"
+               + (f" ({t['value']})" if t["value"] == t["value"] and t["value"] else ""), icon=":material/favorite:")
+if len(thanks) > 5:
+    widgets.table(thanks, "my-thanks")
+
+st.subheader("My figures beside my team's")
+mine = views.personal(eng, viewer, viewer.staff_id, period)
+if mine.empty:
+    st.caption("No figures about your work in this period.")
+else:
+    widgets.table(mine[["Measure", "Me", "My team", "Target", "Status"]], "my-figures")
+
+st.subheader("Waiting on me")
+wait = records.waiting(eng, viewer, me, period.end)
+st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
+widgets.table(wait, "my-waiting")
+
+st.subheader("How my work feeds our shared goals")
+for sentence in views.goals_in_words(eng, viewer, viewer.staff_id, period):
+    st.markdown(f"- {sentence}")

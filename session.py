@@ -1,0 +1,116 @@
+"""Streamlit side of signing in and the controls every page shares (kept apart from metrics/).
+
+The signed-in Viewer lives in st.session_state on the server; in password mode the session is also
+a row in the database (an opaque token, only its hash stored) that expires and is revoked at sign-out.
+"""
+from __future__ import annotations
+
+
+
+import streamlit as st
+
+import app_cache
+from metrics.access import Viewer
+from metrics.errors import MetricsError
+from metrics.periods import GRAINS, Period, add_months, parse_date
+
+KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
+
+
+def engine():
+    """The process's engine, or a clear message and stop."""
+    try:
+        return app_cache.engine()
+    except MetricsError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def viewer() -> Viewer | None:
+    """The signed-in viewer (or the persona an administrator is acting as), checking expiry."""
+    v = st.session_state.get(KEY)
+    if v is None:
+        return None
+    token = st.session_state.get(TOKEN)
+    if token is not None:
+        from metrics import users
+        eng = engine()
+        try:
+            users.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
+        except MetricsError as exc:
+            sign_out()
+            st.session_state["signed_out_reason"] = str(exc)
+            return None
+    return st.session_state.get(ACTING) or v
+
+
+def signed_in_user() -> Viewer | None:
+    """The real signed-in user (not the persona being acted as)."""
+    return st.session_state.get(KEY)
+
+
+def require_viewer() -> Viewer:
+    """First line of every page: the viewer, or a prompt to sign in and stop (pages are served by URL too)."""
+    v = viewer()
+    if v is None:
+        st.warning("Please sign in to see this page.")
+        st.page_link("dashboard.py", label="Go to sign-in")
+        st.stop()
+    return v
+
+
+def sign_in(v: Viewer, token: str | None = None) -> None:
+    st.session_state[KEY], st.session_state[TOKEN] = v, token
+    st.session_state.pop(ACTING, None)
+    st.session_state.pop("signed_out_reason", None)
+
+
+def sign_out() -> None:
+    token = st.session_state.pop(TOKEN, None)
+    if token is not None:
+        from metrics import users
+        try:
+            users.end_session(engine().con.cursor(), token)
+        except MetricsError:
+            pass
+    for k in (KEY, ACTING):
+        st.session_state.pop(k, None)
+
+
+def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
+    """Period and grain pickers in the sidebar, kept in the URL so a view can be shared."""
+    qp = st.query_params
+    default = eng.default_period()
+    try:
+        start = parse_date(qp.get("from", default.start.isoformat()), "from")
+        end = parse_date(qp.get("to", default.end.isoformat()), "to")
+        period = Period(start, end)
+    except MetricsError as exc:
+        st.sidebar.warning(f"{exc}; showing {default} instead.")
+        period = default
+    rng = eng.data_range()
+    lo, hi = (rng if rng else (default.start, default.end))
+    picked = st.sidebar.date_input("Period", (period.start, period.end), min_value=lo, max_value=hi,
+                                   format="YYYY-MM-DD")
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        period = Period(picked[0], picked[1])
+    grain = qp.get("grain", grain_default)
+    grain = st.sidebar.selectbox("Trend by", GRAINS, index=GRAINS.index(grain if grain in GRAINS else grain_default))
+    qp["from"], qp["to"], qp["grain"] = period.start.isoformat(), period.end.isoformat(), grain
+    return period, grain
+
+
+def trend_period(period: Period) -> Period:
+    """Twelve months ending with the chosen period, for trend charts."""
+    return Period(add_months(period.end.replace(day=1), -11), period.end)
+
+
+def banner(eng) -> None:
+    """Synthetic-data banner and the data's freshness."""
+    rng = eng.data_range()
+    if eng.synthetic():
+        st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
+    if rng:
+        st.caption(f"Data from {rng[0]:%d %b %Y} to {rng[1]:%d %b %Y}.")
+
+
