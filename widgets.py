@@ -28,8 +28,16 @@ def cards(eng, results, per_row: int = 4) -> None:
                 st.caption(f"{status_text(r.status)} · {target}")
 
 
+# Data column names → words people use (the CSV keeps the same words as the screen).
+WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team", "staff_id": "Person",
+         "overdue": "Overdue", "received_at": "Received", "kind": "Kind", "theme": "Theme", "csat": "Satisfaction (1–5)",
+         "nps": "Recommend (0–10)", "comment": "In their words", "positive": "Positive", "given": "When",
+         "message": "Message", "value": "Value shown"}
+
+
 def table(df, name: str, **kwargs) -> None:
     """A table and a CSV download of exactly what it shows."""
+    df = df.rename(columns={k: v for k, v in WORDS.items() if k in df.columns})
     st.dataframe(df, hide_index=True, width="stretch", **kwargs)
     st.download_button("Download CSV", df.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
                        mime="text/csv", key=f"dl-{name}")

@@ -38,10 +38,23 @@ def trend_figure(metric: Metric, df: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def wrap(text: str, width: int = 14) -> str:
+    """Break a label into lines of about `width` characters for narrow chart columns."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line])
+
+
 def heatmap_figure(df: pd.DataFrame) -> go.Figure:
     """Department × metric status grid: colour by status, with the figure, icon and word in each cell."""
     order = {s: i for i, s in enumerate((st.OFF_TARGET, st.WARNING, st.ON_TARGET, st.INSUFFICIENT, st.NO_TARGET,
                                          st.SUPPRESSED))}
+    df = df.assign(label=[wrap(x) for x in df["label"]])
     names = list(dict.fromkeys(df["name"]))
     labels = list(dict.fromkeys(df["label"]))
     grid = df.pivot(index="name", columns="label", values="status").reindex(index=names, columns=labels)
@@ -55,7 +68,7 @@ def heatmap_figure(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=names, text=text.to_numpy(), texttemplate="%{text}",
                                zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False, xgap=2, ygap=2,
                                hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
-    fig.update_layout(height=60 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    fig.update_layout(height=110 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       xaxis={"side": "top", "tickangle": 0}, yaxis={"autorange": "reversed"})
     return fig
 

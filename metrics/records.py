@@ -92,8 +92,9 @@ def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
         ORDER BY given DESC LIMIT $n""", params)
 
 
-def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit: int = 200) -> pd.DataFrame:
-    """Callbacks not yet returned and unhappy customers not yet followed up, as of the end of a day.
+def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit: int = 1000) -> pd.DataFrame:
+    """Callbacks not yet returned and unhappy customers not yet followed up (from the last 90 days), as of
+    the end of a day; overdue first.
 
     Returns:
         what, since, due, department_id, staff_id, overdue — oldest first.
@@ -108,11 +109,12 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
             SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,
                    to_staff_id AS staff_id, due_at < $e AS overdue
             FROM handoffs
-            WHERE case_type = 'referral' AND handed_at < $e AND (responded_at IS NULL OR responded_at >= $e) AND {hw}
+            WHERE case_type = 'referral' AND handed_at < $e AND (responded_at IS NULL OR responded_at >= $e)
+              AND handed_at >= $e - INTERVAL 90 DAY AND {hw}
             UNION ALL
             SELECT 'Unhappy customer to follow up', received_at, NULL, department_id, coalesce(follow_up_by, staff_id),
                    date_diff('day', received_at, $e) > 2
             FROM feedback
             WHERE {NEGATIVE} AND received_at < $e AND (followed_up_at IS NULL OR followed_up_at >= $e)
               AND received_at >= $e - INTERVAL 90 DAY AND {fw})
-        ORDER BY since LIMIT $n""", params)
+        ORDER BY overdue DESC, since LIMIT $n""", params)
