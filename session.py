@@ -54,7 +54,7 @@ def require_viewer() -> Viewer:
     v = viewer()
     if v is None:
         st.warning("Please sign in to see this page.")
-        st.page_link("dashboard.py", label="Go to sign-in")
+        st.markdown("[Go to sign-in](/)")
         st.stop()
     return v
 

@@ -239,7 +239,7 @@ class Engine:
             levels = [buckets if k == "bucket" else groups for k in keys]
             full = pd.MultiIndex.from_product(levels, names=keys) if len(keys) > 1 else pd.Index(levels[0], name=keys[0])
             df = df.set_index(keys).reindex(full).reset_index()
-        if not len(df):
+        if not len(df) and "grp" not in df.columns:      # an ungrouped figure always has its one row
             df = pd.DataFrame([{"numerator": None, "denominator": None, "value": None}])
         if additive:   # event rows and kpi_observations look the same to callers
             df["numerator"] = df["numerator"].fillna(0.0)

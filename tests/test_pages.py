@@ -1,0 +1,120 @@
+"""Every page × role in Streamlit's AppTest: no exception, the figures equal the command line's, and
+pages outside a role cannot be reached."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import app_cache
+from metrics.cli import main
+from metrics.engine import Engine
+from metrics.formatting import format_value
+from metrics.personas import demo_personas
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("overview", "department", "my_contribution", "definitions")
+ALLOWED = {"executive": {"overview", "department", "my_contribution", "definitions"},
+           "head": {"overview", "department", "my_contribution", "definitions"},
+           "staff": {"department", "my_contribution", "definitions"},
+           "admin": {"overview", "department", "definitions"}}
+
+
+@pytest.fixture(scope="module")
+def app_db(demo_db, tmp_path_factory):
+    db = tmp_path_factory.mktemp("app") / "app.duckdb"
+    shutil.copy(demo_db, db)
+    return str(db)
+
+
+@pytest.fixture
+def env(app_db, monkeypatch):
+    monkeypatch.setenv("CX_DB", app_db)
+    app_cache.engine.clear()
+    yield app_db
+    app_cache.engine.clear()
+
+
+def cli_value(capsys, db, metric, scope):
+    assert main(["value", metric, "--scope", scope, "--json", "--db", db]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def signed_in(role: str, db: str, config) -> tuple[AppTest, object]:
+    personas = demo_personas(Engine.open(db, config))
+    persona = next(p for p in personas if p.viewer.role == role)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    at.radio[0].set_value(persona.label)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    return at, persona.viewer
+
+
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_every_allowed_page_renders(env, config, role):
+    at, _ = signed_in(role, env, config)
+    for page in sorted(ALLOWED[role]):
+        at.switch_page(str(ROOT / f"pages/{page}.py"))
+        at.run()
+        assert not at.exception, (role, page, [e.message for e in at.exception])
+        assert at.title, (role, page)
+
+
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_forbidden_pages_cannot_be_switched_to(env, config, role):
+    at, _ = signed_in(role, env, config)
+    for page in set(PAGES) - ALLOWED[role]:
+        with pytest.raises(Exception, match="Could not find a navigation page"):
+            at.switch_page(str(ROOT / f"pages/{page}.py"))
+
+
+def test_overview_figures_equal_the_command_line(env, config, capsys):
+    at, _ = signed_in("executive", env, config)
+    shown = {m.label: m.value for m in at.metric}
+    for key in ("grade_of_service", "sla_attainment", "csat"):
+        d = cli_value(capsys, env, key, "org")
+        assert shown[config.metrics[key].label] == format_value(config.metrics[key], d["value"])
+
+
+def test_department_page_of_a_head_shows_their_department(env, config, capsys):
+    at, viewer = signed_in("head", env, config)
+    assert at.title[0].value == config.departments[viewer.department_id].name
+    shown = {m.label: m.value for m in at.metric}
+    d = cli_value(capsys, env, "first_contact_resolution", f"department:{viewer.department_id}")
+    assert shown[config.metrics["first_contact_resolution"].label] == \
+        format_value(config.metrics["first_contact_resolution"], d["value"])
+
+
+def test_my_contribution_equals_the_command_line(env, config, capsys):
+    at, viewer = signed_in("staff", env, config)
+    assert at.title[0].value == "My contribution"
+    table = at.dataframe[0].value
+    row = table[table["Measure"] == config.metrics["first_contact_resolution"].label].iloc[0]
+    mine = cli_value(capsys, env, "first_contact_resolution", f"staff:{viewer.staff_id}")
+    assert row["Me"] == format_value(config.metrics["first_contact_resolution"], mine["value"])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_opened_directly_without_sign_in_shows_no_data(env, page):
+    at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "Please sign in" in at.warning[0].value
+    assert not at.metric and not at.dataframe
+
+
+def test_signed_out_dashboard_shows_only_sign_in(env):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and at.subheader[0].value == "Sign in" and not at.metric
+
+
+def test_missing_database_is_one_sentence(monkeypatch, tmp_path):
+    monkeypatch.setenv("CX_DB", str(tmp_path / "none.duckdb"))
+    app_cache.engine.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and "no database at" in at.error[0].value
