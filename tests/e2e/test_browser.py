@@ -1,0 +1,139 @@
+"""Browser tests: a real `streamlit run` server on loopback, driven by Playwright in Debian's Chromium.
+
+Screenshots of every page go to tests/artifacts/ (not committed). These never skip: CI installs
+chromium (.ci/run).
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ROLES = {"executive": ("Executive", ["Overview", "Department", "My contribution", "Metric definitions"]),
+         "head": ("Head of department", ["Department", "Overview", "My contribution", "Metric definitions"]),
+         "staff": ("Staff member", ["My contribution", "Department", "Metric definitions"]),
+         "admin": ("Administrator", ["Overview", "Department", "Metric definitions"])}
+BAD_WORDS = ("Traceback", "Error:", "Exception")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_factory(demo_db, tmp_path_factory):
+    procs = []
+
+    def start() -> str:
+        db = tmp_path_factory.mktemp("e2e") / "e2e.duckdb"
+        shutil.copy(demo_db, db)
+        port = free_port()
+        env = {**os.environ, "CX_DB": str(db)}
+        p = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+                              "--server.address", "127.0.0.1", "--server.headless", "true",
+                              "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(p)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    return url
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("streamlit did not start within 60 s")
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install -y chromium (see .ci/run)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                                                              "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def page_text(page) -> str:
+    return page.locator("section.stMain, [data-testid='stMain']").first.inner_text()
+
+
+def sign_in(page, url: str, persona: str) -> None:
+    page.goto(url, timeout=60_000)
+    page.get_by_text(persona).first.click()
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
+
+
+def wait_rendered(page) -> None:
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(800)
+
+
+def test_pages_without_sign_in_on_a_fresh_server_show_no_data(server_factory, browser):
+    url = server_factory()                       # nobody has signed in on this server yet
+    page = browser.new_page()
+    for path in ("overview", "department", "my_contribution", "definitions"):
+        page.goto(f"{url}/{path}", timeout=60_000)
+        page.get_by_text(re.compile("sign in", re.I)).first.wait_for(timeout=60_000)
+        wait_rendered(page)
+        text = page_text(page)
+        assert "Sign in" in text or "Please sign in" in text, path
+        assert page.locator("[data-testid='stMetric']").count() == 0, path
+        assert not any(w in text for w in BAD_WORDS), path
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def url(server_factory):
+    return server_factory()
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_role_opens_each_page(url, browser, role):
+    persona, pages = ROLES[role]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    sign_in(page, url, persona)
+    for title in pages:
+        page.get_by_role("link", name=title).first.click()
+        wait_rendered(page)
+        page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+        text = page_text(page)
+        assert not any(w in text for w in BAD_WORDS), (role, title, text[:500])
+        page.screenshot(path=str(ARTIFACTS / f"{role}-{title.lower().replace(' ', '-')}.png"), full_page=True)
+    page.close()
+
+
+def test_forbidden_url_shows_the_default_page(url, browser):
+    page = browser.new_page()
+    page.goto(f"{url}/overview", timeout=60_000)      # staff may not open the Overview
+    page.get_by_text("Page not found").wait_for(timeout=60_000)   # Streamlit's notice over the default page
+    page.keyboard.press("Escape")
+    page.get_by_text("Staff member").first.click()
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
+    wait_rendered(page)
+    page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+    assert page.get_by_role("heading", level=1).first.inner_text() == "My contribution"
+    assert page.get_by_role("link", name="Overview").count() == 0
+    assert page.locator("text=Departments at a glance").count() == 0
+    page.close()
