@@ -23,3 +23,15 @@ def engine() -> Engine:
     config = load_config(CONFIG_PATH)
     check_sql(config)
     return Engine.open(os.environ.get("CX_DB", config.database_path), config)
+
+
+@st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)
+def _view(name: str, data_version: str, viewer, args: tuple):
+    """One cached page-data call; the key is (function, data version, viewer, arguments)."""
+    from metrics import views
+    return getattr(views, name)(engine(), viewer, *args)
+
+
+def view(name: str, viewer, *args):
+    """metrics.views.<name>(engine, viewer, *args), cached until the data changes."""
+    return _view(name, engine().data_version(), viewer, args)

@@ -123,6 +123,13 @@ class Engine:
             raise MetricsError("the database has no contacts yet; load data or build the demo, or give --from and --to")
         return last_full_month(rng[1])
 
+    def data_version(self) -> str:
+        """Changes whenever data is written (loads, demo builds): the key that invalidates cached figures."""
+        row = self.query("""SELECT (SELECT count(*) FROM load_batches) AS n,
+                                   (SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches) AS t,
+                                   (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS m""").iloc[0]
+        return f"{row['n']}|{row['t']}|{row['m']}"
+
     def synthetic(self) -> bool:
         """True when the database holds generated demo data."""
         df = self.query("SELECT value FROM meta WHERE key = 'synthetic'")

@@ -1,6 +1,7 @@
 """Department: its goals, the internal service it gives and receives, what waits, what customers say."""
 import streamlit as st
 
+import app_cache
 import session
 import widgets
 from metrics import access, charts, records, views
@@ -24,18 +25,18 @@ st.title(eng.config.departments[key].name)
 st.caption(f"{period} · compared with {period.previous()}")
 session.banner(eng)
 
-widgets.cards(eng, views.cards(eng, viewer, scope, period))
+widgets.cards(eng, app_cache.view("cards", viewer, scope, period))
 
 st.subheader("Our part in the shared goals")
-widgets.table(views.department_contribution(eng, viewer, key, period), f"{key}-goals")
+widgets.table(app_cache.view("department_contribution", viewer, key, period), f"{key}-goals")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Service we give colleagues")
-    widgets.cards(eng, views.cards(eng, viewer, scope, period, views.INTERNAL_GIVEN), per_row=2)
+    widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.INTERNAL_GIVEN), per_row=2)
 with right:
     st.subheader("Service we receive")
-    widgets.cards(eng, views.cards(eng, viewer, scope, period, views.INTERNAL_RECEIVED), per_row=1)
+    widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.INTERNAL_RECEIVED), per_row=1)
 
 try:
     st.subheader("Waiting on us")
@@ -53,5 +54,5 @@ except AccessDenied:
 
 st.subheader("Trend")
 metric = st.selectbox("Measure", views.HEADLINE, key="trend", format_func=lambda k: eng.metric(k).label)
-st.plotly_chart(charts.trend_figure(eng.metric(metric), views.trend(eng, viewer, metric, scope,
+st.plotly_chart(charts.trend_figure(eng.metric(metric), app_cache.view("trend", viewer, metric, scope,
                                                                    session.trend_period(period), grain)), width="stretch")

@@ -1,6 +1,7 @@
 """My contribution: my figures beside my team's, the thanks I was given, what waits on me."""
 import streamlit as st
 
+import app_cache
 import session
 import widgets
 from metrics import records, views
@@ -28,7 +29,7 @@ if len(thanks) > 5:
     widgets.table(thanks, "my-thanks")
 
 st.subheader("My figures beside my team's")
-mine = views.personal(eng, viewer, viewer.staff_id, period)
+mine = app_cache.view("personal", viewer, viewer.staff_id, period)
 if mine.empty:
     st.caption("No figures about your work in this period.")
 else:
@@ -40,5 +41,5 @@ st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {
 widgets.table(wait, "my-waiting")
 
 st.subheader("How my work feeds our shared goals")
-for sentence in views.goals_in_words(eng, viewer, viewer.staff_id, period):
+for sentence in app_cache.view("goals_in_words", viewer, viewer.staff_id, period):
     st.markdown(f"- {sentence}")

@@ -1,6 +1,7 @@
 """Overview: the organisation's headline figures, shared goals, departments at a glance, trends."""
 import streamlit as st
 
+import app_cache
 import session
 import widgets
 from metrics import charts, views
@@ -14,28 +15,28 @@ st.title("Overview")
 st.caption(f"The whole organisation · {period} · compared with {period.previous()}")
 session.banner(eng)
 
-widgets.cards(eng, views.cards(eng, viewer, ORGANISATION, period))
+widgets.cards(eng, app_cache.view("cards", viewer, ORGANISATION, period))
 
 st.subheader("Shared goals")
-goals = views.goal_table(eng, viewer, ORGANISATION, period)
+goals = app_cache.view("goal_table", viewer, ORGANISATION, period)
 st.plotly_chart(charts.goal_bars(goals), width="stretch")
 widgets.table(goals.drop(columns=["goal"]), "shared-goals")
 
 st.subheader("Which department holds each goal back")
 st.caption("Where most of the misses customers felt sat this period.")
-hb = views.holds_back(eng, viewer, period)
+hb = app_cache.view("holds_back", viewer, period)
 hb["share"] = [None if s is None or s != s else f"{s * 100:.0f} %" for s in hb["share"]]
 widgets.table(hb.rename(columns={"label": "Goal", "department": "Department", "misses": "Misses there",
                                  "share": "Share of all misses", "what": "Misses counted"}).drop(columns=["goal"]),
               "holds-back")
 
 st.subheader("Departments at a glance")
-hm = views.heatmap(eng, viewer, period)
+hm = app_cache.view("heatmap", viewer, period)
 st.plotly_chart(charts.heatmap_figure(hm), width="stretch")
 widgets.table(hm[["name", "label", "formatted", "word"]].rename(
     columns={"name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments")
 
 st.subheader("Trends")
 key = st.selectbox("Measure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
-tr = views.trend(eng, viewer, key, ORGANISATION, session.trend_period(period), grain)
+tr = app_cache.view("trend", viewer, key, ORGANISATION, session.trend_period(period), grain)
 st.plotly_chart(charts.trend_figure(eng.metric(key), tr), width="stretch")

@@ -12,6 +12,7 @@ from metrics.cli import main
 from metrics.engine import Engine
 from metrics.formatting import format_value
 from metrics.personas import demo_personas
+from metrics.scope import ORGANISATION
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "department", "my_contribution", "definitions")
@@ -118,3 +119,19 @@ def test_missing_database_is_one_sentence(monkeypatch, tmp_path):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.run()
     assert not at.exception and "no database at" in at.error[0].value
+
+
+def test_a_write_changes_the_data_version_that_keys_the_cache(env, config):
+    eng = app_cache.engine()
+    before = eng.data_version()
+    viewer = demo_personas(eng)[0].viewer
+    first = app_cache.view("cards", viewer, ORGANISATION,
+                           eng.default_period())
+    eng.con.execute("INSERT INTO load_batches VALUES (1, 'contacts', 'x.csv', 'abc', 0, now(), 'test', 'loaded')")
+    try:
+        assert eng.data_version() != before
+        again = app_cache.view("cards", viewer, ORGANISATION,
+                               eng.default_period())
+        assert [r.value for r in again] == [r.value for r in first]     # recomputed, same data → same figures
+    finally:
+        eng.con.execute("DELETE FROM load_batches WHERE batch_id = 1")
