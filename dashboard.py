@@ -42,7 +42,7 @@ def sign_in_page() -> None:
             session.sign_in(next(p.viewer for p in personas if p.label == choice))
             st.rerun()
     elif mode == "password":
-        from metrics import users
+        from metrics import accounts as users
         with st.form("sign-in"):
             user = st.text_input("User name (e-mail)")
             password = st.text_input("Password", type="password")
@@ -54,7 +54,7 @@ def sign_in_page() -> None:
                 except MetricsError as exc:
                     st.error(str(exc))
     else:
-        from metrics import users
+        from metrics import accounts as users
         if not st.user.is_logged_in:
             st.button("Sign in with your organisation account", on_click=st.login, type="primary")
         else:

@@ -33,7 +33,7 @@ def viewer() -> Viewer | None:
         return None
     token = st.session_state.get(TOKEN)
     if token is not None:
-        from metrics import users
+        from metrics import accounts as users
         eng = engine()
         try:
             users.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
@@ -53,7 +53,7 @@ def require_viewer() -> Viewer:
     """First line of every page: the viewer, or a prompt to sign in and stop (pages are served by URL too)."""
     v = viewer()
     if v is None:
-        st.warning("Please sign in to see this page.")
+        st.warning(st.session_state.pop("signed_out_reason", None) or "Please sign in to see this page.")
         st.markdown("[Go to sign-in](/)")
         st.stop()
     return v
@@ -68,7 +68,7 @@ def sign_in(v: Viewer, token: str | None = None) -> None:
 def sign_out() -> None:
     token = st.session_state.pop(TOKEN, None)
     if token is not None:
-        from metrics import users
+        from metrics import accounts as users
         try:
             users.end_session(engine().con.cursor(), token)
         except MetricsError:

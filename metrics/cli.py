@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     figures.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: the last full month in the data)")
     figures.add_argument("--to", dest="end", help="last day, YYYY-MM-DD, included")
     figures.add_argument("--json", action="store_true", help="print JSON instead of text")
+    figures.add_argument("--as", dest="as_user", metavar="USER",
+                         help="compute as this user (their access rules apply); default: the all-seeing system")
 
     p = argparse.ArgumentParser(prog="python -m metrics", description="Customer-experience metrics: "
                                 "build the demo, check the configuration, compute figures.")
@@ -62,6 +64,23 @@ def _parser() -> argparse.ArgumentParser:
                        description="Each shared goal's score and measures for a scope; with --goal, each "
                                    "department's contribution.")
     g.add_argument("--goal", help="one goal key: show each department's contribution to it")
+    u = sub.add_parser("users", help="manage who can sign in",
+                       description="Add users, set passwords, disable or enable them, list them.")
+    us = u.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ua = us.add_parser("add", parents=[common, db], help="add a user")
+    ua.add_argument("user", help="the sign-in name: an e-mail address")
+    ua.add_argument("--role", required=True, choices=("executive", "head", "staff", "admin"))
+    ua.add_argument("--name", help="display name")
+    ua.add_argument("--department", help="department key (default: the staff member's)")
+    ua.add_argument("--staff", help="their staff id")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    ua.add_argument("--no-password", action="store_true", help="no password (signs in through OIDC only)")
+    sp = us.add_parser("set-password", parents=[common, db], help="set a user's password")
+    sp.add_argument("user")
+    sp.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    for action in ("disable", "enable"):
+        us.add_parser(action, parents=[common, db], help=f"{action} a user").add_argument("user")
+    us.add_parser("list", parents=[common, db], help="list users").add_argument("--json", action="store_true")
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
     return p
@@ -73,6 +92,49 @@ def _period(args, engine) -> Period:
     if args.start is None or args.end is None:
         raise MetricsError("give both --from and --to (or neither, for the last full month in the data)")
     return Period(parse_date(args.start, "--from"), parse_date(args.end, "--to"))
+
+
+def _viewer(args, engine):
+    """SYSTEM, or the user named by --as with their own access rules."""
+    from metrics import accounts
+    if not getattr(args, "as_user", None):
+        return SYSTEM
+    try:
+        return accounts.viewer_for_login(engine.con.cursor(), args.as_user)
+    except accounts.AuthError:
+        raise MetricsError(f"--as {args.as_user}: no such active user; `python -m metrics users list` shows them") from None
+
+
+def _password(args) -> str:
+    import getpass
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise MetricsError("the two passwords differ; nothing was changed")
+    return first
+
+
+def cmd_users(args, config: Config) -> None:
+    from metrics import accounts
+    from metrics.store import connect
+    con = connect(args.db or config.database_path, config)
+    try:
+        if args.action == "add":
+            password = None if args.no_password else _password(args)
+            accounts.add_user(con, args.user, args.role, args.name, args.department, args.staff, password, config)
+            print(f"added {args.user.lower()} ({args.role})")
+        elif args.action == "set-password":
+            accounts.set_password(con, args.user, _password(args))
+            print(f"password set for {args.user}; their sessions were ended")
+        elif args.action in ("disable", "enable"):
+            accounts.set_active(con, args.user, args.action == "enable")
+            print(f"{args.action}d {args.user}")
+        else:
+            df = accounts.list_users(con)
+            print(json.dumps(_records(df), indent=2) if args.json else df.to_string(index=False))
+    finally:
+        con.close()
 
 
 def _engine(args, config: Config):
@@ -129,7 +191,7 @@ def cmd_list(args, config: Config) -> None:
 
 def cmd_value(args, config: Config) -> None:
     engine = _engine(args, config)
-    result = engine.value(SYSTEM, args.metric, parse_scope(args.scope, config), _period(args, engine))
+    result = engine.value(_viewer(args, engine), args.metric, parse_scope(args.scope, config), _period(args, engine))
     if args.json:
         return _print_json(result.to_dict())
     m = engine.metric(args.metric)
@@ -157,9 +219,9 @@ def _cmd_frame(args, config: Config, first: str) -> None:
     engine = _engine(args, config)
     scope, period = parse_scope(args.scope, config), _period(args, engine)
     if args.command == "series":
-        df = engine.series(SYSTEM, args.metric, scope, period, args.grain)
+        df = engine.series(_viewer(args, engine), args.metric, scope, period, args.grain)
     else:
-        df = engine.breakdown(SYSTEM, args.metric, scope, period, args.by)
+        df = engine.breakdown(_viewer(args, engine), args.metric, scope, period, args.by)
     if args.json:
         return _print_json(_records(df))
     _table(engine, args.metric, df, first)
@@ -178,7 +240,7 @@ def cmd_goals(args, config: Config) -> None:
     engine = _engine(args, config)
     period = _period(args, engine)
     if args.goal:
-        df = contributions(engine, SYSTEM, args.goal, period)
+        df = contributions(engine, _viewer(args, engine), args.goal, period)
         if args.json:
             return _print_json(_records(df))
         for _, r in df.iterrows():
@@ -186,7 +248,7 @@ def cmd_goals(args, config: Config) -> None:
             sc = "–" if r["score"] is None or r["score"] != r["score"] else f"{r['score'] * 100:.0f}"
             print(f"{r['name']:<34} score {sc:>4}  {_status_text(r['status']):<18} misses {r['misses']:>6,.0f} ({share})")
         return
-    results = goal_results(engine, SYSTEM, parse_scope(args.scope, config), period)
+    results = goal_results(engine, _viewer(args, engine), parse_scope(args.scope, config), period)
     if args.json:
         return _print_json([g.to_dict() for g in results])
     for g in results:
@@ -206,7 +268,7 @@ def cmd_staff(args, config: Config) -> None:
 
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
-            "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff}
+            "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users}
 
 
 def main(argv: list[str] | None = None) -> int:
