@@ -111,6 +111,7 @@ def banner(eng) -> None:
     if eng.synthetic():
         st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
     if rng:
-        st.caption(f"Data from {rng[0]:%d %b %Y} to {rng[1]:%d %b %Y}.")
+        loaded = eng.last_load()
+        st.caption(f"Data from {rng[0]:%d %b %Y} to {rng[1]:%d %b %Y}" + (f" · last loaded {loaded[:16]}." if loaded else "."))
 
 

@@ -5,9 +5,12 @@ interrupted build never leaves a half-written database where the dashboard would
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from metrics import calendar, demo
 from metrics.config import Config
@@ -44,6 +47,8 @@ def build_demo_database(path: str | Path, config: Config, scale: float = 1.0, se
         frames = demo.generate(list(config.departments.values()), holidays, config.organisation.name,
                                scale=scale, seed=demo.DEFAULT_SEED if seed is None else seed)
         frames.pop("departments", None)      # the departments table is config's copy, already written
+        frames["meta"] = pd.concat([frames["meta"], pd.DataFrame(
+            {"key": ["built_at"], "value": [dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")]})])
         rows = demo.write(con, frames)
         con.execute("CHECKPOINT")
     except BaseException:

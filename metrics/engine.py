@@ -130,6 +130,12 @@ class Engine:
                                    (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS m""").iloc[0]
         return f"{row['n']}|{row['t']}|{row['m']}"
 
+    def last_load(self) -> str | None:
+        """When data last arrived: the newest load batch, else when the demo was built."""
+        df = self.query("""SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
+                                           (SELECT value FROM meta WHERE key = 'built_at')) AS t""")
+        return df.iloc[0, 0]
+
     def synthetic(self) -> bool:
         """True when the database holds generated demo data."""
         df = self.query("SELECT value FROM meta WHERE key = 'synthetic'")
