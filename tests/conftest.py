@@ -26,6 +26,17 @@ def engine(config):
     from metrics.engine import Engine
     from metrics.store import connect
     con = connect(":memory:", config, create=True)
-    con.execute((Path(__file__).parent / "fixture.sql").read_text(encoding="utf-8"))
+    con.execute(with_columns(con, (Path(__file__).parent / "fixture.sql").read_text(encoding="utf-8")))
     yield Engine(con, config)
     con.close()
+
+
+def with_columns(con, sql: str) -> str:
+    """Positional INSERTs of the fixture name the public columns, so added bookkeeping columns stay NULL."""
+    import re
+
+    def columns(m):
+        table = m.group(1)
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "batch_id"]
+        return f"INSERT INTO {table} ({', '.join(cols)}) VALUES"
+    return re.sub(r"INSERT INTO (\w+) VALUES", columns, sql)

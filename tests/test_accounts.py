@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def con(config, tmp_path):
     c = connect(tmp_path / "u.duckdb", config, create=True)
-    c.execute("INSERT INTO staff VALUES ('S1', 'Ann', 'a@x', 'cc_phones', NULL, true, DATE '2020-01-01', NULL)")
+    c.execute("INSERT INTO staff (staff_id, name, email, department_id, manager_id, active, started_on, left_on) VALUES ('S1', 'Ann', 'a@x', 'cc_phones', NULL, true, DATE '2020-01-01', NULL)")
     accounts.add_user(c, "ann@council.example", "staff", staff_id="S1", password=PW, config=config)
     yield c
     c.close()

@@ -127,7 +127,7 @@ def test_a_write_changes_the_data_version_that_keys_the_cache(env, config):
     viewer = demo_personas(eng)[0].viewer
     first = app_cache.view("cards", viewer, ORGANISATION,
                            eng.default_period())
-    eng.con.execute("INSERT INTO load_batches VALUES (1, 'contacts', 'x.csv', 'abc', 0, now(), 'test', 'loaded')")
+    eng.con.execute("INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by, status) VALUES (1, 'contacts', 'x.csv', 'abc', 0, now(), 'test', 'loaded')")
     try:
         assert eng.data_version() != before
         again = app_cache.view("cards", viewer, ORGANISATION,
