@@ -81,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("disable", "enable"):
         us.add_parser(action, parents=[common, db], help=f"{action} a user").add_argument("user")
     us.add_parser("list", parents=[common, db], help="list users").add_argument("--json", action="store_true")
+    ld = sub.add_parser("load", parents=[common, db], help="load an export into a table",
+                        description="Validate a file in full, then load it in one transaction (or write nothing).")
+    ld.add_argument("table", help="the target table, e.g. contacts, requests, feedback, invoices, benchmarks")
+    ld.add_argument("file", help="CSV/TSV, Excel (.xlsx) or Parquet file")
+    ld.add_argument("--mapping", help="mapping profile name (data/mappings/NAME.yaml) or path")
+    ld.add_argument("--dry-run", action="store_true", help="validate and count only; write nothing")
+    ld.add_argument("--report-dir", help="where to write the CSV of all problems (default: current folder)")
+    un = sub.add_parser("unload", parents=[common, db], help="undo a load batch",
+                        description="Remove exactly what a batch added and restore the rows it replaced.")
+    un.add_argument("batch", type=int)
+    bt = sub.add_parser("batches", parents=[common, db], help="list load batches", description="Every load, newest first.")
+    bt.add_argument("--json", action="store_true")
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
     return p
@@ -135,6 +147,59 @@ def cmd_users(args, config: Config) -> None:
             print(json.dumps(_records(df), indent=2) if args.json else df.to_string(index=False))
     finally:
         con.close()
+
+
+def _writer(args, config: Config):
+    """The database opened for writing; a clear refusal while the dashboard (or another load) holds it."""
+    from metrics.store import connect
+    from metrics.errors import SchemaError
+    path = args.db or config.database_path
+    try:
+        return connect(path, config)
+    except SchemaError as exc:
+        if "open for writing" in str(exc):
+            raise MetricsError(f"{path} is in use by another process, usually the dashboard (DuckDB allows one "
+                               "writer per file): upload the file on the dashboard's Data page, or stop the "
+                               "dashboard and run the load again") from None
+        raise
+
+
+def cmd_load(args, config: Config) -> None:
+    from metrics.ingest import load_file
+    from metrics.profiles import load_profile
+    profile = load_profile(args.mapping) if args.mapping else None
+    con = _writer(args, config)
+    log = (lambda m: print(f"  {m}", file=sys.stderr)) if sys.stderr.isatty() else None
+    try:
+        r = load_file(con, config, args.table, args.file, profile, loaded_by="cli", dry_run=args.dry_run,
+                      report_dir=args.report_dir, log=log)
+    finally:
+        con.close()
+    if not r.ok:
+        for _, p in r.problems.iterrows():
+            print(f"row {p['row']}, column {p['column']}, value {p['value']!r}: {p['reason']}", file=sys.stderr)
+        if r.problem_count > len(r.problems):
+            print(f"... and {r.problem_count - len(r.problems):,} more", file=sys.stderr)
+        raise MetricsError(r.summary())
+    print(r.summary())
+
+
+def cmd_unload(args, config: Config) -> None:
+    from metrics.ingest import unload
+    con = _writer(args, config)
+    try:
+        r = unload(con, args.batch)
+    finally:
+        con.close()
+    print(f"unloaded batch {args.batch}: removed {r['removed']:,} rows from {r['table']}, restored {r['restored']:,}")
+
+
+def cmd_batches(args, config: Config) -> None:
+    engine = _engine(args, config)
+    df = engine.query("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, "
+                      "rows_dropped, round(seconds, 1) AS seconds, loaded_by, loaded_at, profile "
+                      "FROM load_batches ORDER BY batch_id DESC")
+    print(json.dumps(_records(df), indent=2) if args.json else (df.to_string(index=False) if len(df) else "no loads yet"))
 
 
 def _engine(args, config: Config):
@@ -268,7 +333,8 @@ def cmd_staff(args, config: Config) -> None:
 
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
-            "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users}
+            "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
+            "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,280 @@
+"""Loading an export: read → map → validate everything → write all of it in one transaction, or nothing.
+
+The file is read by DuckDB into a temporary table with every column as text (no pandas, flat memory),
+converted and checked in SQL, and every problem is collected as (row, column, value, reason). Only a
+file with no problems is written: in one transaction, upserting by the table's natural key, keeping
+the rows it replaced (replaced_<table>) so the batch can be unloaded exactly, and recording the batch
+in load_batches. A file already loaded (same checksum) is skipped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from metrics.definitions import Config
+from metrics.errors import MetricsError
+from metrics.ingest_sql import conversion_sql, problems_sql, read_sql
+from metrics.profiles import KEYS, Column, Profile
+from metrics.sql import ident
+
+ISO = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+DUCK_TYPES = {"VARCHAR": "varchar", "BIGINT": "integer", "INTEGER": "integer", "SMALLINT": "integer",
+              "DOUBLE": "double", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DATE": "date"}
+
+
+@dataclass
+class LoadResult:
+    table: str
+    file: str
+    checksum: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    dropped: dict = field(default_factory=dict)
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "column", "value", "reason"]))
+    problem_count: int = 0
+    report: str | None = None
+    batch_id: int | None = None
+    seconds: float = 0.0
+    skipped: bool = False
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def summary(self) -> str:
+        """One line: what happened, rows and speed."""
+        if self.skipped:
+            return f"{self.file} was already loaded into {self.table} (batch {self.batch_id}, same checksum); skipped"
+        rate = f"{self.rows_read / self.seconds:,.0f} rows/s" if self.seconds else ""
+        dropped = "".join(f", dropped {n:,} ({why})" for why, n in self.dropped.items())
+        if not self.ok:
+            return (f"{self.file}: {self.problem_count:,} problem(s) in {self.rows_read:,} rows; nothing was written"
+                    + (f"; all problems in {self.report}" if self.report else ""))
+        verb = "would insert" if self.dry_run else "inserted"
+        batch = "" if self.batch_id is None else f" as batch {self.batch_id}"
+        return (f"{self.file} → {self.table}{batch}: read {self.rows_read:,} rows, {verb} {self.inserted:,}, "
+                f"updated {self.updated:,}{dropped} in {self.seconds:.1f} s ({rate})")
+
+
+def checksum(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def default_profile(con, table: str) -> Profile:
+    """A file whose header uses the table's own column names and ISO dates."""
+    cols = []
+    for name, ctype, *_ in con.execute(f"DESCRIBE {ident(table)}").fetchall():
+        if name == "batch_id":
+            continue
+        kind = DUCK_TYPES.get(ctype.split("(")[0], "double" if ctype.startswith("DECIMAL") else "varchar")
+        cols.append(Column(name, name, kind, ISO if kind in ("timestamp", "date") else ()))
+    return Profile(f"{table} (column names as in the schema)", table, "", "csv", ",", "utf-8", True, '"', 0, None,
+                   tuple(cols), (), KEYS[table])
+
+
+def _read(cur, path: Path, profile: Profile) -> list[str]:
+    """Read the file into the temp table _raw (all text, with _row = data row number); return its columns."""
+    if profile.format == "excel":
+        try:
+            frame = pd.read_excel(path, sheet_name=profile.sheet or 0, dtype=str, engine="calamine",
+                                  skiprows=profile.skip_rows, header=0 if profile.header else None)
+        except Exception as exc:
+            raise MetricsError(f"{path.name} cannot be read as a spreadsheet ({exc})") from None
+        frame.insert(0, "_row", range(1, len(frame) + 1))
+        cur.register("_excel", frame)
+        cur.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _excel")
+        cur.unregister("_excel")
+    else:
+        sql, params = read_sql(profile, str(path))
+        try:
+            cur.execute(sql, params)
+        except duckdb.Error as exc:
+            raise _read_error(path, exc) from None
+    return [r[0] for r in cur.execute("DESCRIBE _raw").fetchall() if r[0] != "_row"]
+
+
+def _read_error(path: Path, exc: Exception) -> MetricsError:
+    text = str(exc)
+    first = next((ln for ln in text.splitlines() if ln.strip()), text)
+    line = next((ln.strip() for ln in text.splitlines() if "line" in ln.lower() and any(c.isdigit() for c in ln)), "")
+    hint = ""
+    if "unicode" in text.lower() or "utf-8" in text.lower() or "encoding" in text.lower():
+        hint = "; the file is not UTF-8: set file.encoding in the profile (e.g. latin-1) or save it as UTF-8"
+    elif "expected" in text.lower() and "column" in text.lower():
+        hint = "; a row has the wrong number of fields (a truncated last line, or the wrong delimiter)"
+    where = f" ({line})" if line and line not in first else ""
+    return MetricsError(f"{path.name} cannot be read as the profile describes: {first.split(': ', 1)[-1]}{where}{hint}")
+
+
+def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: str | Path,
+              profile: Profile | None = None, loaded_by: str = "cli", dry_run: bool = False,
+              report_dir: str | Path | None = None, log=None) -> LoadResult:
+    """Validate a file in full and, if it has no problems, load it in one transaction.
+
+    Args:
+        con: a writable connection (the load uses its own cursor, so temp tables stay private).
+        config: departments to check against.
+        table: the target table.
+        path: the file.
+        profile: how to map it (default: columns named as in the schema).
+        loaded_by: who, for load_batches.
+        dry_run: validate and count, write nothing.
+        report_dir: where the CSV report of problems goes (default: beside the file... or the cwd).
+        log: optional callable(str) told about each stage.
+    Returns:
+        A LoadResult; `ok` False means nothing was written and `problems` says why.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    say = log or (lambda _msg: None)
+    if table not in KEYS:
+        raise MetricsError(f"{table!r} is not a loadable table (one of {', '.join(KEYS)})")
+    if not path.exists() or not path.is_file():
+        raise MetricsError(f"no file {path}")
+    if path.stat().st_size == 0:
+        raise MetricsError(f"{path.name} is empty: expected a header row and data rows")
+    cur = con.cursor()
+    try:
+        profile = profile or default_profile(cur, table)
+        if profile.table != table:
+            raise MetricsError(f"profile {profile.name!r} is for table {profile.table}, not {table}")
+        digest = checksum(path)
+        result = LoadResult(table, path.name, digest, dry_run=dry_run)
+        done = cur.execute("SELECT batch_id FROM load_batches WHERE checksum = $c AND table_name = $t AND "
+                           "status = 'loaded'", {"c": digest, "t": table}).fetchone()
+        if done:
+            result.skipped, result.batch_id = True, done[0]
+            return result
+        columns = _read(cur, path, profile)
+        result.rows_read = cur.execute("SELECT count(*) FROM _raw").fetchone()[0]
+        say(f"read {result.rows_read:,} rows in {time.perf_counter() - started:.1f} s")
+        if result.rows_read == 0:
+            raise MetricsError(f"{path.name} has a header but no data rows")
+        target_cols = {r[0]: r for r in cur.execute(f"DESCRIBE {ident(table)}").fetchall()}
+        missing = sorted({c.source for c in profile.columns if c.source} - set(columns))
+        if missing:
+            shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
+            result.problems = pd.DataFrame([{"row": 0, "column": m, "value": None,
+                                             "reason": f"column missing from the header (the file has: {shown})"}
+                                            for m in missing])
+            result.problem_count = len(missing)
+            return _finish(result, started, report_dir, path)
+        sql, params = conversion_sql(profile, target_cols)
+        cur.execute(sql, params)
+        psql, pparams = problems_sql(profile, target_cols, config)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS {psql}", pparams)
+        result.problem_count = cur.execute("SELECT count(*) FROM _problems").fetchone()[0]
+        result.dropped = dict(cur.execute("SELECT _drop, count(*) FROM _stage WHERE _drop IS NOT NULL GROUP BY 1 "
+                                          "ORDER BY 1").fetchall())
+        say(f"validated in {time.perf_counter() - started:.1f} s: {result.problem_count:,} problem(s)")
+        if result.problem_count:
+            result.problems = cur.execute("SELECT * FROM _problems ORDER BY row, \"column\" LIMIT 50").df()
+            result.report = _report(cur, report_dir, path)
+            return _finish(result, started, report_dir, path)
+        on = " AND ".join(f"t.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in profile.key)
+        result.updated = cur.execute(f"SELECT count(*) FROM {ident(table)} t WHERE EXISTS (SELECT 1 FROM _stage s "
+                                     f"WHERE s._drop IS NULL AND {on})").fetchone()[0]
+        kept = cur.execute("SELECT count(*) FROM _stage WHERE _drop IS NULL").fetchone()[0]
+        result.inserted = kept - result.updated
+        if not dry_run:
+            result.batch_id = _write(cur, result, profile, loaded_by, on, started)
+            say(f"written in {time.perf_counter() - started:.1f} s")
+        return _finish(result, started, report_dir, path)
+    finally:
+        for t in ("_raw", "_stage", "_problems"):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        cur.close()
+
+
+def _write(cur, result: LoadResult, profile: Profile, loaded_by: str, on: str, started: float) -> int:
+    table = ident(result.table)
+    cols = ", ".join(ident(c.target) for c in profile.columns)
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        batch = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM load_batches").fetchone()[0]
+        cur.execute(f"INSERT INTO replaced_{result.table} SELECT t.*, $b FROM {table} t "
+                    f"WHERE EXISTS (SELECT 1 FROM _stage s WHERE s._drop IS NULL AND {on})", {"b": batch})
+        cur.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _stage s WHERE s._drop IS NULL AND {on})")
+        cur.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, $b FROM _stage WHERE _drop IS NULL",
+                    {"b": batch})
+        cur.execute("""INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by,
+                           status, rows_inserted, rows_updated, rows_rejected, rows_dropped, seconds, profile)
+                       VALUES ($b, $t, $f, $c, $n, $at, $by, 'loaded', $i, $u, 0, $d, $s, $p)""",
+                    {"b": batch, "t": result.table, "f": result.file, "c": result.checksum, "n": result.rows_read,
+                     "at": dt.datetime.now().replace(microsecond=0), "by": loaded_by, "i": result.inserted,
+                     "u": result.updated, "d": sum(result.dropped.values()), "s": time.perf_counter() - started,
+                     "p": profile.name})
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return batch
+
+
+def _report(cur, report_dir, path: Path) -> str:
+    folder = Path(report_dir) if report_dir else Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{path.stem}.problems.csv"
+    cur.execute(f"COPY (SELECT * FROM _problems ORDER BY row, \"column\") TO '{_literal_path(out)}' (HEADER)")
+    return str(out)
+
+
+def _literal_path(p: Path) -> str:
+    text = str(p.resolve())
+    if "'" in text:
+        raise MetricsError(f"the report folder {text} may not contain a quote character")
+    return text
+
+
+def _finish(result: LoadResult, started: float, report_dir, path) -> LoadResult:
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def unload(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
+    """Remove exactly what a batch added and put back the rows it replaced, in one transaction.
+
+    Returns:
+        {"table", "removed", "restored"}. Refuses (MetricsError) an unknown or already unloaded batch,
+        or one whose rows a later batch replaced (unload that one first).
+    """
+    cur = con.cursor()
+    try:
+        row = cur.execute("SELECT table_name, status FROM load_batches WHERE batch_id = $b", {"b": batch_id}).fetchone()
+        if row is None:
+            raise MetricsError(f"no batch {batch_id}; `python -m metrics batches` lists them")
+        table, status = row
+        if status != "loaded":
+            raise MetricsError(f"batch {batch_id} is {status}, so there is nothing to unload")
+        later = cur.execute(f"SELECT min(replaced_by) FROM replaced_{table} WHERE batch_id = $b", {"b": batch_id}).fetchone()[0]
+        if later is not None:
+            raise MetricsError(f"batch {later} replaced rows of batch {batch_id}; unload batch {later} first")
+        cols = [r[0] for r in cur.execute(f"DESCRIBE {ident(table)}").fetchall()]
+        col_list = ", ".join(ident(c) for c in cols)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            removed = cur.execute(f"DELETE FROM {ident(table)} WHERE batch_id = $b", {"b": batch_id}).fetchone()[0]
+            restored = cur.execute(f"INSERT INTO {ident(table)} ({col_list}) SELECT {col_list} FROM replaced_{table} "
+                                   f"WHERE replaced_by = $b", {"b": batch_id}).fetchone()[0]
+            cur.execute(f"DELETE FROM replaced_{table} WHERE replaced_by = $b", {"b": batch_id})
+            cur.execute("UPDATE load_batches SET status = 'unloaded', unloaded_at = $t WHERE batch_id = $b",
+                        {"t": dt.datetime.now().replace(microsecond=0), "b": batch_id})
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return {"table": table, "removed": removed, "restored": restored}
+    finally:
+        cur.close()

@@ -1,0 +1,163 @@
+"""The SQL of a load: reading a file as text, converting it by its profile, and finding every problem.
+
+Values from the profile (map keys and values, constants, drop reasons, formats) are bound parameters;
+source column names are quoted here; `expr` and `drop.when` are SQL written by whoever owns the
+profile, like config.yaml's expressions.
+"""
+from __future__ import annotations
+
+from metrics.definitions import Config
+from metrics.profiles import Column, Profile
+from metrics.sql import ident
+
+ALLOWED = {("contacts", "channel"): ("phone", "email", "web", "counter", "social"),
+           ("requests", "status"): ("open", "closed", "declined"),
+           ("handoffs", "case_type"): ("request", "referral", "invoice", "complaint"),
+           ("feedback", "kind"): ("survey", "complaint", "compliment"),
+           ("feedback", "source"): ("customer", "staff"),
+           ("suggestions", "status"): ("new", "reviewing", "implemented", "declined"),
+           ("recognitions", "from_kind"): ("customer", "staff")}
+RANGES = {("feedback", "csat"): (1, 5), ("feedback", "nps"): (0, 10), ("feedback", "effort"): (1, 7)}
+# (later column, earlier column): a row where later < earlier is wrong.
+ORDER = {"requests": (("due_at", "created_at"), ("closed_at", "created_at"), ("first_response_at", "created_at")),
+         "contacts": (("answered_at", "received_at"),), "handoffs": (("responded_at", "handed_at"),),
+         "invoices": (("approved_at", "received_at"), ("paid_at", "received_at")),
+         "suggestions": (("decided_at", "submitted_at"),)}
+STAFF_COLUMNS = ("staff_id", "to_staff_id", "from_staff_id", "manager_id", "follow_up_by")
+SQL_TYPES = {"varchar": "VARCHAR", "integer": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN",
+             "timestamp": "TIMESTAMP", "date": "DATE"}
+
+
+def quote_name(name: str) -> str:
+    """Quote any source column name (headers may hold spaces, '+', quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _Binder:
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def __call__(self, value) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def read_sql(profile: Profile, path: str) -> tuple[str, dict]:
+    """SQL creating the temp table _raw from the file: every column text, _row = data row number."""
+    b = _Binder()
+    if profile.format == "parquet":
+        return (f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row, COLUMNS(*)::VARCHAR "
+                f"FROM read_parquet({b(path)})", b.values)
+    encoding = profile.encoding.lower().replace("_", "-")
+    options = (f"delim = {b(profile.delimiter)}, quote = {b(profile.quote)}, header = {b(profile.header)}, "
+               f"skip = {b(profile.skip_rows)}, encoding = {b(encoding)}, all_varchar = true, strict_mode = true, "
+               "null_padding = false")
+    return (f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row, * "
+            f"FROM read_csv({b(path)}, {options})", b.values)
+
+
+def _source(c: Column, b: _Binder) -> str:
+    text = f"nullif(trim(replace(CAST({quote_name(c.source)} AS VARCHAR), chr(160), ' ')), '')"
+    if c.null_if:
+        text = f"CASE WHEN {text} IN ({', '.join(b(v) for v in c.null_if)}) THEN NULL ELSE {text} END"
+    return text
+
+
+def _typed(x: str, c: Column, b: _Binder) -> str:
+    if c.type in ("timestamp", "date") and c.formats:
+        parsed = f"coalesce({', '.join(f'try_strptime({x}, {b(f)})' for f in c.formats)})"
+        return parsed if c.type == "timestamp" else f"CAST({parsed} AS DATE)"
+    return f"try_cast({x} AS {SQL_TYPES[c.type]})"
+
+
+def _mapped(src: str, c: Column, b: _Binder) -> str:
+    if not c.map:
+        return src
+    src = f"regexp_replace({src}, '\\s+', ' ', 'g')"     # 'PTS\u00a0 - X' matches 'PTS - X'
+    whens = " ".join(f"WHEN {b(k)} THEN {b(str(v).lower() if isinstance(v, bool) else str(v))}" for k, v in c.map.items())
+    default = "NULL" if c.default is None else b(str(c.default))
+    return f"CASE {src} {whens} ELSE {default} END"
+
+
+def conversion_sql(profile: Profile, target_cols: dict) -> tuple[str, dict]:
+    """SQL creating _stage: _row, _drop (reason or NULL), each target column converted, and _src_<col>."""
+    b = _Binder()
+    parts = ["_row"]
+    drop = " ".join(f"WHEN ({d.when}) THEN {b(d.reason)}" for d in profile.drops)
+    parts.append(f"CASE {drop} END AS _drop" if drop else "CAST(NULL AS VARCHAR) AS _drop")
+    for c in profile.columns:
+        if c.target not in target_cols:
+            raise ValueError(f"column {c.target} is not in table {profile.table}")
+        if c.constant is not None:
+            value = f"try_cast({b(str(c.constant).lower() if isinstance(c.constant, bool) else str(c.constant))} AS {SQL_TYPES[c.type]})"
+            source = "CAST(NULL AS VARCHAR)"
+        elif c.expr is not None:
+            value, source = f"try_cast(({c.expr}) AS {SQL_TYPES[c.type]})", "CAST(NULL AS VARCHAR)"
+        else:
+            source = _source(c, b)
+            value = _typed(_mapped(source, c, b), c, b)
+        parts += [f"{value} AS {ident(c.target)}", f"{source} AS {ident('_src_' + c.target)}"]
+    return f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(parts)} FROM _raw", b.values
+
+
+def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[str, dict]:
+    """A query of every problem in _stage: row, column, value, reason (dropped rows are not checked)."""
+    b = _Binder()
+    t = profile.table
+    q: list[str] = []
+
+    def add(column: str, value: str, cond: str, reason: str) -> None:
+        q.append(f"SELECT _row AS row, {b(column)} AS \"column\", CAST({value} AS VARCHAR) AS value, {reason} AS reason "
+                 f"FROM _stage WHERE _drop IS NULL AND {cond}")
+
+    made = {c.target for c in profile.columns}
+    for c in profile.columns:
+        col, src = ident(c.target), ident("_src_" + c.target)
+        if c.map:
+            src = f"regexp_replace({src}, '\\s+', ' ', 'g')"
+        if c.source is None:
+            continue
+        if c.map and c.default is None:
+            known = ", ".join(list(c.map)[:8])
+            add(c.source, src, f"{src} IS NOT NULL AND {src} NOT IN ({', '.join(b(k) for k in c.map)})",
+                f"'value is not one the profile maps (' || {b(known)} || ')'")
+        what = f"a {c.type}" + (f" in the format {' or '.join(c.formats)}" if c.formats else "")
+        add(c.source, src, f"{src} IS NOT NULL AND {col} IS NULL" +
+            (f" AND {src} IN ({', '.join(b(k) for k in c.map)})" if c.map and c.default is None else ""),
+            f"{b('not ' + what)}")
+    for name, info in target_cols.items():
+        if info[2] == "NO" and name != "batch_id":
+            if name not in made and info[4] is not None:
+                continue                                   # a default fills it
+            if name not in made:
+                q.append(f"SELECT 0, {b(name)}, NULL, {b('required column is not made by the profile')} "
+                         f"FROM (SELECT 1) WHERE true")
+            else:
+                add(name, "NULL", f"{ident(name)} IS NULL", b("required value is missing"))
+    for name in made:
+        col = ident(name)
+        if name.endswith("department_id"):
+            add(name, col, f"{col} IS NOT NULL AND {col} NOT IN (SELECT unnest({b(list(config.departments))}))",
+                "'unknown department ' || " + col + " || ' (map it in the profile or add it to config.yaml)'")
+        if name in STAFF_COLUMNS or (t == "suggestions" and name == "submitted_by"):
+            own = f" AND {col} NOT IN (SELECT staff_id FROM _stage WHERE staff_id IS NOT NULL)" if t == "staff" else ""
+            add(name, col, f"{col} IS NOT NULL AND {col} NOT IN (SELECT staff_id FROM staff){own}",
+                b("unknown staff member (load staff first, or map it)"))
+        if (t, name) in ALLOWED:
+            allowed = ALLOWED[(t, name)]
+            add(name, col, f"{col} IS NOT NULL AND {col} NOT IN ({', '.join(b(v) for v in allowed)})",
+                b(f"not one of {', '.join(allowed)}"))
+        if (t, name) in RANGES:
+            lo, hi = RANGES[(t, name)]
+            add(name, col, f"{col} IS NOT NULL AND ({col} < {b(lo)} OR {col} > {b(hi)})", b(f"outside {lo}–{hi}"))
+    for later, earlier in ORDER.get(t, ()):
+        if later in made and earlier in made:
+            add(later, ident(later), f"{ident(later)} < {ident(earlier)}", b(f"{later} is before {earlier}"))
+    key = ", ".join(ident(k) for k in profile.key)
+    on = " AND ".join(f"d.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in profile.key)
+    q.append(f"SELECT s._row, {b(', '.join(profile.key))}, CAST(concat_ws('|', {', '.join('s.' + ident(k) for k in profile.key)}) AS VARCHAR), "
+             f"'duplicate key: also on row ' || d.first_row FROM _stage s JOIN (SELECT {key}, min(_row) AS first_row "
+             f"FROM _stage WHERE _drop IS NULL GROUP BY ALL HAVING count(*) > 1) d ON {on} "
+             f"WHERE s._drop IS NULL AND s._row <> d.first_row")
+    return " UNION ALL ".join(q), b.values
