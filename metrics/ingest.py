@@ -86,23 +86,61 @@ def default_profile(con, table: str) -> Profile:
 
 def _read(cur, path: Path, profile: Profile) -> list[str]:
     """Read the file into the temp table _raw (all text, with _row = data row number); return its columns."""
+    if profile.format == "csv" and path.suffix.lower() in (".xlsx", ".xlsm"):
+        import dataclasses
+        profile = dataclasses.replace(profile, format="excel")
     if profile.format == "excel":
-        try:
-            frame = pd.read_excel(path, sheet_name=profile.sheet or 0, dtype=str, engine="calamine",
-                                  skiprows=profile.skip_rows, header=0 if profile.header else None)
-        except Exception as exc:
-            raise MetricsError(f"{path.name} cannot be read as a spreadsheet ({exc})") from None
-        frame.insert(0, "_row", range(1, len(frame) + 1))
-        cur.register("_excel", frame)
-        cur.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _excel")
-        cur.unregister("_excel")
-    else:
-        sql, params = read_sql(profile, str(path))
-        try:
-            cur.execute(sql, params)
-        except duckdb.Error as exc:
-            raise _read_error(path, exc) from None
+        path = _sheet_as_csv(path, profile, cur)
+    sql, params = read_sql(profile, str(path))
+    try:
+        cur.execute(sql, params)
+    except duckdb.Error as exc:
+        cut = _cut_off(path, profile) if profile.format == "csv" else None
+        raise (MetricsError(cut) if cut else _read_error(path, exc)) from None
     return [r[0] for r in cur.execute("DESCRIBE _raw").fetchall() if r[0] != "_row"]
+
+
+def _sheet_as_csv(path: Path, profile: Profile, cur) -> Path:
+    """Stream a worksheet into a temporary CSV (flat memory). Formula errors stay as their text
+    (e.g. '#DIV/0!'), so a number column reports them instead of silently reading an empty cell."""
+    import csv
+    import tempfile
+
+    from openpyxl import load_workbook
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise MetricsError(f"{path.name} cannot be read as an .xlsx spreadsheet ({exc})") from None
+    try:
+        ws = wb[profile.sheet] if isinstance(profile.sheet, str) else wb.worksheets[profile.sheet or 0]
+    except (KeyError, IndexError):
+        raise MetricsError(f"{path.name} has no sheet {profile.sheet!r} (sheets: {', '.join(wb.sheetnames)})") from None
+    out = Path(tempfile.mkdtemp()) / (path.stem + ".csv")
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for row in ws.iter_rows(values_only=True):
+            w.writerow(["" if v is None else (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) for v in row])
+    wb.close()
+    return out
+
+
+def _cut_off(path: Path, profile: Profile) -> str | None:
+    """A sentence if the file ends in the middle of a row (an interrupted export), else None."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 65536))
+        tail = f.read()
+        f.seek(0)
+        head = f.readline()
+    if tail.endswith(b"\n") or b"\n" not in tail:
+        return None
+    last = tail.rsplit(b"\n", 1)[1]
+    delim = profile.delimiter.encode()
+    if last.count(delim) < head.count(delim):
+        return (f"{path.name}: the last line is cut off ({last.count(delim) + 1} of {head.count(delim) + 1} fields and "
+                "no line break): the export was probably interrupted; export the file again")
+    return None
 
 
 def _read_error(path: Path, exc: Exception) -> MetricsError:
@@ -110,7 +148,7 @@ def _read_error(path: Path, exc: Exception) -> MetricsError:
     first = next((ln for ln in text.splitlines() if ln.strip()), text)
     line = next((ln.strip() for ln in text.splitlines() if "line" in ln.lower() and any(c.isdigit() for c in ln)), "")
     hint = ""
-    if "unicode" in text.lower() or "utf-8" in text.lower() or "encoding" in text.lower():
+    if "unicode" in text.lower():
         hint = "; the file is not UTF-8: set file.encoding in the profile (e.g. latin-1) or save it as UTF-8"
     elif "expected" in text.lower() and "column" in text.lower():
         hint = "; a row has the wrong number of fields (a truncated last line, or the wrong delimiter)"
@@ -164,6 +202,10 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
             raise MetricsError(f"{path.name} has a header but no data rows")
         target_cols = {r[0]: r for r in cur.execute(f"DESCRIBE {ident(table)}").fetchall()}
         missing = sorted({c.source for c in profile.columns if c.source} - set(columns))
+        if missing and len(columns) == 1 and any(d in columns[0] for d in (";", "\t", "|", ",")):
+            seen = next(d for d in (";", "\t", "|", ",") if d in columns[0])
+            raise MetricsError(f"{path.name}: the header reads as a single column {columns[0][:60]!r}...; the file looks "
+                               f"{seen!r}-separated, but the profile says {profile.delimiter!r} (set file.delimiter)")
         if missing:
             shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
             result.problems = pd.DataFrame([{"row": 0, "column": m, "value": None,

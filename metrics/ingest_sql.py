@@ -133,8 +133,9 @@ def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[s
             if name not in made:
                 q.append(f"SELECT 0, {b(name)}, NULL, {b('required column is not made by the profile')} "
                          f"FROM (SELECT 1) WHERE true")
-            else:
-                add(name, "NULL", f"{ident(name)} IS NULL", b("required value is missing"))
+            else:   # a value that failed to convert is reported once, as such
+                src = ident("_src_" + name) if any(c.target == name and c.source for c in profile.columns) else "NULL"
+                add(name, "NULL", f"{ident(name)} IS NULL AND {src} IS NULL", b("required value is missing"))
     for name in made:
         col = ident(name)
         if name.endswith("department_id"):
