@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -93,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     un.add_argument("batch", type=int)
     bt = sub.add_parser("batches", parents=[common, db], help="list load batches", description="Every load, newest first.")
     bt.add_argument("--json", action="store_true")
+    be = sub.add_parser("bench", parents=[common], help="measure speed (prints measured ratios)",
+                        description="Benchmarks. `ingest`: the validated loader against a bare DuckDB read_csv.")
+    be.add_argument("what", choices=("ingest",), help="what to measure")
+    be.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
+    be.add_argument("--json", action="store_true")
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
     return p
@@ -169,7 +175,9 @@ def cmd_load(args, config: Config) -> None:
     from metrics.profiles import load_profile
     profile = load_profile(args.mapping) if args.mapping else None
     con = _writer(args, config)
-    log = (lambda m: print(f"  {m}", file=sys.stderr)) if sys.stderr.isatty() else None
+    log = lambda m: print(f"  {m}", file=sys.stderr, flush=True)    # noqa: E731 — stage lines
+    if sys.stderr.isatty():                                          # DuckDB's own bar for long steps
+        con.execute("SET enable_progress_bar = true")
     try:
         r = load_file(con, config, args.table, args.file, profile, loaded_by="cli", dry_run=args.dry_run,
                       report_dir=args.report_dir, log=log)
@@ -192,6 +200,13 @@ def cmd_unload(args, config: Config) -> None:
     finally:
         con.close()
     print(f"unloaded batch {args.batch}: removed {r['removed']:,} rows from {r['table']}, restored {r['restored']:,}")
+
+
+def cmd_bench(args, config: Config) -> None:
+    from metrics.bench import bench_ingest, print_ingest
+    if args.rows < 1000:
+        raise MetricsError("--rows must be at least 1,000")
+    print_ingest(bench_ingest(config, args.rows), args.json)
 
 
 def cmd_batches(args, config: Config) -> None:
@@ -334,7 +349,7 @@ def cmd_staff(args, config: Config) -> None:
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
             "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
-            "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches}
+            "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,4 +368,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 1
+    except Exception as exc:      # a bug, not bad input: one line, and exit 1 (set CX_DEBUG=1 for the traceback)
+        if os.environ.get("CX_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              "(please report it; CX_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
     return 0

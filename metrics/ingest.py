@@ -23,7 +23,6 @@ from metrics.ingest_sql import conversion_sql, problems_sql, read_sql
 from metrics.profiles import KEYS, Column, Profile
 from metrics.sql import ident
 
-ISO = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 DUCK_TYPES = {"VARCHAR": "varchar", "BIGINT": "integer", "INTEGER": "integer", "SMALLINT": "integer",
               "DOUBLE": "double", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DATE": "date"}
 
@@ -79,7 +78,7 @@ def default_profile(con, table: str) -> Profile:
         if name == "batch_id":
             continue
         kind = DUCK_TYPES.get(ctype.split("(")[0], "double" if ctype.startswith("DECIMAL") else "varchar")
-        cols.append(Column(name, name, kind, ISO if kind in ("timestamp", "date") else ()))
+        cols.append(Column(name, name, kind))        # ISO dates and times: a plain cast
     return Profile(f"{table} (column names as in the schema)", table, "", "csv", ",", "utf-8", True, '"', 0, None,
                    tuple(cols), (), KEYS[table])
 

@@ -57,8 +57,16 @@ def read_sql(profile: Profile, path: str) -> tuple[str, dict]:
             f"FROM read_csv({b(path)}, {options})", b.values)
 
 
+def keeps_source(c: Column) -> bool:
+    """Whether _stage keeps the source text beside the value (needed where conversion can fail)."""
+    return c.source is not None and (c.type != "varchar" or bool(c.map))
+
+
 def _source(c: Column, b: _Binder) -> str:
-    text = f"nullif(trim(replace(CAST({quote_name(c.source)} AS VARCHAR), chr(160), ' ')), '')"
+    raw = quote_name(c.source)
+    if c.map:                     # exported names carry non-breaking and doubled spaces
+        raw = f"replace({raw}, chr(160), ' ')"
+    text = f"nullif(trim({raw}), '')"
     if c.null_if:
         text = f"CASE WHEN {text} IN ({', '.join(b(v) for v in c.null_if)}) THEN NULL ELSE {text} END"
     return text
@@ -96,8 +104,10 @@ def conversion_sql(profile: Profile, target_cols: dict) -> tuple[str, dict]:
             value, source = f"try_cast(({c.expr}) AS {SQL_TYPES[c.type]})", "CAST(NULL AS VARCHAR)"
         else:
             source = _source(c, b)
-            value = _typed(_mapped(source, c, b), c, b)
-        parts += [f"{value} AS {ident(c.target)}", f"{source} AS {ident('_src_' + c.target)}"]
+            value = source if c.type == "varchar" and not c.map else _typed(_mapped(source, c, b), c, b)
+        parts.append(f"{value} AS {ident(c.target)}")
+        if keeps_source(c):
+            parts.append(f"{source} AS {ident('_src_' + c.target)}")
     return f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(parts)} FROM _raw", b.values
 
 
@@ -107,22 +117,25 @@ def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[s
     t = profile.table
     q: list[str] = []
 
+    checks: list[str] = []      # row-level checks, all evaluated in one pass over _stage
+
     def add(column: str, value: str, cond: str, reason: str) -> None:
-        q.append(f"SELECT _row AS row, {b(column)} AS \"column\", CAST({value} AS VARCHAR) AS value, {reason} AS reason "
-                 f"FROM _stage WHERE _drop IS NULL AND {cond}")
+        checks.append(f"CASE WHEN {cond} THEN {{'column': {b(column)}, 'value': CAST({value} AS VARCHAR), "
+                      f"'reason': CAST({reason} AS VARCHAR)}} END")
 
     made = {c.target for c in profile.columns}
     for c in profile.columns:
         col, src = ident(c.target), ident("_src_" + c.target)
         if c.map:
             src = f"regexp_replace({src}, '\\s+', ' ', 'g')"
-        if c.source is None:
+        if not keeps_source(c):
             continue
         if c.map and c.default is None:
             known = ", ".join(list(c.map)[:8])
             add(c.source, src, f"{src} IS NOT NULL AND {src} NOT IN ({', '.join(b(k) for k in c.map)})",
                 f"'value is not one the profile maps (' || {b(known)} || ')'")
-        what = f"a {c.type}" + (f" in the format {' or '.join(c.formats)}" if c.formats else "")
+        what = f"a {c.type}" + (f" in the format {' or '.join(c.formats)}" if c.formats else
+                                 " (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)" if c.type in ("timestamp", "date") else "")
         add(c.source, src, f"{src} IS NOT NULL AND {col} IS NULL" +
             (f" AND {src} IN ({', '.join(b(k) for k in c.map)})" if c.map and c.default is None else ""),
             f"{b('not ' + what)}")
@@ -131,10 +144,9 @@ def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[s
             if name not in made and info[4] is not None:
                 continue                                   # a default fills it
             if name not in made:
-                q.append(f"SELECT 0, {b(name)}, NULL, {b('required column is not made by the profile')} "
-                         f"FROM (SELECT 1) WHERE true")
+                q.append(f"SELECT 0, {b(name)}, CAST(NULL AS VARCHAR), {b('required column is not made by the profile')}")
             else:   # a value that failed to convert is reported once, as such
-                src = ident("_src_" + name) if any(c.target == name and c.source for c in profile.columns) else "NULL"
+                src = ident("_src_" + name) if any(c.target == name and keeps_source(c) for c in profile.columns) else "NULL"
                 add(name, "NULL", f"{ident(name)} IS NULL AND {src} IS NULL", b("required value is missing"))
     for name in made:
         col = ident(name)
@@ -155,6 +167,10 @@ def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[s
     for later, earlier in ORDER.get(t, ()):
         if later in made and earlier in made:
             add(later, ident(later), f"{ident(later)} < {ident(earlier)}", b(f"{later} is before {earlier}"))
+    if checks:
+        q.append(f"SELECT _row AS row, p['column'] AS \"column\", p['value'] AS value, p['reason'] AS reason FROM "
+                 f"(SELECT _row, unnest(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)) AS p "
+                 f"FROM _stage WHERE _drop IS NULL)")
     key = ", ".join(ident(k) for k in profile.key)
     on = " AND ".join(f"d.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in profile.key)
     q.append(f"SELECT s._row, {b(', '.join(profile.key))}, CAST(concat_ws('|', {', '.join('s.' + ident(k) for k in profile.key)}) AS VARCHAR), "

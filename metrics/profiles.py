@@ -117,8 +117,6 @@ def parse_profile(raw: Any, name: str, where: str = "profile") -> Profile:
             err(f"{p}.type", f"{ctype!r} is not one of {', '.join(TYPES)}")
         if "formats" in c and ctype not in ("timestamp", "date"):
             err(f"{p}.formats", "formats are for timestamp and date columns")
-        if ctype in ("timestamp", "date") and "from" in c and not c.get("formats"):
-            err(f"{p}.formats", "give the date format(s), e.g. ['%d/%m/%Y'] (strftime codes)")
         if "map" in c and not isinstance(c["map"], dict):
             err(f"{p}.map", "expected a mapping of source values to target values")
         columns.append(Column(target, c.get("from"), ctype, tuple(c.get("formats") or ()),

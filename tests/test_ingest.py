@@ -40,7 +40,7 @@ CASES = {
     "wrong_delimiter.csv": "looks ';'-separated, but the profile says ','",
     "missing_column.csv": (0, "received_at", "column missing from the header"),
     "text_in_number.csv": (2, "amount", "not a double"),
-    "unparseable_date.csv": (2, "received_at", "not a timestamp in the format"),
+    "unparseable_date.csv": (2, "received_at", "not a timestamp (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"),
     "unknown_department.csv": (2, "department_id", "unknown department housng_repairs"),
     "duplicate_keys.csv": (2, "invoice_id", "duplicate key: also on row 1"),
     "empty.csv": "is empty: expected a header row and data rows",
