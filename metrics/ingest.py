@@ -19,7 +19,7 @@ import pandas as pd
 
 from metrics.definitions import Config
 from metrics.errors import MetricsError
-from metrics.ingest_sql import conversion_sql, problems_sql, read_sql
+from metrics.ingest_sql import conversion_sql, problems_sql, source_sql
 from metrics.profiles import KEYS, Column, Profile
 from metrics.sql import ident
 
@@ -83,20 +83,23 @@ def default_profile(con, table: str) -> Profile:
                    tuple(cols), (), KEYS[table])
 
 
-def _read(cur, path: Path, profile: Profile) -> list[str]:
-    """Read the file into the temp table _raw (all text, with _row = data row number); return its columns."""
-    if profile.format == "csv" and path.suffix.lower() in (".xlsx", ".xlsm"):
+def _open(cur, path: Path, profile: Profile) -> tuple[Path, str, dict, list[str]]:
+    """The file as a text relation (a spreadsheet is first streamed to CSV) and its header's columns."""
+    if profile.format == "excel" or path.suffix.lower() in (".xlsx", ".xlsm"):
         import dataclasses
-        profile = dataclasses.replace(profile, format="excel")
-    if profile.format == "excel":
         path = _sheet_as_csv(path, profile, cur)
-    sql, params = read_sql(profile, str(path))
+        profile = dataclasses.replace(profile, format="csv", delimiter=",", encoding="utf-8", skip_rows=0)
+    source, params = source_sql(profile, str(path))
     try:
-        cur.execute(sql, params)
+        columns = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()]
     except duckdb.Error as exc:
-        cut = _cut_off(path, profile) if profile.format == "csv" else None
-        raise (MetricsError(cut) if cut else _read_error(path, exc)) from None
-    return [r[0] for r in cur.execute("DESCRIBE _raw").fetchall() if r[0] != "_row"]
+        raise _failure(path, profile, exc) from None
+    return path, source, params, columns
+
+
+def _failure(path: Path, profile: Profile, exc: Exception) -> MetricsError:
+    cut = _cut_off(path, profile) if profile.format == "csv" else None
+    return MetricsError(cut) if cut else _read_error(path, exc)
 
 
 def _sheet_as_csv(path: Path, profile: Profile, cur) -> Path:
@@ -194,11 +197,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         if done:
             result.skipped, result.batch_id = True, done[0]
             return result
-        columns = _read(cur, path, profile)
-        result.rows_read = cur.execute("SELECT count(*) FROM _raw").fetchone()[0]
-        say(f"read {result.rows_read:,} rows in {time.perf_counter() - started:.1f} s")
-        if result.rows_read == 0:
-            raise MetricsError(f"{path.name} has a header but no data rows")
+        data_path, source, source_params, columns = _open(cur, path, profile)
         target_cols = {r[0]: r for r in cur.execute(f"DESCRIBE {ident(table)}").fetchall()}
         missing = sorted({c.source for c in profile.columns if c.source} - set(columns))
         if missing and len(columns) == 1 and any(d in columns[0] for d in (";", "\t", "|", ",")):
@@ -212,8 +211,15 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
                                             for m in missing])
             result.problem_count = len(missing)
             return _finish(result, started, report_dir, path)
-        sql, params = conversion_sql(profile, target_cols)
-        cur.execute(sql, params)
+        sql, params = conversion_sql(profile, target_cols, source)
+        try:
+            cur.execute(sql, {**params, **source_params})
+        except duckdb.Error as exc:
+            raise _failure(data_path, profile, exc) from None
+        result.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
+        say(f"read and converted {result.rows_read:,} rows in {time.perf_counter() - started:.1f} s")
+        if result.rows_read == 0:
+            raise MetricsError(f"{path.name} has a header but no data rows")
         psql, pparams = problems_sql(profile, target_cols, config)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS {psql}", pparams)
         result.problem_count = cur.execute("SELECT count(*) FROM _problems").fetchone()[0]
@@ -234,7 +240,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
             say(f"written in {time.perf_counter() - started:.1f} s")
         return _finish(result, started, report_dir, path)
     finally:
-        for t in ("_raw", "_stage", "_problems"):
+        for t in ("_stage", "_problems"):
             cur.execute(f"DROP TABLE IF EXISTS {t}")
         cur.close()
 

@@ -34,27 +34,26 @@ def quote_name(name: str) -> str:
 
 
 class _Binder:
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "p") -> None:
         self.values: dict = {}
+        self.prefix = prefix
 
     def __call__(self, value) -> str:
-        name = f"p{len(self.values)}"
+        name = f"{self.prefix}{len(self.values)}"
         self.values[name] = value
         return f"${name}"
 
 
-def read_sql(profile: Profile, path: str) -> tuple[str, dict]:
-    """SQL creating the temp table _raw from the file: every column text, _row = data row number."""
-    b = _Binder()
+def source_sql(profile: Profile, path: str) -> tuple[str, dict]:
+    """A relation over the file with every column as text (not materialised)."""
+    b = _Binder("r")
     if profile.format == "parquet":
-        return (f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row, COLUMNS(*)::VARCHAR "
-                f"FROM read_parquet({b(path)})", b.values)
+        return f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({b(path)}))", b.values
     encoding = profile.encoding.lower().replace("_", "-")
     options = (f"delim = {b(profile.delimiter)}, quote = {b(profile.quote)}, header = {b(profile.header)}, "
                f"skip = {b(profile.skip_rows)}, encoding = {b(encoding)}, all_varchar = true, strict_mode = true, "
                "null_padding = false")
-    return (f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row, * "
-            f"FROM read_csv({b(path)}, {options})", b.values)
+    return f"read_csv({b(path)}, {options})", b.values
 
 
 def keeps_source(c: Column) -> bool:
@@ -88,10 +87,11 @@ def _mapped(src: str, c: Column, b: _Binder) -> str:
     return f"CASE {src} {whens} ELSE {default} END"
 
 
-def conversion_sql(profile: Profile, target_cols: dict) -> tuple[str, dict]:
-    """SQL creating _stage: _row, _drop (reason or NULL), each target column converted, and _src_<col>."""
+def conversion_sql(profile: Profile, target_cols: dict, relation: str) -> tuple[str, dict]:
+    """SQL creating _stage straight from the file `relation`: _row (data row number), _drop (reason
+    or NULL), each target column converted, and _src_<col> where conversion can fail."""
     b = _Binder()
-    parts = ["_row"]
+    parts = ["row_number() OVER () AS _row"]
     drop = " ".join(f"WHEN ({d.when}) THEN {b(d.reason)}" for d in profile.drops)
     parts.append(f"CASE {drop} END AS _drop" if drop else "CAST(NULL AS VARCHAR) AS _drop")
     for c in profile.columns:
@@ -108,7 +108,7 @@ def conversion_sql(profile: Profile, target_cols: dict) -> tuple[str, dict]:
         parts.append(f"{value} AS {ident(c.target)}")
         if keeps_source(c):
             parts.append(f"{source} AS {ident('_src_' + c.target)}")
-    return f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(parts)} FROM _raw", b.values
+    return f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(parts)} FROM {relation}", b.values
 
 
 def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[str, dict]:
