@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from metrics.definitions import Config
+from metrics import ingest_fast
 from metrics.errors import MetricsError
 from metrics.ingest_sql import conversion_sql, problems_sql, source_sql
 from metrics.profiles import KEYS, Column, Profile
@@ -211,6 +212,12 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
                                             for m in missing])
             result.problem_count = len(missing)
             return _finish(result, started, report_dir, path)
+        if not dry_run and ingest_fast.eligible(profile):
+            done = _fast(cur, config, profile, result, str(data_path), columns, target_cols, loaded_by, started)
+            if done:
+                say(f"loaded in {time.perf_counter() - started:.1f} s")
+                return _finish(result, started, report_dir, path)
+            say("the file needs checking row by row")
         sql, params = conversion_sql(profile, target_cols, source)
         try:
             cur.execute(sql, {**params, **source_params})
@@ -240,9 +247,32 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
             say(f"written in {time.perf_counter() - started:.1f} s")
         return _finish(result, started, report_dir, path)
     finally:
-        for t in ("_stage", "_problems"):
-            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        for name, kind in cur.execute("""SELECT table_name, table_type FROM information_schema.tables
+                                         WHERE table_name IN ('_stage', '_problems', '_rejects', '_reject_scans')
+                                         AND table_schema = 'main' AND table_catalog = 'temp'""").fetchall():
+            cur.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
         cur.close()
+
+
+def _fast(cur, config, profile, result: LoadResult, path: str, header, target_cols, loaded_by, started) -> bool:
+    """Try the fast path (ingest_fast) in one transaction; True if the file was committed."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        batch = cur.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM load_batches").fetchone()[0]
+        got = ingest_fast.try_fast(cur, config, profile, path, header, target_cols, batch)
+        if got is None or got[1] > 0:
+            cur.execute("ROLLBACK")
+            return False
+        result.rows_read = got[0]
+        result.updated = ingest_fast.replace_older(cur, profile, batch)
+        result.inserted = got[0] - result.updated
+        _record(cur, result, profile, loaded_by, batch, started)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    result.batch_id = batch
+    return True
 
 
 def _write(cur, result: LoadResult, profile: Profile, loaded_by: str, on: str, started: float) -> int:
@@ -256,18 +286,22 @@ def _write(cur, result: LoadResult, profile: Profile, loaded_by: str, on: str, s
         cur.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _stage s WHERE s._drop IS NULL AND {on})")
         cur.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, $b FROM _stage WHERE _drop IS NULL",
                     {"b": batch})
-        cur.execute("""INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by,
-                           status, rows_inserted, rows_updated, rows_rejected, rows_dropped, seconds, profile)
-                       VALUES ($b, $t, $f, $c, $n, $at, $by, 'loaded', $i, $u, 0, $d, $s, $p)""",
-                    {"b": batch, "t": result.table, "f": result.file, "c": result.checksum, "n": result.rows_read,
-                     "at": dt.datetime.now().replace(microsecond=0), "by": loaded_by, "i": result.inserted,
-                     "u": result.updated, "d": sum(result.dropped.values()), "s": time.perf_counter() - started,
-                     "p": profile.name})
+        _record(cur, result, profile, loaded_by, batch, started)
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
         raise
     return batch
+
+
+def _record(cur, result: LoadResult, profile: Profile, loaded_by: str, batch: int, started: float) -> None:
+    cur.execute("""INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by,
+                       status, rows_inserted, rows_updated, rows_rejected, rows_dropped, seconds, profile)
+                   VALUES ($b, $t, $f, $c, $n, $at, $by, 'loaded', $i, $u, 0, $d, $s, $p)""",
+                {"b": batch, "t": result.table, "f": result.file, "c": result.checksum, "n": result.rows_read,
+                 "at": dt.datetime.now().replace(microsecond=0), "by": loaded_by, "i": result.inserted,
+                 "u": result.updated, "d": sum(result.dropped.values()), "s": time.perf_counter() - started,
+                 "p": profile.name})
 
 
 def _report(cur, report_dir, path: Path) -> str:

@@ -142,6 +142,7 @@ def connect(path: str | Path, config: Config, read_only: bool = False, create: b
         raise SchemaError(f"{where} cannot be opened as a DuckDB database ({exc})") from None
     except duckdb.Error as exc:
         raise SchemaError(f"{where} cannot be opened as a DuckDB database ({exc})") from None
+    con.execute("SET enable_progress_bar = false")     # callers that want DuckDB's bar turn it on
     try:
         if read_only:
             version = schema_version(con)
