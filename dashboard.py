@@ -12,6 +12,7 @@ PAGES = {  # page file → (title, icon, roles that get it)
     "pages/department.py": ("Department", ":material/groups:", {"executive", "head", "staff", "admin"}),
     "pages/my_contribution.py": ("My contribution", ":material/person:", {"executive", "head", "staff"}),
     "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {"executive", "head", "staff", "admin"}),
+    "pages/data.py": ("Data", ":material/upload_file:", {"admin"}),
 }
 DEFAULT = {"executive": "pages/overview.py", "head": "pages/department.py", "staff": "pages/my_contribution.py",
            "admin": "pages/overview.py"}

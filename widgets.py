@@ -32,7 +32,7 @@ def cards(eng, results, per_row: int = 4) -> None:
 WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team", "staff_id": "Person",
          "overdue": "Overdue", "received_at": "Received", "kind": "Kind", "theme": "Theme", "csat": "Satisfaction (1–5)",
          "nps": "Recommend (0–10)", "comment": "In their words", "positive": "Positive", "given": "When",
-         "message": "Message", "value": "Value shown"}
+         "message": "Message", "value": "Value", "row": "Row", "column": "Column", "reason": "Reason"}
 
 
 def table(df, name: str, **kwargs) -> None:

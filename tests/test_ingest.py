@@ -143,3 +143,24 @@ def test_dry_run_writes_nothing(db, config):
     r = load_file(db, config, "invoices", BAD / "good.csv", dry_run=True)
     assert r.ok and r.inserted == 2 and r.batch_id is None
     assert table_checksums(db) == before
+
+
+def test_cli_load_refuses_clearly_while_another_process_writes(demo_db, tmp_path):
+    """DuckDB allows one writer per file: while the dashboard holds it, the command line says what to do."""
+    import subprocess
+    import sys
+    import time
+    db = tmp_path / "busy.duckdb"
+    shutil.copy(demo_db, db)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        out = subprocess.run([sys.executable, "-m", "metrics", "load", "invoices", str(BAD / "good.csv"),
+                              "--db", str(db)], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+        assert out.returncode == 2
+        assert "is in use by another process, usually the dashboard" in out.stderr
+        assert "upload the file on the dashboard's Data page" in out.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -137,3 +137,26 @@ def test_forbidden_url_shows_the_default_page(url, browser):
     assert page.get_by_role("link", name="Overview").count() == 0
     assert page.locator("text=Departments at a glance").count() == 0
     page.close()
+
+
+def test_administrator_loads_a_file_on_the_data_page(url, browser):
+    bad_inputs = ROOT / "tests" / "bad_inputs"
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    sign_in(page, url, "Administrator")
+    page.get_by_role("link", name="Data").first.click()
+    page.get_by_text("Load an export").first.wait_for(timeout=60_000)
+    wait_rendered(page)
+    page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").nth(1).click()     # Table
+    page.get_by_role("option", name="invoices", exact=True).click()
+    page.locator("input[type='file']").set_input_files(str(bad_inputs / "unknown_department.csv"))
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("1 problem(s) in 2 rows; nothing was written").first.wait_for(timeout=60_000)
+    wait_rendered(page)
+    page.screenshot(path=str(ARTIFACTS / "admin-data-problems.png"), full_page=True)   # the table is a canvas
+    page.locator("input[type='file']").set_input_files(str(bad_inputs / "good.csv"))
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("inserted 2, updated 0").first.wait_for(timeout=60_000)
+    wait_rendered(page)
+    assert not any(w in page_text(page) for w in BAD_WORDS)
+    page.screenshot(path=str(ARTIFACTS / "admin-data.png"), full_page=True)
+    page.close()

@@ -1,0 +1,65 @@
+"""Data (administrators): load an export through the same loader as the command line; see and undo loads."""
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+import session
+import widgets
+from metrics.errors import MetricsError
+from metrics.ingest import load_file, unload
+from metrics.profiles import KEYS, MAPPINGS_DIR, load_profile
+
+viewer = session.require_viewer()
+if viewer.role != "admin":
+    st.warning("The Data page is for administrators.")
+    st.stop()
+eng = session.engine()
+st.title("Data")
+st.caption("Loads are all-or-nothing: a file is checked in full and written in one transaction, or not at all.")
+
+st.subheader("Load an export")
+profiles = ["(columns named as in the schema)"] + sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml"))
+profile_name = st.selectbox("Mapping profile", profiles)
+default_table = load_profile(profile_name).table if profile_name != profiles[0] else "contacts"
+table = st.selectbox("Table", list(KEYS), index=list(KEYS).index(default_table))
+upload = st.file_uploader("File (CSV, TSV, Excel or Parquet)", type=["csv", "tsv", "txt", "xlsx", "parquet"])
+dry_run = st.checkbox("Check only (write nothing)")
+if upload is not None and st.button("Load", type="primary"):
+    folder = Path(tempfile.mkdtemp())
+    path = folder / Path(upload.name).name
+    path.write_bytes(upload.getbuffer())
+    with st.status(f"Loading {upload.name}…", expanded=True) as status:
+        try:
+            profile = load_profile(profile_name) if profile_name != profiles[0] else None
+            result = load_file(eng.con, eng.config, table, path, profile, loaded_by=viewer.user, dry_run=dry_run,
+                               report_dir=folder, log=st.write)
+        except MetricsError as exc:
+            status.update(label="Not loaded", state="error")
+            st.error(str(exc))
+            st.stop()
+        status.update(label=result.summary().split("; all problems in")[0], state="complete" if result.ok else "error")
+    if result.ok:
+        st.success(result.summary())
+    else:
+        st.error(result.summary().split("; all problems in")[0])
+        widgets.table(result.problems, "load-problems")
+        if result.report:
+            st.download_button("Download every problem (CSV)", Path(result.report).read_bytes(),
+                               file_name=Path(result.report).name, mime="text/csv")
+
+st.subheader("Loads")
+batches = eng.query("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, rows_dropped, "
+                    "round(seconds, 1) AS seconds, loaded_by, loaded_at FROM load_batches ORDER BY batch_id DESC")
+widgets.table(batches, "loads")
+loaded = [int(b) for b in batches.loc[batches["status"] == "loaded", "batch_id"]]
+if loaded:
+    with st.expander("Undo a load"):
+        batch = st.selectbox("Batch", loaded)
+        if st.button(f"Unload batch {batch}", help="Removes exactly what the batch added and restores what it replaced."):
+            try:
+                r = unload(eng.con, batch)
+                st.success(f"Unloaded batch {batch}: removed {r['removed']:,} rows from {r['table']}, "
+                           f"restored {r['restored']:,}.")
+            except MetricsError as exc:
+                st.error(str(exc))
