@@ -29,16 +29,27 @@ if upload is not None and st.button("Load", type="primary"):
     folder = Path(tempfile.mkdtemp())
     path = folder / Path(upload.name).name
     path.write_bytes(upload.getbuffer())
+    bar = st.progress(0.05, text="Reading the file…")
+    steps = {"read and converted": (0.6, "Checking every row…"), "loaded in": (1.0, "Loaded."),
+             "needs checking": (0.3, "Checking row by row…"), "validated": (0.8, "Writing…"), "written": (1.0, "Done.")}
+
+    def log(message: str) -> None:
+        st.write(message)
+        for key, (share, text) in steps.items():
+            if key in message:
+                bar.progress(share, text=text)
+
     with st.status(f"Loading {upload.name}…", expanded=True) as status:
         try:
             profile = load_profile(profile_name) if profile_name != profiles[0] else None
             result = load_file(eng.con, eng.config, table, path, profile, loaded_by=viewer.user, dry_run=dry_run,
-                               report_dir=folder, log=st.write)
+                               report_dir=folder, log=log)
         except MetricsError as exc:
             status.update(label="Not loaded", state="error")
             st.error(str(exc))
             st.stop()
         status.update(label=result.summary().split("; all problems in")[0], state="complete" if result.ok else "error")
+        bar.progress(1.0, text="Done." if result.ok else "Not loaded: see the problems below.")
     if result.ok:
         st.success(result.summary())
     else:
