@@ -11,6 +11,9 @@ PAGES = {  # page file → (title, icon, roles that get it)
     "pages/overview.py": ("Overview", ":material/dashboard:", {"executive", "head", "admin"}),
     "pages/department.py": ("Department", ":material/groups:", {"executive", "head", "staff", "admin"}),
     "pages/my_contribution.py": ("My contribution", ":material/person:", {"executive", "head", "staff"}),
+    "pages/voice.py": ("Voice of the customer", ":material/forum:", {"executive", "head", "staff"}),
+    "pages/ideas.py": ("Suggestions", ":material/lightbulb:", {"executive", "head", "staff", "admin"}),
+    "pages/you_said.py": ("You said, we did", ":material/campaign:", {"executive", "head", "staff", "admin"}),
     "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {"executive", "head", "staff", "admin"}),
     "pages/data.py": ("Data", ":material/upload_file:", {"admin"}),
 }
@@ -69,7 +72,9 @@ def sign_in_page() -> None:
 
 viewer = session.viewer()
 if viewer is None:
-    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+    # Signed out: the sign-in page, and the public "You said, we did" (no personal data on it).
+    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True),
+                   st.Page("pages/you_said.py", title="You said, we did", icon=":material/campaign:")]).run()
 else:
     me = session.signed_in_user()
     with st.sidebar:

@@ -100,6 +100,12 @@ def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
     return period, grain
 
 
+def up_to_today(eng, period: Period) -> Period:
+    """From the period's start to today (or its end, if later): for lists where today's entries must show."""
+    from metrics.writes import now
+    return Period(period.start, max(period.end, now(eng.config).date()))
+
+
 def trend_period(period: Period) -> Period:
     """Twelve months ending with the chosen period, for trend charts."""
     return Period(add_months(period.end.replace(day=1), -11), period.end)

@@ -1,10 +1,14 @@
 """Small drawing helpers the pages share (Streamlit only; no figures are computed here)."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from metrics import status as stt
+from metrics.errors import MetricsError
 from metrics.formatting import format_delta, format_value
+from metrics.writes import Conflict
 
 DELTA_COLOUR = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
@@ -41,3 +45,110 @@ def table(df, name: str, **kwargs) -> None:
     st.dataframe(df, hide_index=True, width="stretch", **kwargs)
     st.download_button("Download CSV", df.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
                        mime="text/csv", key=f"dl-{name}")
+
+
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+
+
+def plain(text) -> str:
+    """Text from people or data files, escaped so Markdown shows it literally (no links, no formatting)."""
+    return _MD.sub(r"\\\1", str(text))
+
+
+# --- writing from a page: one wrapper, so every form reports the same way ---------------------
+FLASH = "flash_message"
+
+
+def act(done: str, fn, *args, _reset: str | None = None, _refresh=None, **kwargs) -> bool:
+    """Run a metrics write; on success remember `done` for the next run and rerun, else show the one-sentence error.
+
+    Nothing is written when the metrics function refuses (it checks, then commits in one transaction), and
+    the form keeps what was typed so it can be corrected. `_reset` names a form generation counter
+    (form_generation) that is moved on success, so the next run shows an empty form. `_refresh` is called
+    after a success or a conflict, to forget the record version the person had opened.
+    """
+    try:
+        fn(*args, **kwargs)
+    except Conflict as exc:
+        if _refresh:
+            _refresh()
+        st.error(str(exc), icon=":material/sync_problem:")
+        return False
+    except MetricsError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return False
+    if _refresh:
+        _refresh()
+    if _reset:
+        st.session_state[_reset] = st.session_state.get(_reset, 0) + 1
+    st.session_state[FLASH] = done
+    st.rerun()
+    return True
+
+
+def form_generation(name: str) -> tuple[str, int]:
+    """The counter key and current generation of a form (widget keys include it; see act)."""
+    key = f"gen-{name}"
+    return key, st.session_state.get(key, 0)
+
+
+def flash() -> None:
+    """Show the message left by the last successful write, once."""
+    if msg := st.session_state.pop(FLASH, None):
+        st.success(msg, icon=":material/check_circle:")
+
+
+def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit: int = 12) -> None:
+    """Positive first: customers' praise naming the scope, with a 'Share with the team' button for heads."""
+    from metrics import kudos
+    df = kudos.praise(eng, viewer, scope, period, limit=limit)
+    if df.empty:
+        st.caption("No compliments or high scores with comments in this period.")
+        return
+    cols = st.columns(per_row)
+    for i, r in enumerate(df.head(per_row).itertuples()):
+        with cols[i], st.container(border=True):
+            who = f" · {plain(r.person)}" if isinstance(r.person, str) else ""
+            st.markdown(f":material/favorite: **{'Compliment' if r.kind == 'compliment' else 'High score'}**"
+                        f" · {r.received_at:%d %b %Y}{who}")
+            st.markdown(f"“{plain(r.comment)}”")
+            if r.shared_with_staff:
+                st.caption("Shared with the team.")
+            elif kudos.may_share(eng, viewer, r.department_id):
+                if st.button("Share with the team", key=f"share-{name}-{r.feedback_id}"):
+                    act("Shared with the team: it now counts toward compliments shared.", kudos.share, eng, viewer,
+                        r.feedback_id, int(r.version))
+    if len(df) > per_row:
+        with st.expander(f"{len(df) - per_row} more"):
+            table(df.iloc[per_row:][["received_at", "kind", "person", "comment", "shared_with_staff"]].rename(
+                columns={"person": "About", "shared_with_staff": "Shared"}), f"praise-{name}")
+
+
+def thank_form(eng, viewer, name: str) -> None:
+    """Thank a colleague or a team against one of the organisation's values."""
+    from metrics import kudos
+    if viewer.staff_id is None:
+        return
+    people = eng.query("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me ORDER BY name",
+                       {"me": viewer.staff_id})
+    teams = [k for k, d in eng.config.departments.items() if d.level != "directorate"]
+    gen_key, gen = form_generation(f"thanks-{name}")
+    name = f"{name}-{gen}"
+    with st.form(f"thanks-{name}"):
+        st.markdown("**Thank a colleague or a team**")
+        kind = st.radio("Thank", ["A colleague", "A team"], horizontal=True, key=f"thanks-kind-{name}")
+        person = st.selectbox("Colleague", people["staff_id"], key=f"thanks-person-{name}", index=None,
+                              format_func=lambda s: people.set_index("staff_id").at[s, "name"])
+        team = st.selectbox("Team", teams, index=None, key=f"thanks-team-{name}",
+                            format_func=lambda k: eng.config.departments[k].name)
+        value = st.selectbox("For which of our values", eng.config.voice.values, key=f"thanks-value-{name}")
+        message = st.text_area("Message", max_chars=None, key=f"thanks-msg-{name}",
+                               help=f"Plain text, at most {kudos.MESSAGE_MAX} characters.")
+        if st.form_submit_button("Send thanks", type="primary"):
+            to_staff = person if kind == "A colleague" else None
+            to_team = team if kind == "A team" else None
+            if to_staff is None and to_team is None:
+                st.error(f"Choose {'a colleague' if kind == 'A colleague' else 'a team'} to thank.")
+            else:
+                act("Thanks sent: they will see it on their page.", kudos.give, eng, viewer, value, message,
+                    to_staff_id=to_staff, to_department_id=to_team, _reset=gen_key)

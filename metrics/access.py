@@ -75,6 +75,11 @@ def home_unit(config: Config, viewer: Viewer) -> str | None:
     key = viewer.department_id
     if key is None or key not in config.departments:
         return None
+    return department_of(config, key)
+
+
+def department_of(config: Config, key: str) -> str:
+    """The department a unit belongs to: a team's parent, else the unit itself."""
     if config.departments[key].level == "team":
         return config.departments[key].parent
     return key

@@ -85,3 +85,18 @@ def goal_bars(df: pd.DataFrame) -> go.Figure:
                       yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
+
+
+def theme_figure(df: pd.DataFrame) -> go.Figure:
+    """Customer comments per theme over time (stacked bars), hover with the share that were unhappy."""
+    fig = go.Figure()
+    for i, (theme, part) in enumerate(df.groupby("theme", sort=True)):
+        fig.add_bar(x=part["bucket"], y=part["comments"], name=theme, marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                    customdata=(part["negative_share"] * 100).round(0),
+                    hovertemplate=f"{theme}<br>%{{x}}: %{{y}} comments, %{{customdata}} % unhappy<extra></extra>")
+    fig.update_layout(barmode="stack", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis_title="comments", legend={"orientation": "h", "y": -0.15})
+    return fig

@@ -7,13 +7,15 @@ falls back to a default). SQL-level checks (do the columns exist?) live in metri
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
-from metrics.definitions import Config, Department, Goal, Measure, Metric, Organisation, Source, Target
+from metrics.definitions import (Config, Department, Goal, Measure, Metric, Organisation, Source, Target, Theme,
+                                 Voice)
 from metrics.errors import ConfigError
 from metrics.sql import PLACEHOLDER, is_identifier
 
@@ -107,7 +109,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = _Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
-                                         "privacy", "auth"),
+                                         "privacy", "auth", "voice"),
                     ("organisation", "departments", "sources", "metrics"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -126,11 +128,51 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
         r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
         idle = 60
+    voice = _voice(r, top.get("voice") or {}, departments)
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
     return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
                   MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
-                  MappingProxyType(goals), min_group, mode, idle)
+                  MappingProxyType(goals), min_group, mode, idle, voice)
+
+
+_KEYWORD = re.compile(r"^[a-z0-9][a-z0-9 '&/-]*\*?$")
+
+
+def _voice(r: _Reader, raw: Any, departments: dict[str, Department]) -> Voice:
+    v = r.mapping(raw, "voice", ("unrouted_department", "values", "themes"))
+    unrouted = r.text(v.get("unrouted_department"), "voice.unrouted_department")
+    if unrouted is not None and unrouted not in departments:
+        r.error("voice.unrouted_department", f"{unrouted!r} is not a department key in `departments`")
+    values = v.get("values") or []
+    if not isinstance(values, list) or not all(isinstance(x, str) and x.strip() for x in values):
+        r.error("voice.values", "expected a list of the organisation's values as text, e.g. [Commitment, Creativity]")
+        values = []
+    themes: dict[str, Theme] = {}
+    raw_themes = v.get("themes") or {}
+    if not isinstance(raw_themes, dict):
+        r.error("voice.themes", "expected a mapping of theme key → {label, keywords}")
+        raw_themes = {}
+    for key, t in raw_themes.items():
+        p = f"voice.themes.{key}"
+        if not is_identifier(str(key)):
+            r.error(p, "a theme key is a plain name (letters, digits, _)")
+            continue
+        t = r.mapping(t, p, ("label", "keywords"), ("label", "keywords"))
+        words = t.get("keywords") or []
+        if not isinstance(words, list) or not words:
+            r.error(f"{p}.keywords", "expected a non-empty list of words, e.g. [wait*, queue, hold]")
+            words = []
+        clean = []
+        for i, w in enumerate(words):
+            w = str(w).strip().lower()
+            if not _KEYWORD.match(w):
+                r.error(f"{p}.keywords[{i}]", f"{w!r} is not a keyword: letters, digits, spaces, ' & / - and an "
+                        "optional * at the end")
+            else:
+                clean.append(w)
+        themes[key] = Theme(key, r.text(t.get("label"), f"{p}.label", key) or key, tuple(clean))
+    return Voice(unrouted, tuple(x.strip() for x in values), MappingProxyType(themes))
 
 
 def _organisation(r: _Reader, raw: Any) -> Organisation:

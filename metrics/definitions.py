@@ -103,6 +103,21 @@ class Goal:
 
 
 @dataclass(frozen=True)
+class Theme:
+    key: str
+    label: str
+    keywords: tuple[str, ...]               # whole words; a trailing * matches any ending
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Listening and acting: where unrouted cases go, the organisation's values, comment themes."""
+    unrouted_department: str | None = None
+    values: tuple[str, ...] = ()
+    themes: Mapping[str, Theme] = field(default_factory=dict)   # in config order (first match wins)
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     organisation: Organisation
@@ -114,6 +129,7 @@ class Config:
     min_group_size: int = 5                  # privacy: smaller groups of anonymous answers are suppressed
     auth_mode: str = "demo"                  # demo | password | oidc
     session_idle_minutes: int = 60
+    voice: Voice = field(default_factory=Voice)
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""

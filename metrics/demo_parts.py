@@ -9,13 +9,13 @@ FIRST = ["Amira", "Ben", "Chloe", "Dev", "Ella", "Femi", "Grace", "Harun", "Isla
 LAST = ["Ahmed", "Brown", "Clarke", "Davies", "Evans", "Fisher", "Green", "Hughes", "Iqbal", "Jones", "Khan", "Lewis",
         "Morgan", "Nowak", "Owusu", "Patel", "Roberts", "Singh", "Taylor", "Walker", "Wright", "Young"]
 VALUES = np.array(["Commitment", "Continuity", "Credibility", "Consistency", "Creativity", "Capability"])
-THEMES = np.array(["waiting times", "staff attitude", "kept informed", "outcome", "website", "billing", "bins", "repairs"])
-GOOD = {"waiting times": "Got through quickly, thank you.", "staff attitude": "The officer was kind and patient.",
-        "kept informed": "I was kept up to date all the way.", "outcome": "Sorted the same day.",
+THEMES = np.array(["waiting_times", "staff_attitude", "kept_informed", "outcome", "website", "billing", "bins", "repairs"])
+GOOD = {"waiting_times": "Got through quickly, thank you.", "staff_attitude": "The officer was kind and patient.",
+        "kept_informed": "I was kept up to date all the way.", "outcome": "Sorted the same day.",
         "website": "The online form was easy.", "billing": "My bill was explained clearly.",
         "bins": "Bin collected the next morning.", "repairs": "The repair was done properly."}
-BAD = {"waiting times": "I waited far too long on hold.", "staff attitude": "Nobody seemed to care.",
-       "kept informed": "I never heard back after my call.", "outcome": "Still not fixed after weeks.",
+BAD = {"waiting_times": "I waited far too long on hold.", "staff_attitude": "Nobody seemed to care.",
+       "kept_informed": "I never heard back after my call.", "outcome": "Still not fixed after weeks.",
        "website": "The website kept crashing.", "billing": "My bill was wrong again.",
        "bins": "Missed bin for the third time.", "repairs": "The repair was botched."}
 S = np.timedelta64(1, "s")
@@ -143,7 +143,15 @@ def feedback(c, contacts: pd.DataFrame, requests: pd.DataFrame, pools: dict) -> 
     f["follow_up_by"] = np.where(pd.isna(follow), None, c.pick(pools, f.department_id.fillna("cx_complaints").to_numpy()))
     f["action_taken"] = np.where(pd.isna(follow), None, "Called the customer and explained next steps")
     resolved = f.received_at.to_numpy() + (rng.gamma(2.0, 4.0, n) * 86400).astype(np.int64) * S
-    f["resolved_at"] = np.where((f.kind == "complaint") & (rng.random(n) < 0.93), c.clip_end(resolved), NAT)
+    resolved = np.where((f.kind == "complaint") & (rng.random(n) < 0.93), c.clip_end(resolved), NAT)
+    # A followed-up unhappy survey is closed the same day, its theme recorded as the root cause.
+    closed_survey = ((f.kind == "survey") & negative & pd.notna(follow)).to_numpy()
+    f["resolved_at"] = np.where(closed_survey, follow + np.timedelta64(1, "h"), resolved)
+    f["resolved_at"] = c.clip_end(f["resolved_at"].to_numpy().astype("datetime64[s]"))
+    f["assigned_to"] = f["follow_up_by"]
+    f["assigned_at"] = f["acknowledged_at"]
+    # Survey vendors send no theme: comments are grouped by the config's keywords unless a case recorded one.
+    f["theme"] = np.where((f.kind == "complaint") | (closed_survey & pd.notna(f["resolved_at"])), f.theme, None)
     return f
 
 
@@ -161,6 +169,26 @@ def _times(c, n: int) -> np.ndarray:
     return np.sort(c.rng.choice(bd, n)).astype("datetime64[s]") + (c.rng.uniform(8, 18, n) * 3600).astype(np.int64) * S
 
 
+IDEAS = [  # (team, linked metric, you said, we did)
+    ("waste_collections", "complaints_per_1000_contacts", "Text customers when a bin is missed",
+     "We now text the same day a collection is missed, with the day we will come back."),
+    ("cc_phones", "abandonment_rate", "Let customers book a callback slot online",
+     "Customers can book a callback time on the website instead of waiting on hold."),
+    ("council_tax", "first_contact_resolution", "Plain-English council tax letters",
+     "We rewrote our council tax letters with the customer panel, in plain English."),
+    ("finance_payables", "paid_within_terms_local", "Same-day approval for small local suppliers",
+     "Invoices from local small businesses under £5,000 are approved the day they arrive."),
+    ("housing_repairs", "closed_loop_rate", "Call tenants back after every repair complaint",
+     "Every repair complaint now gets a call from the team leader within two working days."),
+    ("cc_digital", "csat", "Answer web forms with a named adviser",
+     "Replies to web forms now come from a named adviser you can write back to."),
+    ("highways_maintenance", "sla_attainment", "Show pothole repair dates on the map",
+     "The pothole map now shows when each repair is booked."),
+    ("it_service_desk", "internal_sla_attainment", "A priority queue for front-line staff",
+     "IT calls from front-line teams go to a priority queue so customers are not kept waiting."),
+]
+
+
 def suggestions(c, staff: pd.DataFrame) -> pd.DataFrame:
     rng, n = c.rng, int(300 * 3 * c.scale)
     submitted = _times(c, n)
@@ -172,16 +200,14 @@ def suggestions(c, staff: pd.DataFrame) -> pd.DataFrame:
     src = rng.choice(["staff", "customer"], n, p=[0.7, 0.3])
     people = staff[staff.active]
     who = rng.choice(people.staff_id.to_numpy(), n)
-    dept = people.set_index("staff_id").department_id.reindex(who).to_numpy()
+    idea = rng.integers(0, len(IDEAS), n)
+    pick = lambda j: np.array([IDEAS[i][j] for i in idea], dtype=object)  # noqa: E731
     return pd.DataFrame({"suggestion_id": _ids("G", n, 5), "source": src, "submitted_by": np.where(src == "staff", who, None),
-                         "department_id": dept, "submitted_at": submitted, "status": status, "decided_at": decided,
+                         "department_id": pick(0), "submitted_at": submitted, "status": status, "decided_at": decided,
                          "implemented_at": implemented,
-                         "what_we_did": np.where(status == "implemented", "Changed the process as suggested", None),
-                         "linked_metric": rng.choice(["first_contact_resolution", "callback_within_1_day", "csat",
-                                                      "closed_loop_rate", "paid_within_terms_local"], n),
-                         "title": rng.choice(["Text customers when a bin is missed", "Callback slots online",
-                                              "Plain-English council tax letters", "Same-day supplier approvals"], n),
-                         "decline_reason": np.where(status == "declined", "Cost outweighs the benefit", None)})
+                         "what_we_did": np.where(status == "implemented", pick(3), None),
+                         "linked_metric": pick(1), "title": pick(2),
+                         "decline_reason": np.where(status == "declined", "Cost outweighs the benefit this year", None)})
 
 
 def recognitions(c, staff: pd.DataFrame) -> pd.DataFrame:

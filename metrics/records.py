@@ -31,7 +31,8 @@ def _check(engine: Engine, viewer: Viewer, scope: Scope, records: bool = True) -
         cur.close()
 
 
-def _where(engine: Engine, scope: Scope, dept_col: str, staff_col: str, params: dict) -> str:
+def unit_filter(engine: Engine, scope: Scope, dept_col: str, staff_col: str, params: dict) -> str:
+    """SQL limiting rows to a scope: a person (staff_col), a unit and its teams (dept_col), or everything."""
     if scope.kind == "staff":
         params["who"] = scope.key
         return f"{staff_col} = $who"
@@ -63,24 +64,35 @@ def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope
     return engine.query(sql, params)
 
 
-def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 200) -> pd.DataFrame:
-    """Customers' own words about the scope, positive first, then the rest newest first."""
+def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 200,
+                      theme: str | None = None) -> pd.DataFrame:
+    """Customers' own words about the scope, positive first, then the rest newest first.
+
+    Args:
+        theme: only comments of this theme key (stored, or grouped by the config's keywords).
+    """
+    from metrics.themes import label, theme_sql
     _check(engine, viewer, scope)
-    params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
-    where = _where(engine, scope, "department_id", "staff_id", params)
-    return engine.query(f"""
-        SELECT received_at, kind, theme, csat, nps, comment, department_id, {POSITIVE} AS positive
-        FROM feedback
-        WHERE comment IS NOT NULL AND source = 'customer' AND received_at >= $a AND received_at < $b AND {where}
+    expr, params = theme_sql(engine.config)
+    params.update(a=period.start_instant, b=period.end_exclusive, n=limit, t=theme)
+    where = unit_filter(engine, scope, "department_id", "staff_id", params)
+    df = engine.query(f"""
+        SELECT * FROM (
+            SELECT received_at, kind, {expr} AS theme, csat, nps, comment, department_id, {POSITIVE} AS positive
+            FROM feedback
+            WHERE comment IS NOT NULL AND source = 'customer' AND received_at >= $a AND received_at < $b AND {where})
+        WHERE $t IS NULL OR theme = $t
         ORDER BY positive DESC, received_at DESC LIMIT $n""", params)
+    df["theme"] = [label(engine.config, k) for k in df["theme"]]
+    return df
 
 
 def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 100) -> pd.DataFrame:
     """Compliments and recognition received by a person or unit, newest first."""
     _check(engine, viewer, scope, records=scope.kind != "staff")
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
-    fw = _where(engine, scope, "department_id", "staff_id", params)
-    rw = _where(engine, scope, "to_department_id", "to_staff_id", params)
+    fw = unit_filter(engine, scope, "department_id", "staff_id", params)
+    rw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
     return engine.query(f"""
         SELECT * FROM (
             SELECT received_at AS given, 'Compliment from a customer' AS what, comment AS message, NULL AS value
@@ -102,8 +114,8 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
     _check(engine, viewer, scope, records=scope.kind != "staff")
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     params = {"e": end, "n": limit}
-    hw = _where(engine, scope, "to_department_id", "to_staff_id", params)
-    fw = _where(engine, scope, "department_id", "coalesce(follow_up_by, staff_id)", params)
+    hw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
+    fw = unit_filter(engine, scope, "department_id", "coalesce(follow_up_by, staff_id)", params)
     return engine.query(f"""
         SELECT * FROM (
             SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,

@@ -23,6 +23,7 @@ HEATMAP = ("sla_attainment", "callback_within_1_day", "first_contact_resolution"
            "internal_sla_attainment", "internal_decline_rate", "complaints_per_1000_contacts")
 INTERNAL_GIVEN = ("internal_sla_attainment", "internal_median_response_hours", "internal_decline_rate", "internal_csat")
 INTERNAL_RECEIVED = ("internal_sla_received",)
+VOICE = ("closed_loop_rate", "followed_up_rate", "complaint_resolution_days", "repeat_complaint_rate")
 PERSONAL = ("grade_of_service", "avg_speed_of_answer", "first_contact_resolution", "callback_within_1_day",
             "sla_attainment", "csat", "closed_loop_rate", "compliments")
 
@@ -141,3 +142,15 @@ def goals_in_words(engine: Engine, viewer: Viewer, staff_id: str, period: Period
         parts = [f"{r['Measure'].lower()} {r['Me']}" for _, r in mine.iterrows()]
         out.append(f"**{goal.label}** — {goal.description} Your part: {', '.join(parts)}.")
     return out
+
+
+def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, grain: str = "month") -> pd.DataFrame:
+    """Comments per theme and bucket (see metrics.themes.theme_trend)."""
+    from metrics.themes import theme_trend as trend_by_theme
+    return trend_by_theme(engine, viewer, scope, period, grain)
+
+
+def you_said_we_did(engine: Engine, viewer: Viewer | None, limit: int = 20) -> pd.DataFrame:
+    """Implemented suggestions for the public page (see metrics.ideas.you_said_we_did); no viewer needed."""
+    from metrics.ideas import you_said_we_did as public_list
+    return public_list(engine, limit)

@@ -4,7 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, charts, records, views
+from metrics import access, charts, kudos, records, views
 from metrics.errors import AccessDenied
 from metrics.scope import Scope
 
@@ -24,6 +24,11 @@ scope = Scope("department", key)
 st.title(eng.config.departments[key].name)
 st.caption(f"{period} · compared with {period.previous()}")
 session.banner(eng)
+widgets.flash()
+
+if access.may(access.authorize_records, eng.con.cursor(), eng.config, viewer, scope):
+    st.subheader("What customers praised")
+    widgets.praise_block(eng, viewer, scope, period, key)
 
 widgets.cards(eng, app_cache.view("cards", viewer, scope, period))
 
@@ -51,6 +56,21 @@ try:
 except AccessDenied:
     st.info("Customers' comments and the records behind the figures are visible to the department concerned "
             "and to executives.")
+
+st.subheader("Thanks between colleagues")
+left, right = st.columns([3, 2])
+with left:
+    since = session.up_to_today(eng, period)
+    st.caption(f"Since {since.start:%d %b %Y}.")
+    feed = kudos.feed(eng, viewer, key, since)
+    if feed.empty:
+        st.caption("No thanks recorded in this period.")
+    for r in feed.head(8).itertuples():
+        st.markdown(f":material/volunteer_activism: **{widgets.plain(r.from_name)}** thanked "
+                    f"**{widgets.plain(r.to_name)}** for *{widgets.plain(r.value)}* · {r.given_at:%d %b %Y}")
+        st.caption(widgets.plain(r.message or ""))
+with right:
+    widgets.thank_form(eng, viewer, f"dept-{key}")
 
 st.subheader("Trend")
 metric = st.selectbox("Measure", views.HEADLINE, key="trend", format_func=lambda k: eng.metric(k).label)

@@ -18,13 +18,21 @@ st.title("My contribution")
 st.caption(f"{viewer.user} · {period}. Your figures are visible to you and your managers only.")
 session.banner(eng)
 
-st.subheader("Thanks you were given")
-thanks = records.thanks(eng, viewer, me, period)
+widgets.flash()
+st.subheader("What customers said about you")
+widgets.praise_block(eng, viewer, me, period, "me")
+
+st.subheader("Thanks from colleagues")
+since = session.up_to_today(eng, period)          # thanks given today show at once, whatever the period
+st.caption(f"Since {since.start:%d %b %Y}.")
+thanks = records.thanks(eng, viewer, me, since)
+thanks = thanks[thanks["what"] != "Compliment from a customer"]
 if thanks.empty:
-    st.caption("No compliments or thanks recorded in this period.")
+    st.caption("No thanks recorded in this period.")
 for _, t in thanks.head(5).iterrows():
-    st.success(f"**{t['what']}** · {t['given']:%d %b %Y} — {t['message'] or ''}"
-               + (f" ({t['value']})" if t["value"] == t["value"] and t["value"] else ""), icon=":material/favorite:")
+    st.success(f"**{t['what']}** · {t['given']:%d %b %Y} — {widgets.plain(t['message'] or '')}"
+               + (f" ({widgets.plain(t['value'])})" if t["value"] == t["value"] and t["value"] else ""),
+               icon=":material/favorite:")
 if len(thanks) > 5:
     widgets.table(thanks, "my-thanks")
 
@@ -43,3 +51,6 @@ widgets.table(wait, "my-waiting")
 st.subheader("How my work feeds our shared goals")
 for sentence in app_cache.view("goals_in_words", viewer, viewer.staff_id, period):
     st.markdown(f"- {sentence}")
+
+st.subheader("Say thank you")
+widgets.thank_form(eng, viewer, "me")

@@ -56,9 +56,9 @@ INSERT INTO feedback VALUES
  ('F5',  'survey',    'customer', '2024-05-20 09:00', 'housing_repairs', NULL, NULL, NULL, 1, NULL, NULL, NULL, 'repairs', NULL, NULL, NULL, NULL, NULL, false, 'P7', NULL),            -- never followed up
  ('F6',  'complaint', 'customer', '2024-05-21 09:00', 'housing_repairs', NULL, 'R1', NULL, NULL, NULL, NULL, 'Again', 'repairs', NULL, '2024-05-21 15:00', 'S2', 'Fixed', '2024-05-31 12:00', false, 'P1', NULL),
  ('F7',  'complaint', 'customer', '2024-04-10 09:00', 'housing_repairs', NULL, NULL, NULL, NULL, NULL, NULL, 'Leak', 'repairs', NULL, '2024-04-10 12:00', 'S2', 'Fixed', '2024-05-02 09:00', false, 'P1', NULL),
- ('F8',  'complaint', 'customer', '2024-05-22 09:00', 'cc_phones',       NULL, NULL, NULL, NULL, NULL, NULL, 'Hold', 'waiting times', NULL, '2024-05-22 10:00', 'S1', 'Apologised', NULL, false, 'P2', NULL),
- ('F9',  'complaint', 'customer', '2024-01-10 09:00', 'cc_phones',       NULL, NULL, NULL, NULL, NULL, NULL, 'Hold', 'waiting times', NULL, '2024-01-10 10:00', 'S1', 'Apologised', '2024-01-20 09:00', false, 'P2', NULL),
- ('F10', 'complaint', 'customer', '2024-05-23 09:00', 'housing_repairs', NULL, 'R1', NULL, NULL, NULL, NULL, 'No news', 'kept informed', NULL, NULL, NULL, NULL, '2024-05-28 09:00', false, 'P8', NULL),
+ ('F8',  'complaint', 'customer', '2024-05-22 09:00', 'cc_phones',       NULL, NULL, NULL, NULL, NULL, NULL, 'Hold', 'waiting_times', NULL, '2024-05-22 10:00', 'S1', 'Apologised', NULL, false, 'P2', NULL),
+ ('F9',  'complaint', 'customer', '2024-01-10 09:00', 'cc_phones',       NULL, NULL, NULL, NULL, NULL, NULL, 'Hold', 'waiting_times', NULL, '2024-01-10 10:00', 'S1', 'Apologised', '2024-01-20 09:00', false, 'P2', NULL),
+ ('F10', 'complaint', 'customer', '2024-05-23 09:00', 'housing_repairs', NULL, 'R1', NULL, NULL, NULL, NULL, 'No news', 'kept_informed', NULL, NULL, NULL, NULL, '2024-05-28 09:00', false, 'P8', NULL),
  ('F11', 'compliment', 'customer', '2024-05-15 09:00', 'cc_phones',       'S1', NULL, NULL, NULL, NULL, NULL, 'Thanks Ann', NULL, NULL, NULL, NULL, NULL, NULL, true,  NULL, NULL),
  ('F12', 'compliment', 'customer', '2024-05-16 09:00', 'housing_repairs', 'S2', NULL, NULL, NULL, NULL, NULL, 'Thanks Bob', NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, NULL),
  ('F13', 'survey', 'staff', '2024-05-10 12:00', 'it_service_desk', NULL, 'R5', NULL, 4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, 'housing_repairs'),

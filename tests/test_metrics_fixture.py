@@ -108,6 +108,8 @@ CASES = [
     # F4 Fri → Wed = 3, F5 and F10 never → 4/7.
     ("closed_loop_rate", ORGANISATION, MAY, 4, 7, 4 / 7),
     ("loop_not_closed", ORGANISATION, MAY, 3, None, 3),
+    # Followed up at all, however late: F3 F4 F6 F8 F14 of the same 7 (F5, F10 never) → 5/7.
+    ("followed_up_rate", ORGANISATION, MAY, 5, 7, 5 / 7),
     # Complaints received in May: F6 F8 F10 = 3 per 7 contacts → 3 / 7 × 1000.
     ("complaints_per_1000_contacts", ORGANISATION, MAY, 3, 7, 3000 / 7),
     # Resolved in May: F7 10 Apr → 2 May = 22 d, F10 23 → 28 May = 5 d, F6 21 → 31 May = 10 d → median 10.

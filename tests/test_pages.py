@@ -15,11 +15,11 @@ from metrics.personas import demo_personas
 from metrics.scope import ORGANISATION
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "department", "my_contribution", "definitions", "data")
-ALLOWED = {"executive": {"overview", "department", "my_contribution", "definitions"},
-           "head": {"overview", "department", "my_contribution", "definitions"},
-           "staff": {"department", "my_contribution", "definitions"},
-           "admin": {"overview", "department", "definitions", "data"}}
+PAGES = ("overview", "department", "my_contribution", "voice", "ideas", "you_said", "definitions", "data")
+ALLOWED = {"executive": {"overview", "department", "my_contribution", "voice", "ideas", "you_said", "definitions"},
+           "head": {"overview", "department", "my_contribution", "voice", "ideas", "you_said", "definitions"},
+           "staff": {"department", "my_contribution", "voice", "ideas", "you_said", "definitions"},
+           "admin": {"overview", "department", "ideas", "you_said", "definitions", "data"}}
 
 
 @pytest.fixture(scope="module")

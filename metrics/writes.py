@@ -1,0 +1,156 @@
+"""How the dashboard writes: checked input, one transaction, an audit row, and no silent overwrites.
+
+Every function that changes data (cases, sharing thanks, recognition, suggestions) goes through here:
+- `text` and `choice` turn what a person typed into a clean value or one clear sentence (MetricsError)
+  saying what is wrong with which field and what would be accepted; nothing is written then;
+- `transaction` runs the change on its own cursor and commits it whole, or rolls it back;
+- `update_row` changes a row only if it is still at the version the person opened (optimistic
+  concurrency): otherwise `Conflict` says who changed it and when, and nothing is written;
+- every change is recorded in `audit_log` (who, when, what, each column's before and after) and moves
+  the database's data version, so every page shows it on its next run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+import zoneinfo
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import duckdb
+
+from metrics.access import Viewer
+from metrics.definitions import Config
+from metrics.errors import MetricsError, UnknownError
+from metrics.sql import ident
+
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?]|javascript:", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"(?<![\d-])\+?(?:\d ?){10,13}(?![\d-])")     # 10+ digits, perhaps spaced
+
+
+class Conflict(MetricsError):
+    """The row changed since the person opened it; they must reload and decide again."""
+
+
+def now(config: Config) -> dt.datetime:
+    """The organisation's local time now, to the second (timestamps are stored as local time)."""
+    tz = zoneinfo.ZoneInfo(config.organisation.time_zone)
+    return dt.datetime.now(tz).replace(tzinfo=None, microsecond=0)
+
+
+def text(value: Any, field: str, max_len: int, required: bool = True, public: bool = False) -> str | None:
+    """Clean free text from a form.
+
+    Args:
+        value: what was typed.
+        field: the field's name as the form shows it (for the message).
+        max_len: the longest accepted text, in characters.
+        required: whether it may be empty.
+        public: the text will be shown to the public, so e-mail addresses and phone numbers are refused.
+    Returns:
+        The stripped text, or None when empty and not required. Raises MetricsError otherwise.
+    """
+    s = "" if value is None else str(value).strip()
+    if not s:
+        if required:
+            raise MetricsError(f"{field} is empty: write a few words (at most {max_len} characters)")
+        return None
+    if len(s) > max_len:
+        raise MetricsError(f"{field} is {len(s)} characters long; at most {max_len} are accepted")
+    if m := _TAG.search(s):
+        raise MetricsError(f"{field} contains markup ({s[m.start():m.start() + 12]!r}); write plain text without "
+                           "< > tags or links to scripts")
+    if _CONTROL.search(s):
+        raise MetricsError(f"{field} contains control characters; write plain text")
+    if public and (_EMAIL.search(s) or _PHONE.search(s)):
+        raise MetricsError(f"{field} is shown to the public and contains an e-mail address or phone number; "
+                           "remove personal details")
+    return s
+
+
+def choice(value: Any, field: str, allowed) -> str:
+    """One of the allowed values, or a sentence listing them."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise MetricsError(f"{field} {value!r} is not accepted; choose one of: {', '.join(map(str, allowed))}")
+    return value
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor in one transaction: committed if the block finishes, rolled back if it raises.
+
+    A write-write conflict with another session's open transaction becomes `Conflict`.
+    """
+    cur = con.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+        cur.execute("COMMIT")
+    except duckdb.TransactionException:
+        cur.execute("ROLLBACK")
+        raise Conflict("someone else saved a change to the same record at the same moment; nothing was saved — "
+                       "reload and try again") from None
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    finally:
+        cur.close()
+
+
+def audit(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, action: str, entity: str,
+          entity_id: str, changes: dict) -> None:
+    """Record a change (inside the caller's transaction) and move the data version."""
+    cur.execute("""INSERT INTO audit_log (acted_at, user_name, role, staff_id, action, entity, entity_id, changes)
+                   VALUES ($at, $u, $r, $s, $a, $e, $i, $c)""",
+                {"at": at, "u": viewer.user, "r": viewer.role, "s": viewer.staff_id, "a": action, "e": entity,
+                 "i": entity_id, "c": json.dumps(changes, default=str, ensure_ascii=False)})
+    cur.execute("INSERT OR REPLACE INTO meta VALUES ('last_write', (SELECT CAST(max(audit_id) AS VARCHAR) FROM audit_log))")
+
+
+def fetch(cur: duckdb.DuckDBPyConnection, table: str, key_col: str, key: str, what: str) -> dict:
+    """One row as a dict; UnknownError naming the record if there is none."""
+    rel = cur.execute(f"SELECT * FROM {ident(table)} WHERE {ident(key_col)} = $k", {"k": key})
+    row = rel.fetchone()
+    if row is None:
+        raise UnknownError(f"there is no {what} {key!r}; it may have been removed — reload the page")
+    return dict(zip([d[0] for d in rel.description], row))
+
+
+def update_row(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, action: str, table: str,
+               key_col: str, row: dict, expected_version: int, changes: dict, what: str) -> None:
+    """Apply `changes` to a row fetched in this transaction, if it is still at `expected_version`.
+
+    Args:
+        cur: the transaction's cursor.
+        viewer, at: who acts, and when (for the audit trail).
+        action: the audit action name, e.g. "case.follow_up".
+        table, key_col: where the row lives.
+        row: the row as fetched (fetch) inside this transaction.
+        expected_version: the version the person saw when they opened the record.
+        changes: column → new value.
+        what: how to name the record in messages ("case F0001234").
+    """
+    if int(row["version"]) != int(expected_version):
+        last = cur.execute("SELECT user_name, acted_at FROM audit_log WHERE entity = $t AND entity_id = $k "
+                           "ORDER BY audit_id DESC LIMIT 1", {"t": table, "k": row[key_col]}).fetchone()
+        who = f" by {last[0]} at {last[1]:%d %b %Y %H:%M}" if last else ""
+        raise Conflict(f"{what} was changed{who} since you opened it; nothing was saved — reload to see the change, "
+                       "then try again")
+    sets = ", ".join(f"{ident(c)} = $v{i}" for i, c in enumerate(changes))
+    params = {f"v{i}": v for i, v in enumerate(changes.values())}
+    params.update(k=row[key_col], ver=int(expected_version))
+    n = cur.execute(f"UPDATE {ident(table)} SET {sets}, version = version + 1 "
+                    f"WHERE {ident(key_col)} = $k AND version = $ver", params).fetchone()[0]
+    if n != 1:
+        raise Conflict(f"{what} was changed since you opened it; nothing was saved — reload and try again")
+    audit(cur, viewer, at, action, table, str(row[key_col]), {c: [row.get(c), v] for c, v in changes.items()})
+
+
+def new_id(prefix: str) -> str:
+    """A key for a record made in the dashboard (never collides with loaded ids, which have no 'W')."""
+    return f"{prefix}W{uuid.uuid4().hex[:12].upper()}"

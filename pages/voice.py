@@ -1,0 +1,136 @@
+"""Voice of the customer: the department's inbox of unhappy customers to follow up, themes, their words."""
+import pandas as pd
+import streamlit as st
+
+import app_cache
+import session
+import widgets
+from metrics import access, cases, charts, records, views
+from metrics.errors import AccessDenied, MetricsError
+from metrics.scope import Scope
+
+viewer = session.require_viewer()
+eng = session.engine()
+period, grain = session.period_controls(eng)
+units = [k for k, d in eng.config.departments.items() if d.level == "department"]
+own = access.home_unit(eng.config, viewer)
+if viewer.role in ("executive", "admin") or own not in units:
+    wanted = st.query_params.get("department", own if own in units else units[0])
+    key = st.sidebar.selectbox("Department", units, index=units.index(wanted) if wanted in units else 0,
+                               format_func=lambda k: eng.config.departments[k].name)
+else:
+    key = own
+st.query_params["department"] = key
+scope = Scope("department", key)
+st.title(f"Voice of the customer — {eng.config.departments[key].name}")
+st.caption(f"{period} · compared with {period.previous()}")
+session.banner(eng)
+widgets.flash()
+
+widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.VOICE))
+
+if not access.may(access.authorize_records, eng.con.cursor(), eng.config, viewer, scope):
+    st.info("The cases and customers' comments are visible to the department concerned and to executives.")
+    st.stop()
+
+st.subheader("Unhappy customers to follow up")
+bd = cases.business_days(eng)
+counts = cases.summary(eng, viewer, key)
+c1, c2, c3 = st.columns(3)
+c1.metric("Open cases", f"{counts['open']:,}")
+c2.metric("Awaiting follow-up", f"{counts['awaiting_follow_up']:,}")
+c3.metric("Overdue now", f"{counts['overdue']:,}", help=f"Not followed up within {bd} working days of receipt.")
+status = st.radio("Show", cases.STATUSES, horizontal=True, format_func=str.capitalize, key="case-status")
+inbox = cases.inbox(eng, viewer, key, status)
+shown = inbox.assign(overdue=inbox["overdue"].map({True: "⚠ Overdue", False: ""}))[
+    ["case_id", "overdue", "status", "kind", "received_at", "due", "theme_label", "assignee", "comment"]].rename(
+    columns={"case_id": "Case", "overdue": "Overdue", "status": "Status", "kind": "Kind", "received_at": "Received",
+             "due": "Follow up by", "theme_label": "Theme", "assignee": "With", "comment": "In their words"})
+
+
+def highlight(row):
+    return ["background-color: #fde2d9; font-weight: 600" if row["Overdue"] else "" for _ in row]
+
+
+st.dataframe(shown.style.apply(highlight, axis=1), hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)))
+st.caption(f"{len(inbox):,} {status} case{'s' if len(inbox) != 1 else ''}; overdue first, then oldest first.")
+
+if not inbox.empty:
+    ids = list(inbox["case_id"])
+    pick = st.selectbox("Open a case", ids, key="case-pick",
+                        format_func=lambda i: f"{i} · {inbox.set_index('case_id').at[i, 'kind']} · received "
+                                              f"{inbox.set_index('case_id').at[i, 'received_at']:%d %b %Y}"
+                                              + (" · overdue" if inbox.set_index('case_id').at[i, 'overdue'] else ""))
+    try:
+        case = cases.get(eng, viewer, pick)
+    except MetricsError as exc:
+        st.error(str(exc))
+        st.stop()
+    # The version this person opened: kept until they act, so a change by someone else in between is caught.
+    opened = st.session_state.setdefault("opened_versions", {})
+    version = opened.setdefault(pick, int(case["version"]))
+    with st.container(border=True):
+        st.markdown(f"**Case {pick}** · {case['kind']} · received {case['received_at']:%d %b %Y %H:%M} · "
+                    f"follow up by the end of {case['due']:%a %d %b %Y} · **{case['status']}**"
+                    + (" · :red[**overdue**]" if case["overdue"] else ""))
+        st.text(case["comment"] if isinstance(case["comment"], str) else "(no comment)")
+        facts = {"Satisfaction (1–5)": case["csat"], "Recommend (0–10)": case["nps"], "Theme": case["theme_label"],
+                 "Followed up": case["followed_up_at"], "What was said": case["follow_up_note"],
+                 "Action taken": case["action_taken"], "Resolved": case["resolved_at"]}
+        st.dataframe(pd.DataFrame({"": list(facts), "Value": [None if pd.isna(v) else str(v) for v in facts.values()]}),
+                     hide_index=True, width="stretch")
+        if cases.may_act(eng, viewer, case):
+            reset = lambda: opened.pop(pick, None)  # noqa: E731
+            a, b = st.columns(2)
+            with a:
+                people = cases.assignable(eng, viewer, case["department_id"])
+                who = st.selectbox("Assign to", people["staff_id"], index=None, key=f"assign-{pick}",
+                                   format_func=lambda s: people.set_index("staff_id").at[s, "name"])
+                if st.button("Assign", key=f"assign-btn-{pick}"):
+                    if who is None:
+                        st.error("Choose the person to assign the case to.")
+                    else:
+                        widgets.act(f"Case {pick} assigned.", cases.assign, eng, viewer, pick, who, version,
+                                    _refresh=reset)
+                if pd.isna(case["acknowledged_at"]) and st.button("Acknowledge", key=f"ack-{pick}"):
+                    widgets.act(f"Case {pick} acknowledged.", cases.acknowledge, eng, viewer, pick, version,
+                                _refresh=reset)
+            with b:
+                if pd.isna(case["followed_up_at"]):
+                    with st.form(f"follow-{pick}"):
+                        note = st.text_area("What you told the customer", help=f"Plain text, at most {cases.NOTE_MAX} characters.")
+                        action = st.text_input("Action taken (optional)")
+                        if st.form_submit_button("Record follow-up", type="primary"):
+                            widgets.act(f"Follow-up recorded for case {pick}.", cases.follow_up, eng, viewer, pick,
+                                        version, note, action, _refresh=reset)
+                if pd.isna(case["resolved_at"]):
+                    with st.form(f"resolve-{pick}"):
+                        themes = list(eng.config.voice.themes)
+                        cause = st.selectbox("Root cause", themes, format_func=lambda t: eng.config.voice.themes[t].label,
+                                             index=themes.index(case["theme"]) if case["theme"] in themes else 0)
+                        done = st.text_input("Action taken")
+                        if st.form_submit_button("Resolve"):
+                            widgets.act(f"Case {pick} resolved.", cases.resolve, eng, viewer, pick, version, cause, done,
+                                        _refresh=reset)
+                else:
+                    with st.form(f"reopen-{pick}"):
+                        why = st.text_input("Why reopen?")
+                        if st.form_submit_button("Reopen"):
+                            widgets.act(f"Case {pick} reopened.", cases.reopen, eng, viewer, pick, version, why,
+                                        _refresh=reset)
+        else:
+            st.caption("You can read this case; it is worked by its team and the head of department.")
+        if not case["history"].empty:
+            with st.expander("History"):
+                widgets.table(case["history"].rename(columns={"acted_at": "When", "user_name": "Who", "action": "What",
+                                                              "changes": "Changes"}), f"case-{pick}-history")
+
+st.subheader("What customers talk about")
+trend = app_cache.view("theme_trend", viewer, scope, session.trend_period(period), grain)
+if trend.empty:
+    st.caption("No comments in the last twelve months.")
+else:
+    st.plotly_chart(charts.theme_figure(trend), width="stretch")
+themes = [None] + list(eng.config.voice.themes)
+theme = st.selectbox("Comments on", themes, format_func=lambda t: "every theme" if t is None else eng.config.voice.themes[t].label)
+widgets.table(records.feedback_comments(eng, viewer, scope, period, theme=theme), f"{key}-comments-{theme or 'all'}")
