@@ -98,13 +98,27 @@ def test_my_contribution_equals_the_command_line(env, config, capsys):
     assert row["Me"] == format_value(config.metrics["first_contact_resolution"], mine["value"])
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "you_said"])
 def test_a_page_opened_directly_without_sign_in_shows_no_data(env, page):
     at = AppTest.from_file(str(ROOT / f"pages/{page}.py"), default_timeout=60)
     at.run()
     assert not at.exception
     assert "Please sign in" in at.warning[0].value
     assert not at.metric and not at.dataframe
+
+
+def test_you_said_we_did_is_public_and_names_nobody(env, config):
+    at = AppTest.from_file(str(ROOT / "pages/you_said.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and at.title[0].value == "You said, we did"
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "We did:" in text
+    eng = Engine.open(env, config)
+    names = set(eng.query("SELECT name FROM staff")["name"]) | set(eng.query("SELECT email FROM staff")["email"])
+    assert not [n for n in names if n in text]
+    implemented = eng.query("SELECT count(*) FROM suggestions WHERE status = 'implemented' AND implemented_at IS NOT "
+                            "NULL").iloc[0, 0]
+    assert text.count("We did:") == min(20, implemented)
 
 
 def test_signed_out_dashboard_shows_only_sign_in(env):

@@ -19,10 +19,12 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-ROLES = {"executive": ("Executive", ["Overview", "Department", "My contribution", "Metric definitions"]),
-         "head": ("Head of department", ["Department", "Overview", "My contribution", "Metric definitions"]),
-         "staff": ("Staff member", ["My contribution", "Department", "Metric definitions"]),
-         "admin": ("Administrator", ["Overview", "Department", "Metric definitions"])}
+ROLES = {"executive": ("Executive", ["Overview", "Department", "My contribution", "Voice of the customer",
+                                     "Suggestions", "You said, we did", "Metric definitions"]),
+         "head": ("Head of department", ["Department", "Overview", "My contribution", "Voice of the customer",
+                                         "Suggestions", "Metric definitions"]),
+         "staff": ("Staff member", ["My contribution", "Department", "Voice of the customer", "Metric definitions"]),
+         "admin": ("Administrator", ["Overview", "Department", "Suggestions", "Metric definitions"])}
 BAD_WORDS = ("Traceback", "Error:", "Exception")
 
 
@@ -159,4 +161,59 @@ def test_administrator_loads_a_file_on_the_data_page(url, browser):
     wait_rendered(page)
     assert not any(w in page_text(page) for w in BAD_WORDS)
     page.screenshot(path=str(ARTIFACTS / "admin-data.png"), full_page=True)
+    page.close()
+
+
+def card(page, label: str) -> str:
+    """The value shown on the KPI card (or st.metric) whose label contains `label`."""
+    return page.locator("[data-testid='stMetric']").filter(has_text=label).first \
+        .locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_head_follows_up_an_overdue_case_and_the_closed_loop_figures_change(url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    sign_in(page, url, "Head of department")
+    page.get_by_role("link", name="Voice of the customer").first.click()
+    wait_rendered(page)
+    page.get_by_text("Unhappy customers to follow up").wait_for(timeout=60_000)
+    awaiting_before, overdue_before = int(card(page, "Awaiting follow-up")), int(card(page, "Overdue now"))
+    assert overdue_before >= 1
+    page.get_by_label("Open a case").click()
+    page.get_by_role("option", name=re.compile(r"· overdue$")).first.click()
+    wait_rendered(page)
+    page.screenshot(path=str(ARTIFACTS / "head-voice-overdue-case.png"), full_page=True)
+    page.get_by_role("textbox", name="What you told the customer").fill("Called back, apologised, repair booked")
+    page.get_by_role("button", name="Record follow-up").click()
+    page.get_by_text("Follow-up recorded").wait_for(timeout=60_000)
+    wait_rendered(page)
+    # The inbox's closed-loop figures: one fewer unhappy customer waiting, one fewer overdue.
+    assert int(card(page, "Awaiting follow-up")) == awaiting_before - 1
+    assert int(card(page, "Overdue now")) == overdue_before - 1
+    assert not any(w in page_text(page) for w in BAD_WORDS)
+    page.screenshot(path=str(ARTIFACTS / "head-voice-followed-up.png"), full_page=True)
+    page.close()
+
+
+def test_staff_member_thanks_a_colleague_who_then_sees_it(url, browser):
+    message = f"Thanks for untangling the backlog {int(time.time())}"
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(url, timeout=60_000)
+    head_name = page.get_by_text("Head of department").first.inner_text().split("—")[-1].strip()
+    sign_in(page, url, "Staff member")
+    page.get_by_text("Say thank you").wait_for(timeout=60_000)
+    page.get_by_role("combobox", name="Colleague", exact=True).click()
+    page.keyboard.type(head_name)
+    page.get_by_role("option", name=head_name).first.click()
+    page.get_by_role("textbox", name="Message").fill(message)
+    page.get_by_role("button", name="Send thanks").click()
+    page.get_by_text("Thanks sent").wait_for(timeout=60_000)
+    wait_rendered(page)
+    page.screenshot(path=str(ARTIFACTS / "staff-gives-thanks.png"), full_page=True)
+    page.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    sign_in(page, url, "Head of department")
+    page.get_by_role("link", name="My contribution").first.click()
+    page.get_by_text(message).wait_for(timeout=60_000)
+    wait_rendered(page)
+    page.screenshot(path=str(ARTIFACTS / "head-receives-thanks.png"), full_page=True)
     page.close()
