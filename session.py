@@ -100,6 +100,21 @@ def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
     return period, grain
 
 
+def department_picker(eng, viewer) -> str:
+    """The department a page shows: executives and administrators choose (kept in the URL), others get their own."""
+    from metrics import access
+    units = [k for k, d in eng.config.departments.items() if d.level == "department"]
+    own = access.home_unit(eng.config, viewer)
+    if viewer.role in ("executive", "admin") or own not in units:
+        wanted = st.query_params.get("department", own if own in units else units[0])
+        key = st.sidebar.selectbox("Department", units, index=units.index(wanted) if wanted in units else 0,
+                                   format_func=lambda k: eng.config.departments[k].name)
+    else:
+        key = own
+    st.query_params["department"] = key
+    return key
+
+
 def up_to_today(eng, period: Period) -> Period:
     """From the period's start to today (or its end, if later): for lists where today's entries must show."""
     from metrics.writes import now

@@ -11,15 +11,7 @@ from metrics.scope import Scope
 viewer = session.require_viewer()
 eng = session.engine()
 period, grain = session.period_controls(eng)
-units = [k for k, d in eng.config.departments.items() if d.level == "department"]
-own = access.home_unit(eng.config, viewer)
-if viewer.role in ("executive", "admin") or own not in units:
-    wanted = st.query_params.get("department", own if own in units else units[0])
-    key = st.sidebar.selectbox("Department", units, index=units.index(wanted) if wanted in units else 0,
-                               format_func=lambda k: eng.config.departments[k].name)
-else:
-    key = own
-st.query_params["department"] = key
+key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 st.title(eng.config.departments[key].name)
 st.caption(f"{period} · compared with {period.previous()}")
