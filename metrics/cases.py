@@ -37,7 +37,7 @@ def business_days(engine: Engine) -> int:
     return int(engine.metric("closed_loop_rate").params.get("business_days", 2))
 
 
-def _cases_sql(engine: Engine, params: dict) -> str:
+def cases_sql(engine: Engine, params: dict) -> str:
     """SELECT of every case with its routing, due instant (exclusive) and theme."""
     expr, tp = theme_sql(engine.config, "f.comment", "f.theme")
     params.update(tp, bd=business_days(engine), unrouted=engine.config.voice.unrouted_department)
@@ -95,7 +95,7 @@ def inbox(engine: Engine, viewer: Viewer, unit: str, status: str = "open", at: d
         params.update(me=viewer.staff_id, team=viewer.department_id)
         mine = "AND (assigned_to = $me OR department_id = $team)"
     df = engine.query(f"""
-        WITH cases AS ({_cases_sql(engine, params)})
+        WITH cases AS ({cases_sql(engine, params)})
         SELECT * FROM (SELECT c.*, s.name AS assignee FROM cases c LEFT JOIN staff s ON s.staff_id = c.assigned_to)
         WHERE department_id IN (SELECT unnest($units)) {mine}
           AND CASE $st WHEN 'open' THEN resolved_at IS NULL
@@ -117,7 +117,7 @@ def summary(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime | None = 
 def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = None) -> dict:
     """One case (a dict) with its history; the viewer must be allowed the records of its department."""
     params: dict = {"id": case_id}
-    df = engine.query(f"WITH cases AS ({_cases_sql(engine, params)}) SELECT * FROM cases WHERE case_id = $id", params)
+    df = engine.query(f"WITH cases AS ({cases_sql(engine, params)}) SELECT * FROM cases WHERE case_id = $id", params)
     if df.empty:
         raise UnknownError(f"there is no case {case_id!r} (only negative feedback is a case)")
     case = _finish(engine, df, at or writes.now(engine.config)).iloc[0].to_dict()
@@ -150,7 +150,7 @@ def _act(engine: Engine, viewer: Viewer, case_id: str, version: int, action: str
     at = at or writes.now(engine.config)
     with writes.transaction(engine.con) as cur:
         params: dict = {"id": case_id}
-        rel = cur.execute(f"WITH cases AS ({_cases_sql(engine, params)}) SELECT * FROM cases WHERE case_id = $id",
+        rel = cur.execute(f"WITH cases AS ({cases_sql(engine, params)}) SELECT * FROM cases WHERE case_id = $id",
                           params)
         row = rel.fetchone()
         if row is None:
@@ -206,6 +206,8 @@ def follow_up(engine: Engine, viewer: Viewer, case_id: str, version: int, note: 
         out = {"followed_up_at": at, "follow_up_by": viewer.staff_id or viewer.user, "follow_up_note": note}
         if pd.isna(case["acknowledged_at"]):
             out["acknowledged_at"] = at
+        if case["assigned_to"] is None and viewer.staff_id is not None:
+            out.update(assigned_to=viewer.staff_id, assigned_at=at)        # whoever calls the customer has it
         if action_taken:
             out["action_taken"] = action_taken
         return out

@@ -72,11 +72,21 @@ def checksum(path: Path) -> str:
     return h.hexdigest()
 
 
+# Work recorded in the dashboard that a re-loaded export must not wipe out (see keep_dashboard_work).
+DASHBOARD_ONLY = {"feedback": ("assigned_to", "assigned_at", "follow_up_note", "reopened_at", "reopen_count",
+                               "shared_at", "shared_by", "version"),
+                  "suggestions": ("detail", "reviewed_at", "decided_by", "version")}
+SHARED_WORK = {"feedback": ("acknowledged_at", "followed_up_at", "follow_up_by", "action_taken", "resolved_at", "theme",
+                            "shared_with_staff"),
+               "suggestions": ("status", "decided_at", "implemented_at", "what_we_did", "decline_reason",
+                               "linked_metric")}
+
+
 def default_profile(con, table: str) -> Profile:
-    """A file whose header uses the table's own column names and ISO dates."""
+    """A file whose header uses the table's own column names and ISO dates (not the dashboard's own columns)."""
     cols = []
     for name, ctype, *_ in con.execute(f"DESCRIBE {ident(table)}").fetchall():
-        if name == "batch_id":
+        if name == "batch_id" or name in DASHBOARD_ONLY.get(table, ()):
             continue
         kind = DUCK_TYPES.get(ctype.split("(")[0], "double" if ctype.startswith("DECIMAL") else "varchar")
         cols.append(Column(name, name, kind))        # ISO dates and times: a plain cast
@@ -265,6 +275,7 @@ def _fast(cur, config, profile, result: LoadResult, path: str, header, target_co
             return False
         result.rows_read = got[0]
         result.updated = ingest_fast.replace_older(cur, profile, batch)
+        keep_dashboard_work(cur, result.table, profile.key, batch)
         result.inserted = got[0] - result.updated
         _record(cur, result, profile, loaded_by, batch, started)
         cur.execute("COMMIT")
@@ -273,6 +284,25 @@ def _fast(cur, config, profile, result: LoadResult, path: str, header, target_co
         raise
     result.batch_id = batch
     return True
+
+
+def keep_dashboard_work(cur, table: str, key: tuple[str, ...], batch: int) -> None:
+    """After an upsert: rows people worked on in the dashboard keep that work.
+
+    Columns only the dashboard writes are carried over from the replaced row; columns both write keep the
+    dashboard's value where the export leaves them empty (a reopened case stays reopened when yesterday's
+    export, which knows nothing of it, is loaded again). `unload` still restores the replaced rows exactly.
+    """
+    if table not in DASHBOARD_ONLY:
+        return
+    on = " AND ".join(f"r.{ident(k)} IS NOT DISTINCT FROM t.{ident(k)}" for k in key)
+    sets = [f"{ident(c)} = r.{ident(c)}" for c in DASHBOARD_ONLY[table]]
+    sets += [f"{ident(c)} = CASE WHEN r.version > 0 AND t.{ident(c)} IS NULL THEN r.{ident(c)} ELSE t.{ident(c)} END"
+             for c in SHARED_WORK[table] if c != "shared_with_staff"]
+    if "shared_with_staff" in SHARED_WORK[table]:
+        sets.append("shared_with_staff = t.shared_with_staff OR (r.version > 0 AND r.shared_with_staff)")
+    cur.execute(f"UPDATE {ident(table)} t SET {', '.join(sets)} FROM replaced_{table} r "
+                f"WHERE r.replaced_by = $b AND t.batch_id = $b AND {on}", {"b": batch})
 
 
 def _write(cur, result: LoadResult, profile: Profile, loaded_by: str, on: str, started: float) -> int:
@@ -286,6 +316,7 @@ def _write(cur, result: LoadResult, profile: Profile, loaded_by: str, on: str, s
         cur.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _stage s WHERE s._drop IS NULL AND {on})")
         cur.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, $b FROM _stage WHERE _drop IS NULL",
                     {"b": batch})
+        keep_dashboard_work(cur, result.table, profile.key, batch)
         _record(cur, result, profile, loaded_by, batch, started)
         cur.execute("COMMIT")
     except BaseException:

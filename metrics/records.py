@@ -106,17 +106,19 @@ def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
 
 def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit: int = 1000) -> pd.DataFrame:
     """Callbacks not yet returned and unhappy customers not yet followed up (from the last 90 days), as of
-    the end of a day; overdue first.
+    the end of a day; overdue first. A follow-up's due time is the case rule of metrics.cases.
 
     Returns:
         what, since, due, department_id, staff_id, overdue — oldest first.
     """
+    from metrics.cases import cases_sql
     _check(engine, viewer, scope, records=scope.kind != "staff")
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     params = {"e": end, "n": limit}
     hw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
-    fw = unit_filter(engine, scope, "department_id", "coalesce(follow_up_by, staff_id)", params)
+    fw = unit_filter(engine, scope, "department_id", "coalesce(assigned_to, follow_up_by, staff_id)", params)
     return engine.query(f"""
+        WITH cases AS ({cases_sql(engine, params)})
         SELECT * FROM (
             SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,
                    to_staff_id AS staff_id, due_at < $e AS overdue
@@ -124,9 +126,9 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
             WHERE case_type = 'referral' AND handed_at < $e AND (responded_at IS NULL OR responded_at >= $e)
               AND handed_at >= $e - INTERVAL 90 DAY AND {hw}
             UNION ALL
-            SELECT 'Unhappy customer to follow up', received_at, NULL, department_id, coalesce(follow_up_by, staff_id),
-                   date_diff('day', received_at, $e) > 2
-            FROM feedback
-            WHERE {NEGATIVE} AND received_at < $e AND (followed_up_at IS NULL OR followed_up_at >= $e)
+            SELECT 'Unhappy customer to follow up', received_at, due_before - INTERVAL 1 SECOND, department_id,
+                   coalesce(assigned_to, follow_up_by, staff_id), due_before <= $e
+            FROM cases
+            WHERE received_at < $e AND (followed_up_at IS NULL OR followed_up_at >= $e)
               AND received_at >= $e - INTERVAL 90 DAY AND {fw})
         ORDER BY overdue DESC, since LIMIT $n""", params)

@@ -75,6 +75,8 @@ def text(value: Any, field: str, max_len: int, required: bool = True, public: bo
 def choice(value: Any, field: str, allowed) -> str:
     """One of the allowed values, or a sentence listing them."""
     allowed = list(allowed)
+    if value is None or value == "":
+        raise MetricsError(f"{field} is not chosen; choose one of: {', '.join(map(str, allowed))}")
     if value not in allowed:
         raise MetricsError(f"{field} {value!r} is not accepted; choose one of: {', '.join(map(str, allowed))}")
     return value

@@ -99,7 +99,8 @@ if not inbox.empty:
                     with st.form(f"resolve-{pick}"):
                         themes = list(eng.config.voice.themes)
                         cause = st.selectbox("Root cause", themes, format_func=lambda t: eng.config.voice.themes[t].label,
-                                             index=themes.index(case["theme"]) if case["theme"] in themes else 0)
+                                             index=themes.index(case["theme"]) if case["theme"] in themes else None,
+                                             placeholder="Choose the root cause")
                         done = st.text_input("Action taken")
                         if st.form_submit_button("Resolve"):
                             widgets.act(f"Case {pick} resolved.", cases.resolve, eng, viewer, pick, version, cause, done,

@@ -250,3 +250,22 @@ def test_a_write_moves_the_data_version(eng):
     v0 = eng.data_version()
     cases.acknowledge(eng, BOB, "F20", 0)
     assert eng.data_version() != v0
+
+
+def test_waiting_lists_use_the_same_due_rule(eng):
+    def unhappy(day):
+        w = records.waiting(eng, HEAD_HOUSING, Scope("department", "housing"), day)
+        return w[w["what"] == "Unhappy customer to follow up"][["since", "due", "overdue"]].values.tolist()
+    # End of Tue 21 May: F20 (due end of Wed 8 May) and F4 (Fri 17 May, due end of Tue 21; followed up only on
+    # the 22nd) are overdue; F5 (Mon 20 May, due end of Wed 22) is not yet.
+    assert unhappy(dt.date(2024, 5, 21)) == [[T(2024, 5, 3, 16), T(2024, 5, 8, 23, 59, 59), True],
+                                             [T(2024, 5, 17, 9), T(2024, 5, 21, 23, 59, 59), True],
+                                             [T(2024, 5, 20, 9), T(2024, 5, 22, 23, 59, 59), False]]
+    # End of Wed 22 May: both missed their day. F4 was followed up that morning, so it is not listed.
+    assert [r[2] for r in unhappy(dt.date(2024, 5, 22))] == [True, True]
+
+
+def test_whoever_follows_up_an_unassigned_case_takes_it(eng):
+    cases.follow_up(eng, BOB, "F5", 0, "Rang the tenant", at=T(2024, 5, 21, 9))
+    case = cases.get(eng, BOB, "F5")
+    assert (case["assigned_to"], case["follow_up_by"], case["status"]) == ("S2", "S2", "followed up")

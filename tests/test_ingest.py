@@ -164,3 +164,27 @@ def test_cli_load_refuses_clearly_while_another_process_writes(demo_db, tmp_path
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_reloading_an_export_keeps_the_work_done_in_the_dashboard(db, config, tmp_path):
+    from metrics import cases
+    engine = Engine(db, config)
+    fid, received, dept = db.execute("""SELECT feedback_id, received_at, department_id FROM feedback
+        WHERE kind = 'complaint' AND followed_up_at IS NULL AND resolved_at IS NULL ORDER BY feedback_id LIMIT 1""").fetchone()
+    cases.follow_up(engine, SYSTEM, fid, 0, "Called back", at=dt.datetime(2026, 1, 5, 10))
+    cases.resolve(engine, SYSTEM, fid, 1, "billing", "Refunded", at=dt.datetime(2026, 1, 6, 10))
+    worked = db.execute("SELECT * EXCLUDE (batch_id) FROM feedback WHERE feedback_id = $i", {"i": fid}).fetchone()
+    path = tmp_path / "complaints.csv"      # yesterday's export again: it knows nothing of the follow-up
+    header = ("feedback_id,kind,source,received_at,department_id,staff_id,request_id,contact_id,csat,nps,effort,"
+              "comment,theme,acknowledged_at,followed_up_at,follow_up_by,action_taken,resolved_at,shared_with_staff,"
+              "customer_id,from_department_id")
+    path.write_text(header + "\n" + f"{fid},complaint,customer,{received:%Y-%m-%d %H:%M:%S},{dept},,,,,,,"
+                    "Still unhappy,,,,,,,false,,\n")
+    r = load_file(db, config, "feedback", path)
+    assert r.ok and (r.inserted, r.updated) == (0, 1)
+    row = db.execute("SELECT followed_up_at, follow_up_note, resolved_at, theme, action_taken, version, comment "
+                     "FROM feedback WHERE feedback_id = $i", {"i": fid}).fetchone()
+    assert row == (dt.datetime(2026, 1, 5, 10), "Called back", dt.datetime(2026, 1, 6, 10), "billing", "Refunded", 2,
+                   "Still unhappy")
+    unload(db, r.batch_id)
+    assert db.execute("SELECT * EXCLUDE (batch_id) FROM feedback WHERE feedback_id = $i", {"i": fid}).fetchone() == worked

@@ -152,6 +152,7 @@ def reference(t, keys, hol):
     quick = (bdays(fu.received_at, fu.followed_up_at, hol) <= 2).sum()
     r["closed_loop_rate"] = ratio(quick, len(neg))
     r["loop_not_closed"] = count(len(neg) - quick)
+    r["followed_up_rate"] = ratio(len(fu), len(neg))
     comp = f[f.kind == "complaint"]
     r["complaints_per_1000_contacts"] = ratio(len(comp), len(c), 1000)
     allc = t["feedback"][t["feedback"].kind == "complaint"]

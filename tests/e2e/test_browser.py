@@ -176,6 +176,15 @@ def test_head_follows_up_an_overdue_case_and_the_closed_loop_figures_change(url,
     page.get_by_role("link", name="Voice of the customer").first.click()
     wait_rendered(page)
     page.get_by_text("Unhappy customers to follow up").wait_for(timeout=60_000)
+    # Period: the whole demo (1 Jan 2023 – 31 Dec 2025), typed into the sidebar's date field, so every overdue
+    # case is inside it.
+    page.get_by_role("spinbutton", name="year, Period start date").click()
+    page.keyboard.type("20230101")
+    page.keyboard.press("Enter")
+    page.locator("h1").first.click()
+    page.get_by_text("2023-01-01 to 2025-12-31").first.wait_for(timeout=60_000)
+    wait_rendered(page)
+    rate_before = float(card(page, "Followed up at all").rstrip(" %"))
     awaiting_before, overdue_before = int(card(page, "Awaiting follow-up")), int(card(page, "Overdue now"))
     assert overdue_before >= 1
     page.get_by_label("Open a case").click()
@@ -186,7 +195,9 @@ def test_head_follows_up_an_overdue_case_and_the_closed_loop_figures_change(url,
     page.get_by_role("button", name="Record follow-up").click()
     page.get_by_text("Follow-up recorded").wait_for(timeout=60_000)
     wait_rendered(page)
-    # The inbox's closed-loop figures: one fewer unhappy customer waiting, one fewer overdue.
+    # The closed-loop figures: a larger share of the period's unhappy customers followed up, and in the inbox one
+    # fewer waiting and one fewer overdue.
+    assert float(card(page, "Followed up at all").rstrip(" %")) > rate_before
     assert int(card(page, "Awaiting follow-up")) == awaiting_before - 1
     assert int(card(page, "Overdue now")) == overdue_before - 1
     assert not any(w in page_text(page) for w in BAD_WORDS)
