@@ -149,3 +149,26 @@ def test_a_write_changes_the_data_version_that_keys_the_cache(env, config):
         assert [r.value for r in again] == [r.value for r in first]     # recomputed, same data → same figures
     finally:
         eng.con.execute("DELETE FROM load_batches WHERE batch_id = 1")
+
+
+def test_forms_show_one_clear_sentence_and_write_nothing(env, config):
+    at, viewer = signed_in("head", env, config)
+    at.switch_page(str(ROOT / "pages/voice.py"))
+    at.run()
+    eng = Engine.open(env, config)
+    audit_before = eng.query("SELECT count(*) AS n FROM audit_log").iloc[0, 0]
+    at.button(key="FormSubmitter:follow-" + at.selectbox(key="case-pick").value + "-Record follow-up").click()
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["What you told the customer is empty: write a few words (at most 1000 characters)"]
+    at.switch_page(str(ROOT / "pages/my_contribution.py"))
+    at.run()
+    form = [t for t in at.text_area if t.label == "Message"][0]
+    form.set_value("<script>alert('x')</script>")
+    [s for s in at.selectbox if s.label == "Colleague"][0].set_value(
+        eng.query("SELECT staff_id FROM staff WHERE active AND staff_id <> $me LIMIT 1", {"me": viewer.staff_id}).iloc[0, 0])
+    [b for b in at.button if b.label == "Send thanks"][0].click()
+    at.run()
+    assert not at.exception
+    assert any("Message contains markup" in e.value for e in at.error)
+    assert eng.query("SELECT count(*) AS n FROM audit_log").iloc[0, 0] == audit_before
