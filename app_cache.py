@@ -28,10 +28,12 @@ def engine() -> Engine:
 @st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)
 def _view(name: str, data_version: str, viewer, args: tuple):
     """One cached page-data call; the key is (function, data version, viewer, arguments)."""
-    from metrics import views
-    return getattr(views, name)(engine(), viewer, *args)
+    import importlib
+    module, _, func = name.rpartition(".")
+    return getattr(importlib.import_module(f"metrics.{module or 'views'}"), func)(engine(), viewer, *args)
 
 
 def view(name: str, viewer, *args):
-    """metrics.views.<name>(engine, viewer, *args), cached until the data changes."""
+    """metrics.views.<name>(engine, viewer, *args) — or metrics.<module>.<func> for "module.func" — cached
+    until the data changes."""
     return _view(name, engine().data_version(), viewer, args)

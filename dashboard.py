@@ -12,6 +12,8 @@ PAGES = {  # page file → (title, icon, roles that get it)
     "pages/department.py": ("Department", ":material/groups:", {"executive", "head", "staff", "admin"}),
     "pages/my_contribution.py": ("My contribution", ":material/person:", {"executive", "head", "staff"}),
     "pages/voice.py": ("Voice of the customer", ":material/forum:", {"executive", "head", "staff"}),
+    "pages/chain.py": ("The chain", ":material/link:", {"executive", "head", "staff"}),
+    "pages/benchmark.py": ("Benchmarks", ":material/leaderboard:", {"executive", "head"}),
     "pages/ideas.py": ("Suggestions", ":material/lightbulb:", {"executive", "head", "staff", "admin"}),
     "pages/you_said.py": ("You said, we did", ":material/campaign:", {"executive", "head", "staff", "admin"}),
     "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {"executive", "head", "staff", "admin"}),

@@ -100,3 +100,68 @@ def theme_figure(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis_title="comments", legend={"orientation": "h", "y": -0.15})
     return fig
+
+
+def matrix_figure(df: pd.DataFrame, column: str, metric: Metric, names: dict) -> go.Figure:
+    """Providers (rows) × requesters (columns) as a heatmap of one internal-service measure, values written in."""
+    piv = df.pivot(index="provider", columns="requester", values=column)
+    z = piv.to_numpy(dtype=float)
+    k = _SCALE.get(metric.format, 1.0)
+    text = [[("" if v != v else format_value(metric, v)) for v in row] for row in z]
+    reverse = metric.direction == "lower_is_better"
+    fig = go.Figure(go.Heatmap(z=z * k, x=[names.get(c, c) for c in piv.columns], y=[names.get(i, i) for i in piv.index],
+                               text=text, texttemplate="%{text}", colorscale="Blues_r" if reverse else "Blues",
+                               hovertemplate="%{y} for %{x}: %{text}<extra></extra>", showscale=False))
+    fig.update_layout(height=120 + 42 * len(piv.index), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis={"title": "asked by (internal customer)", "side": "top", "tickangle": -30},
+                      yaxis={"title": "provided by", "autorange": "reversed"})
+    return fig
+
+
+def sankey_figure(links: pd.DataFrame) -> go.Figure:
+    """The referral flow: contacts → contact centre → officers' departments → callback outcome."""
+    nodes = list(dict.fromkeys(list(links["source"]) + list(links["target"])))
+    idx = {n: i for i, n in enumerate(nodes)}
+    colour = {"Called back within a working day": "#009E73", "Called back later": "#E69F00",
+              "Not called back yet": "#D55E00"}
+    fig = go.Figure(go.Sankey(
+        node={"label": nodes, "pad": 14, "thickness": 16, "color": [colour.get(n, BLUE) for n in nodes]},
+        link={"source": [idx[s] for s in links["source"]], "target": [idx[t] for t in links["target"]],
+              "value": links["count"].tolist(), "color": "rgba(0,114,178,0.18)",
+              "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>"}))
+    fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    return fig
+
+
+def attribution_figure(df: pd.DataFrame, names: dict) -> go.Figure:
+    """Late outcomes by kind, split by the department each waited longest with (horizontal stacked bars)."""
+    fig = go.Figure()
+    for i, (dept, part) in enumerate(df.groupby("department", sort=True)):
+        fig.add_bar(y=part["kind"], x=part["waited_longest"], name=names.get(dept, dept), orientation="h",
+                    marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                    hovertemplate=f"{names.get(dept, dept)}: %{{x:,}} of %{{y}}<extra></extra>")
+    fig.update_layout(barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+                      xaxis_title="late outcomes that waited longest there", legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def benchmark_figure(df: pd.DataFrame, metric: Metric | None, label: str) -> go.Figure:
+    """The cohort's middle half (Q1–Q3) as a band, its median, and our figure, per period."""
+    k = _SCALE.get(metric.format, 1.0) if metric else 1.0
+    fmt = (lambda v: format_value(metric, v)) if metric else (lambda v: f"{v:,.3g}")
+    x = df["period"].astype(str).tolist()
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=(df["q3"] * k).tolist(), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=(df["q1"] * k).tolist(), mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor="rgba(153,153,153,0.3)", name="Peers' middle half (Q1–Q3)", hoverinfo="skip")
+    fig.add_scatter(x=x, y=(df["median"] * k).tolist(), mode="lines+markers", name="Peer median",
+                    line={"color": GREY, "dash": "dash"}, text=[fmt(v) for v in df["median"]],
+                    hovertemplate="%{x}: median %{text}<extra></extra>")
+    ours = [None if v != v else v * k for v in df["ours"]]
+    fig.add_scatter(x=x, y=ours, mode="lines+markers", name="Us", line={"color": BLUE, "width": 3},
+                    text=[("–" if v != v else fmt(v)) + ("" if r != r else f" · {r:.0f}th percentile")
+                          for v, r in zip(df["ours"], df["percentile_rank"])],
+                    hovertemplate="%{x}: %{text}<extra></extra>")
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=label,
+                      legend={"orientation": "h", "y": -0.2}, xaxis={"type": "category"})
+    return fig

@@ -99,6 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     be.add_argument("what", choices=("ingest",), help="what to measure")
     be.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
     be.add_argument("--json", action="store_true")
+    ch = sub.add_parser("chain", parents=[common, db, figures], help="internal service, referral flow, delays, payments",
+                        description="The chain between departments for a period: the internal-service matrix, "
+                        "declined requests by reason, the referral flow, which department late outcomes waited "
+                        "longest with, and supplier payments. With --scope department:KEY, also that department's "
+                        "share of the late outcomes in words.")
+    ch.add_argument("--part", choices=("matrix", "declines", "flow", "late", "suppliers", "all"), default="all",
+                    help="print only this part (default: all)")
+    bm = sub.add_parser("benchmark", parents=[common, db], help="our figures beside a peer cohort",
+                        description="Our figure, the cohort's quartiles and our percentile rank per period.")
+    bm.add_argument("measure", nargs="?", help="measure key: a catalogue metric or a publication's own code (omit with "
+                    "--list)")
+    bm.add_argument("--source", help="only this publication")
+    bm.add_argument("--cohort", help="only this peer group")
+    bm.add_argument("--list", action="store_true", help="list the publications and cohorts")
+    bm.add_argument("--json", action="store_true", help="print JSON instead of text")
+    bm.add_argument("--as", dest="as_user", metavar="USER", help="compute as this user")
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
     return p
@@ -347,9 +363,63 @@ def cmd_staff(args, config: Config) -> None:
     print(df.to_string(index=False))
 
 
+def cmd_chain(args, config: Config) -> None:
+    from metrics import chain
+    engine = _engine(args, config)
+    period, viewer = _period(args, engine), _viewer(args, engine)
+    parts = ("matrix", "declines", "flow", "late", "suppliers") if args.part == "all" else (args.part,)
+    out: dict = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    if "matrix" in parts:
+        out["matrix"] = chain.internal_matrix(engine, viewer, period)
+    if "declines" in parts:
+        out["declines"] = chain.decline_reasons(engine, viewer, period)
+    if "flow" in parts:
+        flow = chain.referral_flow(engine, viewer, period)
+        out.update(flow_stages=flow["stages"], flow_links=flow["links"], flow_by_department=flow["by_department"])
+    if "late" in parts:
+        out["late"] = chain.attribution(engine, viewer, period)
+        scope = parse_scope(args.scope, config)
+        if scope.is_unit:
+            out["in_words"] = chain.in_words(engine, viewer, scope.key, period)
+    if "suppliers" in parts:
+        out["suppliers"] = chain.supplier_payments(engine, viewer, period)
+    if args.json:
+        return _print_json({k: _records(v) if hasattr(v, "to_json") else v for k, v in out.items()})
+    print(f"The chain, {period}")
+    for key, value in out.items():
+        if key in ("from", "to"):
+            continue
+        print(f"\n== {key.replace('_', ' ')} ==")
+        print(value if isinstance(value, str) else (value.to_string(index=False) if len(value) else "(none)"))
+
+
+def cmd_benchmark(args, config: Config) -> None:
+    from metrics import benchmarks
+    engine = _engine(args, config)
+    viewer = _viewer(args, engine)
+    if args.list or not args.measure:
+        df = benchmarks.cohorts(engine, viewer)
+        return _print_json(_records(df)) if args.json else print(df.to_string(index=False))
+    df = benchmarks.benchmark(engine, viewer, args.measure, args.source, args.cohort)
+    if df.empty:
+        raise MetricsError(f"no peer figures for {args.measure!r}" + (f" in cohort {args.cohort!r}" if args.cohort else "")
+                           + "; `python -m metrics benchmark --list` shows the publications and cohorts")
+    if args.json:
+        return _print_json(_records(df))
+    metric = config.metrics.get(args.measure)
+    fmt = (lambda v: format_value(metric, v if v == v else None)) if metric else (lambda v: "–" if v != v else f"{v:,.3g}")
+    print(f"{metric.label if metric else args.measure} — {args.cohort or 'all peers'}"
+          f" ({'higher is better' if df['direction'].iloc[0] == 'higher_is_better' else 'lower is better' if df['direction'].iloc[0] == 'lower_is_better' else 'direction unknown'})")
+    for r in df.itertuples():
+        rank = "–" if r.percentile_rank != r.percentile_rank else f"{r.percentile_rank:.0f}th percentile, quartile {r.quartile}"
+        print(f"  {r.period:<8} peers {r.peers:>3}  Q1 {fmt(r.q1):>10}  median {fmt(r.median):>10}  Q3 {fmt(r.q3):>10}"
+              f"  ours {fmt(r.ours):>10} ({r.ours_from or 'none'})  {rank}")
+
+
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
             "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
-            "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench}
+            "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
+            "chain": cmd_chain, "benchmark": cmd_benchmark}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -247,7 +247,7 @@ def _sources(r: _Reader, raw: Any) -> dict[str, Source]:
     for key, item in raw.items():
         p = f"sources.{key}"
         m = r.mapping(item, p, ("table", "time", "department", "staff", "filter", "dimensions", "derived",
-                                "business_days"), ("table", "time"))
+                                "business_days", "requester"), ("table", "time"))
         derived = {}
         for name, expr in (m.get("derived") or {}).items():
             if r.identifier(name, f"{p}.derived.{name}") and r.text(expr, f"{p}.derived.{name}"):
@@ -269,7 +269,8 @@ def _sources(r: _Reader, raw: Any) -> dict[str, Source]:
                           r.identifier(m["staff"], f"{p}.staff") if "staff" in m else None,
                           r.text(m.get("filter"), f"{p}.filter"),
                           tuple(d for d in dims if r.identifier(d, f"{p}.dimensions")),
-                          MappingProxyType(derived), MappingProxyType(bdays))
+                          MappingProxyType(derived), MappingProxyType(bdays),
+                          r.identifier(m["requester"], f"{p}.requester") if "requester" in m else None)
     return out
 
 

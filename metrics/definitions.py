@@ -41,6 +41,7 @@ class Source:
     dimensions: tuple[str, ...]
     derived: Mapping[str, str]
     business_days: Mapping[str, tuple[str, str]]
+    requester: str | None = None             # internal service: the column naming the department that asked
 
 
 @dataclass(frozen=True)

@@ -216,13 +216,72 @@ def _referrals(c: Ctx, contacts: pd.DataFrame, pools: dict) -> pd.DataFrame:
                          "completed_at": resp, "due_at": due})
 
 
+def _request_handoffs(c: Ctx, requests: pd.DataFrame, pools: dict) -> pd.DataFrame:
+    """Hand-offs of external requests: raised at the contact centre and passed to the owning team; some are
+    passed on to another team, and some of those come back (a chain that loops)."""
+    rng = c.rng
+    r = requests[requests.requester_department_id.isna()]
+    r = r[rng.random(len(r)) < 0.35]
+    n = len(r)
+    created = r.created_at.to_numpy()
+    end = r.closed_at.to_numpy()
+    end = np.where(pd.isna(end), r.due_at.to_numpy() + np.timedelta64(10, "D"), end).astype("datetime64[s]")
+    span = np.maximum((end - created).astype(np.int64), 3600)
+    owner = r.department_id.to_numpy().astype(object)
+    t1 = created + (np.minimum(rng.uniform(0.02, 0.25, n) * span, 6 * 3600)).astype(np.int64) * SEC
+    parts = [pd.DataFrame({"case_id": r.request_id.to_numpy(), "from_department_id": "cc_phones",
+                           "to_department_id": owner, "handed_at": t1})]
+    two = rng.random(n) < 0.3
+    other = rng.choice(np.array(list(FRONT_TEAMS) + ["it_applications", "finance_payables"]), n).astype(object)
+    other = np.where(other == owner, "it_applications", other)
+    t2 = t1 + (rng.uniform(0.1, 0.5, n) * (end - t1).astype(np.int64)).astype(np.int64) * SEC
+    parts.append(pd.DataFrame({"case_id": r.request_id.to_numpy()[two], "from_department_id": owner[two],
+                               "to_department_id": other[two], "handed_at": t2[two]}))
+    back = two & (rng.random(n) < 0.4)
+    t3 = t2 + (rng.uniform(0.3, 0.8, n) * (end - t2).astype(np.int64)).astype(np.int64) * SEC
+    parts.append(pd.DataFrame({"case_id": r.request_id.to_numpy()[back], "from_department_id": other[back],
+                               "to_department_id": owner[back], "handed_at": t3[back]}))
+    h = pd.concat(parts, ignore_index=True)
+    h = h[h.handed_at < END].sort_values(["case_id", "handed_at"], kind="stable")
+    h["handed_at"] = h["handed_at"].astype("datetime64[s]")
+    h["case_type"] = "request"
+    h["to_staff_id"] = c.pick(pools, h.to_department_id.to_numpy())
+    h["responded_at"] = h.handed_at + pd.to_timedelta(rng.exponential(4 * 3600, len(h)).astype(np.int64), unit="s")
+    h["completed_at"] = h.groupby("case_id").handed_at.shift(-1)
+    h["due_at"] = pd.NaT
+    h["responded_at"] = c.clip_end(h["responded_at"].to_numpy().astype("datetime64[s]"))
+    return h
+
+
+def _invoice_stages(c: Ctx, invoices: pd.DataFrame, pools: dict) -> pd.DataFrame:
+    """Approval stages: Accounts payable registers an invoice, the approving team approves it, Accounts
+    payable pays it."""
+    rng = c.rng
+    inv = invoices[(invoices.department_id != "finance_payables") & invoices.approved_at.notna()]
+    n = len(inv)
+    received, approved = inv.received_at.to_numpy(), inv.approved_at.to_numpy()
+    out_at = received + (rng.uniform(0.05, 0.3, n) * (approved - received).astype(np.int64)).astype(np.int64) * SEC
+    dept = inv.department_id.to_numpy().astype(object)
+    h = pd.concat([
+        pd.DataFrame({"case_id": inv.invoice_id.to_numpy(), "from_department_id": "finance_payables",
+                      "to_department_id": dept, "handed_at": out_at, "responded_at": approved, "completed_at": approved}),
+        pd.DataFrame({"case_id": inv.invoice_id.to_numpy(), "from_department_id": dept,
+                      "to_department_id": "finance_payables", "handed_at": approved,
+                      "responded_at": inv.paid_at.to_numpy(), "completed_at": inv.paid_at.to_numpy()})],
+        ignore_index=True)
+    h["case_type"] = "invoice"
+    h["to_staff_id"] = c.pick(pools, h.to_department_id.to_numpy())
+    h["due_at"] = pd.NaT
+    return h.sort_values(["case_id", "handed_at"], kind="stable")
+
+
 def generate(departments, holidays, org_name: str, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     """Generate every table of the demo organisation.
 
     Args:
         departments: config Department objects (key, name, parent, level, front_line), in config order.
         holidays: dates that are not business days besides weekends.
-        org_name: our organisation's name (it appears among the benchmark peers).
+        org_name: our organisation's name (kept out of the benchmark peers: our figures come from our data).
         scale: multiplies event volumes (not staff).
         seed: the random seed; the same seed gives the same frames.
     Returns:
@@ -242,12 +301,15 @@ def generate(departments, holidays, org_name: str, scale: float = 1.0, seed: int
     frames["contacts"] = contacts
     frames["requests"] = pd.concat([_external_requests(c, contacts, pools), _internal_requests(c, pools)],
                                    ignore_index=True)
-    frames["handoffs"] = _referrals(c, contacts, pools)
+    frames["invoices"] = invoices(c)
+    stages = pd.concat([_referrals(c, contacts, pools), _request_handoffs(c, frames["requests"], pools),
+                        _invoice_stages(c, frames["invoices"], pools)], ignore_index=True)
+    stages["handoff_id"] = np.char.add("H", np.char.zfill(np.arange(1, len(stages) + 1).astype(str), 8))
+    frames["handoffs"] = stages
     frames["feedback"] = feedback(c, contacts, frames["requests"], pools)
     frames["surveys_sent"] = surveys_sent(c, contacts, frames["feedback"])
     frames["suggestions"] = suggestions(c, staff)
     frames["recognitions"] = recognitions(c, staff)
-    frames["invoices"] = invoices(c)
     frames["kpi_observations"] = observations(c, contacts)
     frames["benchmarks"] = benchmarks(c, org_name)
     frames["meta"] = pd.DataFrame({"key": ["synthetic", "generator", "seed", "scale", "period_start", "period_end"],

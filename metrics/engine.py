@@ -215,6 +215,30 @@ class Engine:
         df = self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
         return self._suppress(metric, df, whole_organisation=scope.kind == "organisation" and by is None)
 
+    def matrix(self, viewer: Viewer, metric_key: str, period: Period | None = None,
+               level: str = "department") -> pd.DataFrame:
+        """Internal service between units: one row per (provider `grp`, requester `grp2`) pair with rows.
+
+        The same aggregation as `frame`, cut by the providing unit (the source's department column) and the
+        asking unit (its `requester` column), both rolled up to `level`. Pairs without internal requests are
+        absent; anonymous survey figures from small groups are blanked as everywhere.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        cur = self.con.cursor()
+        try:
+            access.authorize(cur, viewer, ORGANISATION)
+        finally:
+            cur.close()
+        if level not in LEVELS:
+            raise MetricsError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+        dmap = self._department_map(ORGANISATION, level)
+        sql, params = self.builder.build(metric, self.rows_for(metric, ORGANISATION), period,
+                                         Grouping(None, (), dmap, False, dmap))
+        df = self.query(sql, params)
+        df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
+        return self._suppress(metric, df, whole_organisation=False)
+
     def _suppress(self, metric: Metric, df: pd.DataFrame, whole_organisation: bool) -> pd.DataFrame:
         """Blank anonymous survey figures from fewer than privacy.min_group_size answers (not the whole org)."""
         small = (df["denominator"] > 0) & (df["denominator"] < self.config.min_group_size)

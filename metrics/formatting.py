@@ -30,3 +30,16 @@ def format_delta(metric: Metric, change: float | None) -> str:
     if metric.format == "percent":
         return f"{change * 100:+,.{metric.decimals}f} pts"
     return f"{change:+,.{metric.decimals}f}"
+
+
+def format_hours(hours: float | None) -> str:
+    """A duration given in hours, in the unit people would use: '6 s', '12 min', '3.2 h', '5.9 days'."""
+    if hours is None or hours != hours:
+        return "–"
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"

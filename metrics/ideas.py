@@ -130,10 +130,10 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
     return df
 
 
-def you_said_we_did(engine: Engine, limit: int = 20) -> pd.DataFrame:
+def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 20) -> pd.DataFrame:
     """Implemented suggestions for the public: what changed, where, and the linked figure before and after.
 
-    Public by design (no viewer): only the title, what we did, the department's name and department-level
+    Public by design (any viewer, or none): only the title, what we did, the department's name and department-level
     figures, which every signed-in colleague may see anyway. Before = the 90 days up to the change; after =
     the 90 days from it, or up to the end of the data once there are four weeks of it.
     Returns: implemented_on, department, you_said, we_did, measure, before, after, change (words).

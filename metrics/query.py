@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from metrics.config import Config, Measure, Metric
+from metrics.errors import MetricsError
 from metrics.periods import Period
 from metrics.sql import PLACEHOLDER, expression, ident, mentions
 
@@ -36,10 +37,12 @@ class Grouping:
     buckets: tuple[Period, ...] = ()           # needed for snapshots; the whole period when no grain
     department_map: tuple[tuple[str, str], ...] = ()   # (department key, group key)
     by_staff: bool = False
+    requester_map: tuple[tuple[str, str], ...] = ()    # internal service: the asking department → group (grp2)
 
     @property
     def keys(self) -> list[str]:
-        return (["bucket"] if self.grain else []) + (["grp"] if self.department_map or self.by_staff else [])
+        return ((["bucket"] if self.grain else []) + (["grp"] if self.department_map or self.by_staff else [])
+                + (["grp2"] if self.requester_map else []))
 
 
 @dataclass
@@ -87,10 +90,10 @@ class QueryBuilder:
             return f"{cte}.v AS numerator, {cte}.n AS denominator, {cte}.v / NULLIF({cte}.n, 0) AS value"
         return f"CAST(NULL AS DOUBLE) AS numerator, {cte}.n AS denominator, {cte}.v AS value"
 
-    def _source_rows(self, name: str, m: Measure) -> str:
-        """The source's rows with the derived and business-day columns this measure uses."""
+    def _source_rows(self, name: str, m: Measure, also: tuple[str, ...] = ()) -> str:
+        """The source's rows with the derived and business-day columns this measure (or `also`) uses."""
         src = self.config.sources[m.source]
-        texts = (m.expr, m.filter)
+        texts = (m.expr, m.filter) + also
         inner = f"SELECT * FROM {ident(src.table)}" + (f" WHERE {expression(src.filter, {})}" if src.filter else "")
         cols, joins = ["s.*"], []
         for col, expr in src.derived.items():
@@ -113,7 +116,7 @@ class QueryBuilder:
         return []
 
     def _measure(self, name: str, m: Measure, metric: Metric, rows: Rows, period: Period, grouping: Grouping,
-                 params: _Params) -> list[str]:
+                 params: _Params, also: tuple[str, ...] = ()) -> list[str]:
         src = self.config.sources[m.source]
         start = params.bind(f"{name}_start", period.start_instant)
         end = params.bind(f"{name}_end", period.end_exclusive)
@@ -149,9 +152,18 @@ class QueryBuilder:
             groups.append(("grp", "mp._g"))
         elif grouping.by_staff:
             groups.append(("grp", f"r.{ident(src.staff)}"))
+        if grouping.requester_map:
+            if src.requester is None:
+                raise MetricsError(f"{metric.key} cannot be split by the asking department: its source {src.key!r} "
+                                   "names no `requester` column")
+            qf = params.bind(f"{name}_req_from", [a for a, _ in grouping.requester_map])
+            qt = params.bind(f"{name}_req_to", [b for _, b in grouping.requester_map])
+            source += (f" JOIN (SELECT unnest({qf}) AS _d, unnest({qt}) AS _g) rq"
+                       f" ON rq._d = r.{ident(src.requester)}")
+            groups.append(("grp2", "rq._g"))
         where = " AND ".join([f"({expression(m.filter, holders)})"] if m.filter else []) or "TRUE"
         x = f"({expression(m.expr, holders)})" if m.expr else None
-        rows_sql = f"SELECT * FROM ({self._source_rows(name, m)}) r" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        rows_sql = f"SELECT * FROM ({self._source_rows(name, m, also)}) r" + (f" WHERE {' AND '.join(conds)}" if conds else "")
         if grouping is _RECORDS:
             return [f"{name}_rows AS ({rows_sql})", f"SELECT r.* FROM {source} WHERE {where}", holders]
         value, count = _aggregate(m, x)
@@ -166,8 +178,9 @@ class QueryBuilder:
         `counted` column saying whether each is in the numerator (when both sides read the same rows)."""
         params = _Params()
         m = metric.measure if metric.type == "simple" else metric.denominator
-        cte, select, holders = self._measure("m0", m, metric, rows, period, _RECORDS, params)
         num = metric.numerator
+        also = (num.filter,) if num is not None and num.filter else ()
+        cte, select, holders = self._measure("m0", m, metric, rows, period, _RECORDS, params, also)
         if num is not None and num.source == m.source and (num.time or None) == (m.time or None) and num.filter:
             used = set(PLACEHOLDER.findall(num.filter))
             holders.update({k: params.bind(f"m0_{k}", v) for k, v in metric.params.items() if k in used})

@@ -143,14 +143,3 @@ def goals_in_words(engine: Engine, viewer: Viewer, staff_id: str, period: Period
         out.append(f"**{goal.label}** — {goal.description} Your part: {', '.join(parts)}.")
     return out
 
-
-def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, grain: str = "month") -> pd.DataFrame:
-    """Comments per theme and bucket (see metrics.themes.theme_trend)."""
-    from metrics.themes import theme_trend as trend_by_theme
-    return trend_by_theme(engine, viewer, scope, period, grain)
-
-
-def you_said_we_did(engine: Engine, viewer: Viewer | None, limit: int = 20) -> pd.DataFrame:
-    """Implemented suggestions for the public page (see metrics.ideas.you_said_we_did); no viewer needed."""
-    from metrics.ideas import you_said_we_did as public_list
-    return public_list(engine, limit)

@@ -119,7 +119,7 @@ if not inbox.empty:
                                                               "changes": "Changes"}), f"case-{pick}-history")
 
 st.subheader("What customers talk about")
-trend = app_cache.view("theme_trend", viewer, scope, session.trend_period(period), grain)
+trend = app_cache.view("themes.theme_trend", viewer, scope, session.trend_period(period), grain)
 if trend.empty:
     st.caption("No comments in the last twelve months.")
 else:

@@ -12,7 +12,7 @@ st.caption(f"{eng.config.organisation.name}: ideas from customers and colleagues
 if eng.synthetic():
     st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
 count = st.select_slider("How many", [10, 20, 50, 100], value=20)
-df = app_cache.view("you_said_we_did", None, count)
+df = app_cache.view("ideas.you_said_we_did", None, count)
 if df.empty:
     st.caption("Nothing implemented yet.")
 for r in df.itertuples():

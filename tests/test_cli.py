@@ -7,7 +7,7 @@ import pytest
 
 from metrics.cli import main
 
-COMMANDS = ("demo", "check", "list", "value", "series", "breakdown", "goals", "staff")
+COMMANDS = ("demo", "check", "list", "value", "series", "breakdown", "goals", "staff", "chain", "benchmark")
 
 
 def run(capsys, *args):
@@ -95,3 +95,40 @@ def test_demo_refuses_to_overwrite(demo_db, capsys):
     assert code == 2 and "already exists; pass --force" in err
     code, out, _ = run(capsys, "demo", "--db", demo_db, "--if-missing")
     assert code == 0 and "leaving it as it is" in out
+
+
+def test_chain_json_has_every_part_and_text_mode_works(demo_db, capsys):
+    code, out, err = run(capsys, "chain", "--json", "--db", demo_db, "--scope", "department:housing")
+    assert code == 0, err
+    d = json.loads(out)
+    assert {"matrix", "declines", "flow_stages", "flow_links", "flow_by_department", "late", "in_words",
+            "suppliers"} <= set(d)
+    # The flow's referral outcomes add up to the referrals, and the late split adds up per kind.
+    stages = {r["stage"]: r["count"] for r in d["flow_stages"]}
+    assert stages["Referred to an officer"] == sum(stages[k] for k in ("Called back within a working day",
+                                                                       "Called back later", "Not called back yet"))
+    for kind in {r["kind"] for r in d["late"]}:
+        rows = [r for r in d["late"] if r["kind"] == kind]
+        assert sum(r["waited_longest"] for r in rows) == rows[0]["of_all"]
+    code, out, err = run(capsys, "chain", "--part", "flow", "--db", demo_db)
+    assert code == 0 and "== flow stages ==" in out
+
+
+@pytest.mark.parametrize("args, words", [
+    (("benchmark", "happiness"), "no peer figures for 'happiness'"),
+    (("benchmark", "grade_of_service", "--cohort", "Martians"), "in cohort 'Martians'"),
+    (("chain", "--from", "2025-02-30", "--to", "2025-03-31"), "--from"),
+])
+def test_chain_and_benchmark_bad_input(demo_db, capsys, args, words):
+    code, out, err = run(capsys, *args, "--db", demo_db)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_benchmark_json_and_text(demo_db, capsys):
+    code, out, err = run(capsys, "benchmark", "abandonment_rate", "--json", "--db", demo_db)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["period"] for r in rows] == ["2023", "2024", "2025"]
+    assert all(r["direction"] == "lower_is_better" and r["peers"] == 30 for r in rows)
+    code, out, err = run(capsys, "benchmark", "--list", "--db", demo_db)
+    assert code == 0 and "Unitary" in out

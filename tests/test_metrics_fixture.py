@@ -79,6 +79,8 @@ CASES = [
     ("callback_within_1_day", ORGANISATION, MAY, 2, 6, 1 / 3),
     # April: H7 Tue → Thu (Tue, Wed = 2) and H8 (Thu → next Fri) → 0/2.
     ("callback_within_1_day", ORGANISATION, APRIL, 0, 2, 0.0),
+    # Its misses in May: H2 H4 (2 business days) and H5 H6 (never) = 4.
+    ("late_callbacks", ORGANISATION, MAY, 4, None, 4),
     # At 1 Jun: H5 unanswered and due 30 May → 1; H6 is not yet due; H9 is not a referral.
     ("unreturned_callbacks", ORGANISATION, MAY, 1, None, 1),
     # At 1 May: H8 unanswered until 3 May and due 26 Apr → 1; H7 due 1 May 23:59 is not yet past due.

@@ -15,10 +15,13 @@ from metrics.personas import demo_personas
 from metrics.scope import ORGANISATION
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "department", "my_contribution", "voice", "ideas", "you_said", "definitions", "data")
-ALLOWED = {"executive": {"overview", "department", "my_contribution", "voice", "ideas", "you_said", "definitions"},
-           "head": {"overview", "department", "my_contribution", "voice", "ideas", "you_said", "definitions"},
-           "staff": {"department", "my_contribution", "voice", "ideas", "you_said", "definitions"},
+PAGES = ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
+         "definitions", "data")
+ALLOWED = {"executive": {"overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
+                         "definitions"},
+           "head": {"overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
+                    "definitions"},
+           "staff": {"department", "my_contribution", "voice", "chain", "ideas", "you_said", "definitions"},
            "admin": {"overview", "department", "ideas", "you_said", "definitions", "data"}}
 
 
@@ -172,3 +175,43 @@ def test_forms_show_one_clear_sentence_and_write_nothing(env, config):
     assert not at.exception
     assert any("Message contains markup" in e.value for e in at.error)
     assert eng.query("SELECT count(*) AS n FROM audit_log").iloc[0, 0] == audit_before
+
+
+def frames_by_columns(at) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def test_chain_page_figures_equal_the_command_line(env, config, capsys):
+    at, _ = signed_in("executive", env, config)
+    at.switch_page(str(ROOT / "pages/chain.py"))
+    at.run()
+    assert not at.exception
+    assert main(["chain", "--json", "--db", env]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    frames = frames_by_columns(at)
+    stages = next(f for f in frames if "Stage" in f.columns)
+    assert dict(zip(stages["Stage"], stages["Customers"])) == {r["stage"]: r["count"] for r in cli["flow_stages"]}
+    by_dept = next(f for f in frames if "Called back in a working day" in f.columns)
+    assert sorted(by_dept["Referred"]) == sorted(r["referred"] for r in cli["flow_by_department"])
+    late = next(f for f in frames if "Waited longest there" in f.columns)
+    assert sorted(zip(late["Late outcome"], late["Waited longest there"])) == \
+        sorted((r["kind"], r["waited_longest"]) for r in cli["late"])
+    words = [i.value for i in at.info if "late outcomes customers felt" in i.value]
+    assert main(["chain", "--json", "--db", env, "--part", "late", "--scope", "department:contact_centre"]) == 0
+    assert words == [json.loads(capsys.readouterr().out)["in_words"]]
+    sup = next(f for f in frames if "Invoices paid" in f.columns)
+    assert sorted(sup["Invoices paid"]) == sorted(r["invoices_paid"] for r in cli["suppliers"])
+
+
+def test_benchmark_page_figures_equal_the_command_line(env, config, capsys):
+    at, _ = signed_in("head", env, config)
+    at.switch_page(str(ROOT / "pages/benchmark.py"))
+    at.run()
+    assert not at.exception
+    metric = at.selectbox(key="bm-metric").value
+    assert main(["benchmark", metric, "--json", "--db", env, "--source", "Synthetic peer benchmark"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    shown = next(f for f in frames_by_columns(at) if "Percentile rank" in f.columns)
+    assert list(shown["Period"]) == [r["period"] for r in cli]
+    assert list(shown["Percentile rank"]) == [f"{r['percentile_rank']:.0f}" for r in cli]
+    assert list(shown["Peers"]) == [r["peers"] for r in cli]

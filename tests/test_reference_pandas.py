@@ -130,6 +130,7 @@ def reference(t, keys, hol):
     hm = within(h, "handed_at", keys)
     answered = hm[hm.responded_at.notna()]
     r["callback_within_1_day"] = ratio((bdays(answered.handed_at, answered.responded_at, hol) <= 1).sum(), len(hm))
+    r["late_callbacks"] = count(len(hm) - (bdays(answered.handed_at, answered.responded_at, hol) <= 1).sum())
     r["unreturned_callbacks"] = count(((h.handed_at < END) & (h.responded_at.isna() | (h.responded_at >= END))
                                        & (h.due_at < END)).sum())
 

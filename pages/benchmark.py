@@ -1,0 +1,50 @@
+"""Benchmarks: our figures beside a peer cohort — the cohort's median and middle half, our percentile rank."""
+import streamlit as st
+
+import app_cache
+import session
+import widgets
+from metrics import charts
+from metrics.formatting import format_value
+
+viewer = session.require_viewer()
+eng = session.engine()
+st.title("Benchmarks")
+st.caption("Our figure beside a cohort of peer organisations, per year. Ranks respect each measure's direction: "
+           "the best quarter of a lower-is-better measure holds the lowest values.")
+session.banner(eng)
+cohorts = app_cache.view("benchmarks.cohorts", viewer)
+if cohorts.empty:
+    st.info("No peer figures loaded yet: load a benchmarking export into `benchmarks` (see the README).")
+    st.stop()
+sources = list(dict.fromkeys(cohorts["source"]))
+source = st.sidebar.selectbox("Publication", sources, key="bm-source")
+groups = [None] + [c for c in cohorts[cohorts["source"] == source]["cohort"] if c is not None]
+cohort = st.sidebar.selectbox("Cohort", groups, format_func=lambda c: "All peers" if c is None else c, key="bm-cohort")
+keys = eng.query("SELECT DISTINCT metric_key FROM benchmarks WHERE source = $s ORDER BY 1", {"s": source})["metric_key"]
+label = lambda k: eng.config.metrics[k].label if k in eng.config.metrics else k  # noqa: E731
+metric_key = st.selectbox("Measure", list(keys), format_func=label, key="bm-metric")
+df = app_cache.view("benchmarks.benchmark", viewer, metric_key, source, cohort)
+metric = eng.config.metrics.get(metric_key)
+if df.empty:
+    st.caption("No peer figures for this measure and cohort.")
+    st.stop()
+last = df.iloc[-1]
+c1, c2, c3, c4 = st.columns(4)
+fmt = (lambda v: "–" if v != v else (format_value(metric, v) if metric else f"{v:,.3g}"))
+c1.metric(f"Us, {last['period']}", fmt(last["ours"]), help=f"From {last['ours_from'] or 'nowhere'}.")
+c2.metric("Peer median", fmt(last["median"]))
+c3.metric("Best quarter from", fmt(last["best_quartile_from"]))
+c4.metric("Our percentile rank", "–" if last["percentile_rank"] != last["percentile_rank"]
+          else f"{last['percentile_rank']:.0f}", help="The share of peers we do better than (a tie counts half).")
+st.plotly_chart(charts.benchmark_figure(df, metric, label(metric_key)), width="stretch")
+shown = df.copy()
+for col in ("q1", "median", "q3", "ours", "best_quartile_from"):
+    shown[col] = [fmt(v) for v in shown[col]]
+shown["percentile_rank"] = ["–" if v != v else f"{v:.0f}" for v in shown["percentile_rank"]]
+shown["direction"] = shown["direction"].map({"higher_is_better": "higher is better", "lower_is_better": "lower is better",
+                                             "neutral": "direction unknown"})
+widgets.table(shown.rename(columns={"period": "Period", "peers": "Peers", "q1": "Q1", "median": "Median", "q3": "Q3",
+                                 "ours": "Us", "ours_from": "Our figure from", "percentile_rank": "Percentile rank",
+                                 "quartile": "Quartile (1 = best)", "best_quartile_from": "Best quarter from",
+                                 "direction": "Direction"}), f"benchmark-{metric_key}")

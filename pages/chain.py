@@ -1,0 +1,115 @@
+"""The chain: the service departments give each other, the customer's path to a callback, where late outcomes
+waited longest, and how local suppliers are paid."""
+import streamlit as st
+
+import app_cache
+import session
+import widgets
+from metrics import access, charts, chain
+from metrics.errors import AccessDenied
+from metrics.formatting import format_hours, format_value
+
+viewer = session.require_viewer()
+eng = session.engine()
+period, grain = session.period_controls(eng)
+key = session.department_picker(eng, viewer)
+names = {k: d.name for k, d in eng.config.departments.items()}
+st.title("The chain")
+st.caption(f"{period} · how each department's service to colleagues, and each hand-off, reaches customers.")
+session.banner(eng)
+st.info(app_cache.view("chain.in_words", viewer, key, period), icon=":material/link:")
+
+st.subheader("Service between departments")
+matrix = app_cache.view("chain.internal_matrix", viewer, period)
+measures = {"sla": "internal_sla_attainment", "median_hours": "internal_median_response_hours",
+            "decline_rate": "internal_decline_rate", "csat": "internal_csat"}
+column = st.radio("Measure", list(measures), horizontal=True, format_func=lambda c: eng.metric(measures[c]).label)
+if matrix.empty:
+    st.caption("No internal requests in this period.")
+else:
+    st.plotly_chart(charts.matrix_figure(matrix, column, eng.metric(measures[column]), names), width="stretch")
+    def readable(df):
+        """The matrix rows as people read them: department names, figures in their metric's format."""
+        out = df.copy()
+        for col in ("provider", "requester"):
+            out[col] = out[col].map(lambda k: names.get(k, k))
+        for col, mkey in measures.items():
+            out[col] = [format_value(eng.metric(mkey), v if v == v else None) for v in out[col]]
+        return out.astype({"sla_requests": "Int64", "declined": "Int64"})
+
+    mine = readable(matrix[matrix["provider"] == key].sort_values("sla"))
+    held = readable(matrix[matrix["requester"] == key].sort_values("sla"))
+    left, right = st.columns(2)
+    shown = {"sla": "Promises kept", "sla_requests": "Requests", "median_hours": "Typical first response",
+             "decline_rate": "Declined share", "declined": "Declined", "csat": "Satisfied"}
+    with left:
+        st.markdown(f"**Colleagues {names[key]} lets down most** (as a provider, lowest promises kept first)")
+        widgets.table(mine[["requester"] + list(shown)].rename(columns={"requester": "Asked by", **shown}),
+                      f"{key}-as-provider")
+    with right:
+        st.markdown(f"**Providers who hold {names[key]} up** (as an internal customer)")
+        widgets.table(held[["provider"] + list(shown)].rename(columns={"provider": "Provided by", **shown}),
+                      f"{key}-as-requester")
+    with st.expander("Why colleagues' requests were declined"):
+        declines = app_cache.view("chain.decline_reasons", viewer, period).copy()
+        for col in ("provider", "requester"):
+            declines[col] = declines[col].map(lambda k: names.get(k, k))
+        widgets.table(declines.rename(columns={
+            "provider": "Provided by", "requester": "Asked by", "reason": "Reason", "declined": "Declined"}), "declines")
+
+st.subheader("From a contact to a callback")
+flow = app_cache.view("chain.referral_flow", viewer, period)
+st.plotly_chart(charts.sankey_figure(flow["links"]), width="stretch")
+left, right = st.columns([2, 3])
+with left:
+    stages = flow["stages"].assign(median_hours=[format_hours(h) for h in flow["stages"]["median_hours"]])
+    widgets.table(stages.rename(columns={"stage": "Stage", "count": "Customers", "median_hours": "Typical wait"}),
+                  "flow-stages")
+    st.caption("Typical wait: to be answered at the contact centre; from referral to callback for callbacks.")
+with right:
+    widgets.table(flow["by_department"].assign(department=flow["by_department"]["department"].map(names)).rename(columns={
+        "department": "Department", "referred": "Referred", "within_1_day": "Called back in a working day",
+        "later": "Called back later", "not_returned": "Not called back yet"}), "flow-by-department")
+try:
+    waiting = chain.waiting_for_callback(eng, viewer, key, period.end)
+    st.markdown(f"**Customers waiting for a callback from {names[key]}** at the end of {period.end:%d %b %Y}: "
+                f"{len(waiting):,}")
+    widgets.table(waiting.assign(to_department_id=waiting["to_department_id"].map(names)).rename(columns={
+        "contact_id": "Contact", "customer_id": "Customer", "handed_at": "Referred", "due_at": "Due",
+        "to_department_id": "Team", "officer": "Officer"}), f"{key}-waiting-callback")
+except AccessDenied:
+    st.caption("The customers waiting are listed for the department concerned and executives.")
+
+st.subheader("Where late outcomes waited longest")
+att = app_cache.view("chain.attribution", viewer, period)
+if att.empty:
+    st.caption("No late outcomes in this period.")
+else:
+    st.plotly_chart(charts.attribution_figure(att, names), width="stretch")
+    widgets.table(att.assign(department=att["department"].map(lambda k: names.get(k, k)),
+                             share=[f"{v:.0%}" for v in att["share"]]).rename(columns={"department": "Department", "kind": "Late outcome",
+                                      "waited_longest": "Waited longest there", "of_all": "Of all", "share": "Share"}),
+                  "late-attribution")
+    st.caption("Each late outcome's time is split across its hand-off stages; it counts for the department that "
+               "held it longest (a tie goes to the department that had it first).")
+
+st.subheader("Paying suppliers")
+sup = app_cache.view("chain.supplier_payments", viewer, period).copy()
+sup["department"] = sup["department"].map(lambda k: names.get(k, k))
+for col, mkey in (("paid_within_terms", "paid_within_terms"), ("local_small_within_terms", "paid_within_terms_local"),
+                  ("approval_days", "approval_days")):
+    sup[col] = [format_value(eng.metric(mkey), v if v == v else None) for v in sup[col]]
+for col in ("registration_days", "approval_stage_days", "payment_days"):
+    sup[col] = [format_hours(v * 24 if v == v else None) for v in sup[col]]
+for col in ("paid_within_terms_status", "local_small_status"):
+    sup[col] = sup[col].map(widgets.status_text)
+widgets.table(sup.rename(columns={
+    "department": "Approving department", "invoices_paid": "Invoices paid", "paid_within_terms": "Paid within terms",
+    "paid_within_terms_status": "Status", "local_small_paid": "Local small: paid",
+    "local_small_within_terms": "Local small: within terms", "local_small_status": "Local small: status",
+    "approval_days": "Typical days to approve", "late_payments": "Paid late", "registration_days": "To register",
+    "approval_stage_days": "With the approver", "payment_days": "Approval to payment"}), "supplier-payments")
+local, every = eng.config.metrics["paid_within_terms_local"], eng.config.metrics["paid_within_terms"]
+if local.default_target and every.default_target:
+    st.caption(f"Local small businesses have a stricter target: {local.default_target.target:.0%} paid within terms "
+               f"(all suppliers: {every.default_target.target:.0%}).")
