@@ -24,7 +24,7 @@ from metrics import access, writes
 from metrics.access import Viewer
 from metrics.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
-from metrics.records import NEGATIVE
+from metrics.records import NEGATIVE, check_access
 from metrics.scope import Scope
 from metrics.themes import label, theme_sql
 
@@ -83,11 +83,7 @@ def inbox(engine: Engine, viewer: Viewer, unit: str, status: str = "open", at: d
     scope = Scope("department", unit)
     if unit not in engine.config.departments:
         raise UnknownError(f"unknown department {unit!r}; `python -m metrics list --departments` shows them")
-    cur = engine.con.cursor()
-    try:
-        access.authorize_records(cur, engine.config, viewer, scope)
-    finally:
-        cur.close()
+    check_access(engine, viewer, scope)
     at = at or writes.now(engine.config)
     params: dict = {"units": list(engine.config.descendants(unit)), "n": limit, "at": at, "st": status}
     mine = ""
@@ -121,11 +117,7 @@ def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = N
     if df.empty:
         raise UnknownError(f"there is no case {case_id!r} (only negative feedback is a case)")
     case = _finish(engine, df, at or writes.now(engine.config)).iloc[0].to_dict()
-    cur = engine.con.cursor()
-    try:
-        access.authorize_records(cur, engine.config, viewer, Scope("department", case["department_id"]))
-    finally:
-        cur.close()
+    check_access(engine, viewer, Scope("department", case["department_id"]))
     case["history"] = engine.query("SELECT acted_at, user_name, action, changes FROM audit_log WHERE entity = "
                                    "'feedback' AND entity_id = $id ORDER BY audit_id", {"id": case_id})
     return case

@@ -26,6 +26,7 @@ from metrics.access import Viewer
 from metrics.engine import Engine
 from metrics.periods import Period
 from metrics.query import Rows
+from metrics.records import check_access
 from metrics.scope import ORGANISATION, Scope
 
 INTERNAL = {"internal_sla_attainment": "sla", "internal_median_response_hours": "median_hours",
@@ -36,17 +37,6 @@ LATE = {"late_requests": ("request", "request_id", "created_at", "closed_at", "d
         "late_callbacks": ("referral", "case_id", "handed_at", "responded_at", "to_department_id",
                            "callback not returned within a working day"),
         "late_payments": ("invoice", "invoice_id", "received_at", "paid_at", "department_id", "invoice paid late")}
-
-
-def _authorize(engine: Engine, viewer: Viewer, scope: Scope = ORGANISATION, records: bool = False) -> None:
-    cur = engine.con.cursor()
-    try:
-        if records:
-            access.authorize_records(cur, engine.config, viewer, scope)
-        else:
-            access.authorize(cur, viewer, scope)
-    finally:
-        cur.close()
 
 
 def _department(engine: Engine, key) -> str | None:
@@ -76,7 +66,7 @@ def internal_matrix(engine: Engine, viewer: Viewer, period: Period, level: str =
 
 def decline_reasons(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     """provider, requester, reason, declined — the declined requests counted by internal_decline_rate."""
-    _authorize(engine, viewer)
+    check_access(engine, viewer, ORGANISATION, records=False)
     metric = engine.metric("internal_decline_rate")
     sql, params = engine.builder.records(metric, Rows("all"), period, 10_000_000)
     rows = engine.query(sql, params)
@@ -99,7 +89,7 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
         Referrals are those handed in the period (callback_within_1_day's rows); "within 1 working day" is
         that metric's numerator; "not returned" means no callback by the end of the period.
     """
-    _authorize(engine, viewer)
+    check_access(engine, viewer, ORGANISATION, records=False)
     cc = list(engine.config.descendants("contact_centre"))
     params = {"a": period.start_instant, "b": period.end_exclusive, "cc": cc}
     contacts = engine.query("""
@@ -154,7 +144,7 @@ def _num(x) -> float | None:
 def waiting_for_callback(engine: Engine, viewer: Viewer, unit: str, as_of: dt.date) -> pd.DataFrame:
     """Customers whose callback from the unit is past due and not returned at the end of `as_of`, referred in the
     last 90 days (as the waiting lists), oldest first — a record list: the department concerned and executives."""
-    _authorize(engine, viewer, Scope("department", unit), records=True)
+    check_access(engine, viewer, Scope("department", unit))
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     return engine.query("""
         SELECT h.case_id AS contact_id, c.customer_id, h.handed_at, h.due_at, h.to_department_id, s.name AS officer
@@ -170,7 +160,7 @@ def late_outcomes(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFram
     Returns one row per outcome: kind, case_id, start, end, waited_longest (department key), longest_hours,
     total_hours, stages (list of (department, hours) in order).
     """
-    _authorize(engine, viewer)
+    check_access(engine, viewer, ORGANISATION, records=False)
     frames = []
     for key, (case_type, id_col, start, end, owner, words) in LATE.items():
         metric = engine.metric(key)
@@ -273,7 +263,7 @@ def in_words(engine: Engine, viewer: Viewer, unit: str, period: Period) -> str:
 def supplier_payments(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     """Per approving department: invoices paid, paid within terms (all, and local small businesses with their
     stricter target), typical approval days, and median days in each stage (registration, approval, payment)."""
-    _authorize(engine, viewer)
+    check_access(engine, viewer, ORGANISATION, records=False)
     cols = {}
     for key in ("paid_within_terms", "paid_within_terms_local", "approval_days", "late_payments"):
         b = engine.breakdown(viewer, key, ORGANISATION, period, by="department")

@@ -9,7 +9,6 @@ Staff numbers do not grow with scale; a few people start in late 2025 and have v
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import pandas as pd

@@ -187,11 +187,7 @@ class Engine:
         """
         metric = self.metric(metric_key)
         period = period or self.default_period()
-        cur = self.con.cursor()
-        try:
-            access.authorize(cur, viewer, scope)
-        finally:
-            cur.close()
+        self._authorize(viewer, scope)
         if scope.kind == "staff":
             self.staff_department(scope.key)
         if grain is not None and grain not in GRAINS:
@@ -215,6 +211,13 @@ class Engine:
         df = self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
         return self._suppress(metric, df, whole_organisation=scope.kind == "organisation" and by is None)
 
+    def _authorize(self, viewer: Viewer, scope: Scope) -> None:
+        cur = self.con.cursor()
+        try:
+            access.authorize(cur, viewer, scope)
+        finally:
+            cur.close()
+
     def matrix(self, viewer: Viewer, metric_key: str, period: Period | None = None,
                level: str = "department") -> pd.DataFrame:
         """Internal service between units: one row per (provider `grp`, requester `grp2`) pair with rows.
@@ -225,11 +228,7 @@ class Engine:
         """
         metric = self.metric(metric_key)
         period = period or self.default_period()
-        cur = self.con.cursor()
-        try:
-            access.authorize(cur, viewer, ORGANISATION)
-        finally:
-            cur.close()
+        self._authorize(viewer, ORGANISATION)
         if level not in LEVELS:
             raise MetricsError(f"level {level!r} is not one of {', '.join(LEVELS)}")
         dmap = self._department_map(ORGANISATION, level)

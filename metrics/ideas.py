@@ -21,6 +21,7 @@ from metrics.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
 from metrics.formatting import format_delta
 from metrics.periods import Period
+from metrics.records import check_access
 from metrics.scope import ORGANISATION, Scope
 
 TITLE_MAX, DETAIL_MAX, PUBLIC_MAX = 120, 2000, 500
@@ -113,11 +114,7 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
 
     Staff see their department's suggestions; the submitter's name is shown only to those who decide.
     """
-    cur = engine.con.cursor()
-    try:
-        access.authorize_records(cur, engine.config, viewer, Scope("department", unit) if unit else ORGANISATION)
-    finally:
-        cur.close()
+    check_access(engine, viewer, Scope("department", unit) if unit else ORGANISATION)
     params = {"n": limit, "st": status, "units": list(engine.config.descendants(unit)) if unit else None}
     df = engine.query("""
         SELECT g.suggestion_id, g.submitted_at, g.source, g.title, g.detail, g.department_id, g.status,

@@ -18,7 +18,7 @@ from metrics.access import Viewer
 from metrics.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
 from metrics.periods import Period
-from metrics.records import POSITIVE, unit_filter
+from metrics.records import POSITIVE, check_access, unit_filter
 from metrics.scope import Scope
 
 MESSAGE_MAX = 500
@@ -30,14 +30,7 @@ def praise(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
     A person sees their own; the department concerned and executives see a unit's (records rule).
     Returns: feedback_id, received_at, kind, comment, person, staff_id, department_id, shared_with_staff, version.
     """
-    cur = engine.con.cursor()
-    try:
-        if scope.kind == "staff":
-            access.authorize(cur, viewer, scope)
-        else:
-            access.authorize_records(cur, engine.config, viewer, scope)
-    finally:
-        cur.close()
+    check_access(engine, viewer, scope, records=scope.kind != "staff")
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     where = unit_filter(engine, scope, "f.department_id", "f.staff_id", params)
     return engine.query(f"""
@@ -113,11 +106,7 @@ def feed(engine: Engine, viewer: Viewer, unit: str, period: Period, limit: int =
 
     Returns: given_at, from_name (or 'A customer'), to_name (a person or a team), value, message.
     """
-    cur = engine.con.cursor()
-    try:
-        access.authorize(cur, viewer, Scope("department", unit))
-    finally:
-        cur.close()
+    check_access(engine, viewer, Scope("department", unit), records=False)
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     where = unit_filter(engine, Scope("department", unit), "r.to_department_id", "r.to_staff_id", params)
     return engine.query(f"""

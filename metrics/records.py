@@ -20,7 +20,8 @@ POSITIVE = "(kind = 'compliment' OR coalesce(csat >= 4, false) OR coalesce(nps >
 NEGATIVE = "(kind = 'complaint' OR coalesce(csat <= 2, false) OR coalesce(nps <= 6, false))"
 
 
-def _check(engine: Engine, viewer: Viewer, scope: Scope, records: bool = True) -> None:
+def check_access(engine: Engine, viewer: Viewer, scope: Scope, records: bool = True) -> None:
+    """Raise AccessDenied unless the viewer may read the scope's records (records=True) or its figures."""
     cur = engine.con.cursor()
     try:
         if records:
@@ -54,7 +55,7 @@ def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope
         period: the figure's period.
         limit: at most this many rows.
     """
-    _check(engine, viewer, scope)
+    check_access(engine, viewer, scope)
     metric = engine.metric(metric_key)
     if metric.observations:
         return engine.query("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
@@ -72,7 +73,7 @@ def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Peri
         theme: only comments of this theme key (stored, or grouped by the config's keywords).
     """
     from metrics.themes import label, theme_sql
-    _check(engine, viewer, scope)
+    check_access(engine, viewer, scope)
     expr, params = theme_sql(engine.config)
     params.update(a=period.start_instant, b=period.end_exclusive, n=limit, t=theme)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)
@@ -89,7 +90,7 @@ def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Peri
 
 def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 100) -> pd.DataFrame:
     """Compliments and recognition received by a person or unit, newest first."""
-    _check(engine, viewer, scope, records=scope.kind != "staff")
+    check_access(engine, viewer, scope, records=scope.kind != "staff")
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     fw = unit_filter(engine, scope, "department_id", "staff_id", params)
     rw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
@@ -112,7 +113,7 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
         what, since, due, department_id, staff_id, overdue — oldest first.
     """
     from metrics.cases import cases_sql
-    _check(engine, viewer, scope, records=scope.kind != "staff")
+    check_access(engine, viewer, scope, records=scope.kind != "staff")
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     params = {"e": end, "n": limit}
     hw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)

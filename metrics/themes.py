@@ -10,7 +10,6 @@ import re
 
 import pandas as pd
 
-from metrics import access
 from metrics.access import Viewer
 from metrics.definitions import Config
 from metrics.engine import Engine
@@ -54,12 +53,8 @@ def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, gr
     Returns:
         bucket, theme (label), comments, negative, negative_share.
     """
-    from metrics.records import NEGATIVE, unit_filter
-    cur = engine.con.cursor()
-    try:
-        access.authorize(cur, viewer, scope)
-    finally:
-        cur.close()
+    from metrics.records import NEGATIVE, check_access, unit_filter
+    check_access(engine, viewer, scope, records=False)
     expr, params = theme_sql(engine.config)
     params.update(a=period.start_instant, b=period.end_exclusive, g=grain)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)

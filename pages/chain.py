@@ -5,7 +5,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, charts, chain
+from metrics import charts, chain
 from metrics.errors import AccessDenied
 from metrics.formatting import format_hours, format_value
 
@@ -39,17 +39,23 @@ else:
 
     mine = readable(matrix[matrix["provider"] == key].sort_values("sla"))
     held = readable(matrix[matrix["requester"] == key].sort_values("sla"))
-    left, right = st.columns(2)
     shown = {"sla": "Promises kept", "sla_requests": "Requests", "median_hours": "Typical first response",
              "decline_rate": "Declined share", "declined": "Declined", "csat": "Satisfied"}
+
+    def side(rows, other: str, other_word: str, title: str, empty: str, name: str) -> None:
+        st.markdown(title)
+        if rows.empty:
+            st.caption(empty)
+        else:
+            widgets.table(rows[[other] + list(shown)].rename(columns={other: other_word, **shown}), name)
+
+    left, right = st.columns(2)
     with left:
-        st.markdown(f"**Colleagues {names[key]} lets down most** (as a provider, lowest promises kept first)")
-        widgets.table(mine[["requester"] + list(shown)].rename(columns={"requester": "Asked by", **shown}),
-                      f"{key}-as-provider")
+        side(mine, "requester", "Asked by", f"**Colleagues {names[key]} lets down most** (as a provider, lowest "
+             "promises kept first)", f"{names[key]} gave no internal service in this period.", f"{key}-as-provider")
     with right:
-        st.markdown(f"**Providers who hold {names[key]} up** (as an internal customer)")
-        widgets.table(held[["provider"] + list(shown)].rename(columns={"provider": "Provided by", **shown}),
-                      f"{key}-as-requester")
+        side(held, "provider", "Provided by", f"**Providers who hold {names[key]} up** (as an internal customer)",
+             f"{names[key]} asked no other department for anything in this period.", f"{key}-as-requester")
     with st.expander("Why colleagues' requests were declined"):
         declines = app_cache.view("chain.decline_reasons", viewer, period).copy()
         for col in ("provider", "requester"):

@@ -25,6 +25,7 @@ if access.may(access.authorize_records, eng.con.cursor(), eng.config, viewer, sc
 widgets.cards(eng, app_cache.view("cards", viewer, scope, period))
 
 st.subheader("Our part in the shared goals")
+st.info(app_cache.view("chain.in_words", viewer, key, period), icon=":material/link:")
 widgets.table(app_cache.view("department_contribution", viewer, key, period), f"{key}-goals")
 
 left, right = st.columns(2)

@@ -4,7 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import records, views
+from metrics import records
 from metrics.scope import Scope
 
 viewer = session.require_viewer()

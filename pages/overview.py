@@ -30,6 +30,16 @@ widgets.table(hb.rename(columns={"label": "Goal", "department": "Department", "m
                                  "share": "Share of all misses", "what": "Misses counted"}).drop(columns=["goal"]),
               "holds-back")
 
+st.subheader("Where late outcomes waited longest")
+st.caption("Each late outcome (a request closed late, a callback not returned within a working day, an invoice paid "
+           "late) counts for the department that held it longest across its hand-offs — see *The chain*.")
+att = app_cache.view("chain.attribution", viewer, period)
+if att.empty:
+    st.caption("No late outcomes in this period.")
+else:
+    st.plotly_chart(charts.attribution_figure(att, {k: d.name for k, d in eng.config.departments.items()}),
+                    width="stretch")
+
 st.subheader("Departments at a glance")
 hm = app_cache.view("heatmap", viewer, period)
 st.plotly_chart(charts.heatmap_figure(hm), width="stretch")

@@ -6,7 +6,7 @@ import app_cache
 import session
 import widgets
 from metrics import access, cases, charts, records, views
-from metrics.errors import AccessDenied, MetricsError
+from metrics.errors import MetricsError
 from metrics.scope import Scope
 
 viewer = session.require_viewer()

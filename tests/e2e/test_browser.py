@@ -20,10 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 ROLES = {"executive": ("Executive", ["Overview", "Department", "My contribution", "Voice of the customer",
-                                     "Suggestions", "You said, we did", "Metric definitions"]),
+                                     "The chain", "Benchmarks", "Suggestions", "You said, we did",
+                                     "Metric definitions"]),
          "head": ("Head of department", ["Department", "Overview", "My contribution", "Voice of the customer",
-                                         "Suggestions", "Metric definitions"]),
-         "staff": ("Staff member", ["My contribution", "Department", "Voice of the customer", "Metric definitions"]),
+                                         "The chain", "Benchmarks", "Suggestions", "Metric definitions"]),
+         "staff": ("Staff member", ["My contribution", "Department", "Voice of the customer", "The chain",
+                                    "Metric definitions"]),
          "admin": ("Administrator", ["Overview", "Department", "Suggestions", "Metric definitions"])}
 BAD_WORDS = ("Traceback", "Error:", "Exception")
 
