@@ -75,8 +75,9 @@ def sign_in_page() -> None:
 viewer = session.viewer()
 if viewer is None:
     # Signed out: the sign-in page, and the public "You said, we did" (no personal data on it).
-    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True),
-                   st.Page("pages/you_said.py", title="You said, we did", icon=":material/campaign:")]).run()
+    with session.engine().snapshot():
+        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True),
+                       st.Page("pages/you_said.py", title="You said, we did", icon=":material/campaign:")]).run()
 else:
     me = session.signed_in_user()
     with st.sidebar:
@@ -90,4 +91,5 @@ else:
         if st.button("Sign out"):
             session.sign_out()
             st.rerun()
-    st.navigation(pages_for(viewer)).run()
+    with session.engine().snapshot():      # one consistent state of the data for the whole page run
+        st.navigation(pages_for(viewer)).run()

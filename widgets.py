@@ -101,7 +101,8 @@ def flash() -> None:
 def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit: int = 12) -> None:
     """Positive first: customers' praise naming the scope, with a 'Share with the team' button for heads."""
     from metrics import kudos
-    df = kudos.praise(eng, viewer, scope, period, limit=limit)
+    import app_cache
+    df = app_cache.view("kudos.praise", viewer, scope, period, limit)
     if df.empty:
         st.caption("No compliments or high scores with comments in this period.")
         return

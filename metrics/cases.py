@@ -37,8 +37,8 @@ def business_days(engine: Engine) -> int:
     return int(engine.metric("closed_loop_rate").params.get("business_days", 2))
 
 
-def cases_sql(engine: Engine, params: dict) -> str:
-    """SELECT of every case with its routing, due instant (exclusive) and theme."""
+def cases_sql(engine: Engine, params: dict, where: str = "TRUE") -> str:
+    """SELECT of the cases (negative feedback rows matching `where`) with routing, due instant (exclusive), theme."""
     expr, tp = theme_sql(engine.config, "f.comment", "f.theme")
     params.update(tp, bd=business_days(engine), unrouted=engine.config.voice.unrouted_department)
     return f"""
@@ -48,7 +48,7 @@ def cases_sql(engine: Engine, params: dict) -> str:
                f.acknowledged_at, f.followed_up_at, f.follow_up_by, f.follow_up_note, f.action_taken, f.resolved_at,
                f.reopened_at, f.reopen_count, f.version,
                CAST(l.day + INTERVAL 1 DAY AS TIMESTAMP) AS due_before
-        FROM (SELECT * FROM feedback WHERE {NEGATIVE}) f
+        FROM (SELECT * FROM feedback WHERE {NEGATIVE} AND ({where})) f
         JOIN calendar c ON c.day = CAST(f.received_at AS DATE)
         LEFT JOIN last_day l ON l.bd_before = c.bd_before + $bd"""
 
@@ -80,21 +80,13 @@ def inbox(engine: Engine, viewer: Viewer, unit: str, status: str = "open", at: d
         or routed to their own team).
     """
     writes.choice(status, "status", STATUSES)
-    scope = Scope("department", unit)
-    if unit not in engine.config.departments:
-        raise UnknownError(f"unknown department {unit!r}; `python -m metrics list --departments` shows them")
-    check_access(engine, viewer, scope)
     at = at or writes.now(engine.config)
-    params: dict = {"units": list(engine.config.descendants(unit)), "n": limit, "at": at, "st": status}
-    mine = ""
-    if viewer.role == "staff":
-        params.update(me=viewer.staff_id, team=viewer.department_id)
-        mine = "AND (assigned_to = $me OR department_id = $team)"
+    params, where = _unit_cases(engine, viewer, unit, at)
+    params.update(n=limit, st=status)
     df = engine.query(f"""
-        WITH cases AS ({cases_sql(engine, params)})
+        WITH cases AS ({cases_sql(engine, params, where)})
         SELECT * FROM (SELECT c.*, s.name AS assignee FROM cases c LEFT JOIN staff s ON s.staff_id = c.assigned_to)
-        WHERE department_id IN (SELECT unnest($units)) {mine}
-          AND CASE $st WHEN 'open' THEN resolved_at IS NULL
+        WHERE CASE $st WHEN 'open' THEN resolved_at IS NULL
                        WHEN 'resolved' THEN resolved_at IS NOT NULL
                        WHEN 'overdue' THEN followed_up_at IS NULL AND due_before <= $at
                        ELSE TRUE END
@@ -103,17 +95,36 @@ def inbox(engine: Engine, viewer: Viewer, unit: str, status: str = "open", at: d
     return _finish(engine, df, at)
 
 
+def _unit_cases(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime) -> tuple[dict, str]:
+    """Check the viewer may read the unit's cases; the parameters and row filter of the cases they work."""
+    if unit not in engine.config.departments:
+        raise UnknownError(f"unknown department {unit!r}; `python -m metrics list --departments` shows them")
+    check_access(engine, viewer, Scope("department", unit))
+    params: dict = {"units": list(engine.config.descendants(unit)), "at": at,
+                    "unrouted_to": engine.config.voice.unrouted_department}
+    where = "coalesce(department_id, $unrouted_to) IN (SELECT unnest($units))"
+    if viewer.role == "staff":
+        params.update(me=viewer.staff_id, team=viewer.department_id)
+        where += " AND (assigned_to = $me OR coalesce(department_id, $unrouted_to) = $team)"
+    return params, where
+
+
 def summary(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime | None = None) -> dict:
     """Counts for the inbox header: open, awaiting follow-up, overdue (as the viewer may see them)."""
-    df = inbox(engine, viewer, unit, "open", at, limit=1_000_000)
-    return {"open": len(df), "awaiting_follow_up": int(df["followed_up_at"].isna().sum()),
-            "overdue": int(df["overdue"].sum())}
+    at = at or writes.now(engine.config)
+    params, where = _unit_cases(engine, viewer, unit, at)
+    row = engine.query(f"""
+        WITH cases AS ({cases_sql(engine, params, where)})
+        SELECT count(*) AS open, count(*) FILTER (WHERE followed_up_at IS NULL) AS awaiting,
+               count(*) FILTER (WHERE followed_up_at IS NULL AND due_before <= $at) AS overdue
+        FROM cases WHERE resolved_at IS NULL""", params).iloc[0]
+    return {"open": int(row["open"]), "awaiting_follow_up": int(row["awaiting"]), "overdue": int(row["overdue"])}
 
 
 def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = None) -> dict:
     """One case (a dict) with its history; the viewer must be allowed the records of its department."""
     params: dict = {"id": case_id}
-    df = engine.query(f"WITH cases AS ({cases_sql(engine, params)}) SELECT * FROM cases WHERE case_id = $id", params)
+    df = engine.query(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases", params)
     if df.empty:
         raise UnknownError(f"there is no case {case_id!r} (only negative feedback is a case)")
     case = _finish(engine, df, at or writes.now(engine.config)).iloc[0].to_dict()
@@ -142,7 +153,7 @@ def _act(engine: Engine, viewer: Viewer, case_id: str, version: int, action: str
     at = at or writes.now(engine.config)
     with writes.transaction(engine.con) as cur:
         params: dict = {"id": case_id}
-        rel = cur.execute(f"WITH cases AS ({cases_sql(engine, params)}) SELECT * FROM cases WHERE case_id = $id",
+        rel = cur.execute(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases",
                           params)
         row = rel.fetchone()
         if row is None:

@@ -191,8 +191,7 @@ def attribute(engine: Engine, late: pd.DataFrame) -> pd.DataFrame:
     out_cols = ["kind", "case_id", "start_at", "end_at", "waited_longest", "longest_hours", "total_hours", "stages"]
     if late.empty:
         return pd.DataFrame(columns=out_cols)
-    cur = engine.con.cursor()
-    try:
+    with engine.cursor() as cur:
         cur.register("_late", late[["case_type", "case_id", "start_at", "end_at", "owner"]])
         stages = cur.execute("""
             WITH h AS (
@@ -214,8 +213,6 @@ def attribute(engine: Engine, late: pd.DataFrame) -> pd.DataFrame:
             WINDOW w AS (PARTITION BY h.case_type, h.case_id ORDER BY h.handed_at, h.handoff_id)
             ORDER BY case_type, case_id, ord""").df()
         cur.unregister("_late")
-    finally:
-        cur.close()
     stages = stages.merge(late[["case_type", "case_id", "start_at", "end_at"]], on=["case_type", "case_id"])
     s = stages["s"].where(stages["s"] > stages["start_at"], stages["start_at"])
     e = stages["e"].where(stages["e"] < stages["end_at"], stages["end_at"])
@@ -228,8 +225,8 @@ def attribute(engine: Engine, late: pd.DataFrame) -> pd.DataFrame:
     best = per.sort_values(keys + ["hours", "first"], ascending=[True, True, False, True]).drop_duplicates(keys)
     totals = per.groupby(keys)["hours"].sum().rename("total_hours")
     shown = stages[(stages["hours"] > 0) | (stages.groupby(keys)["ord"].transform("size") == 1)]
-    split = shown.groupby(keys, sort=False).apply(
-        lambda g: [(d, round(h, 3)) for d, h in zip(g["department"], g["hours"])], include_groups=False).rename("stages")
+    shown = shown.assign(pair=list(zip(shown["department"], shown["hours"].round(3))))
+    split = shown.groupby(keys, sort=False)["pair"].agg(list).rename("stages")
     out = (late[keys + ["kind", "start_at", "end_at"]]
            .merge(best[keys + ["department", "hours"]], on=keys)
            .merge(totals.reset_index(), on=keys).merge(split.reset_index(), on=keys, how="left"))
@@ -252,10 +249,15 @@ def attribution(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
 
 def in_words(engine: Engine, viewer: Viewer, unit: str, period: Period) -> str:
     """"Of the N late outcomes customers felt in this period, M waited longest with us." for a unit."""
-    lo = late_outcomes(engine, viewer, period)
+    return words_for(engine, attribution(engine, viewer, period), unit, period)
+
+
+def words_for(engine: Engine, att: pd.DataFrame, unit: str, period: Period) -> str:
+    """The in_words sentence from an attribution table already computed (pages reuse the cached one)."""
     dept = _department(engine, unit) or unit
-    m = int((lo["waited_longest"] == dept).sum())
-    return (f"Of the {len(lo):,} late outcomes customers felt from {period.start:%d %b %Y} to {period.end:%d %b %Y} "
+    total = int(att.drop_duplicates("kind")["of_all"].sum()) if len(att) else 0
+    m = int(att.loc[att["department"] == dept, "waited_longest"].sum()) if len(att) else 0
+    return (f"Of the {total:,} late outcomes customers felt from {period.start:%d %b %Y} to {period.end:%d %b %Y} "
             f"(requests closed late, callbacks not returned within a working day, invoices paid late), {m:,} waited "
             f"longest with {engine.config.departments[dept].name}.")
 

@@ -95,9 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     bt = sub.add_parser("batches", parents=[common, db], help="list load batches", description="Every load, newest first.")
     bt.add_argument("--json", action="store_true")
     be = sub.add_parser("bench", parents=[common], help="measure speed (prints measured ratios)",
-                        description="Benchmarks. `ingest`: the validated loader against a bare DuckDB read_csv.")
-    be.add_argument("what", choices=("ingest",), help="what to measure")
-    be.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated file (default 1,000,000)")
+                        description="Benchmarks. Without a subject: build (or reuse, in data/bench/) demo databases "
+                        "at 1 M, 3 M and the asked number of contacts and measure each metric through the metrics "
+                        "layer against hand-written SQL, every page per role cold and warm, the loader against a "
+                        "bare read_csv, and peak memory. `ingest`: the loader alone.")
+    be.add_argument("what", nargs="?", choices=("ingest", "all"), default="all", help="what to measure (default all)")
+    be.add_argument("--rows", type=int, default=None, help="contacts (or rows of the ingest file); default 1,000,000")
+    be.add_argument("--scale", type=float, help="demo scale instead of --rows (1 ≈ 408,000 contacts)")
+    be.add_argument("--no-pages", action="store_true", help="skip the page timings")
+    be.add_argument("--no-ingest", action="store_true", help="skip the loader benchmark")
     be.add_argument("--json", action="store_true")
     ch = sub.add_parser("chain", parents=[common, db, figures], help="internal service, referral flow, delays, payments",
                         description="The chain between departments for a period: the internal-service matrix, "
@@ -219,10 +225,14 @@ def cmd_unload(args, config: Config) -> None:
 
 
 def cmd_bench(args, config: Config) -> None:
-    from metrics.bench import bench_ingest, print_ingest
-    if args.rows < 1000:
-        raise MetricsError("--rows must be at least 1,000")
-    print_ingest(bench_ingest(config, args.rows), args.json)
+    from metrics.bench import DEMO_ROWS_PER_SCALE, bench_all, bench_ingest, print_all, print_ingest
+    rows = int(args.scale * DEMO_ROWS_PER_SCALE) if args.scale else (args.rows or 1_000_000)
+    if rows < 1000:
+        raise MetricsError("--rows must be at least 1,000 (or --scale at least 0.003)")
+    if args.what == "ingest":
+        return print_ingest(bench_ingest(config, rows), args.json)
+    sizes = sorted({s for s in (1_000_000, 3_000_000) if s < rows} | {rows})
+    print_all(bench_all(config, sizes, Path("data/bench"), pages=not args.no_pages, ingest=not args.no_ingest), args.json)
 
 
 def cmd_batches(args, config: Config) -> None:

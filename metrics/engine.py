@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -84,6 +86,30 @@ class Engine:
         self.con = con
         self.config = config
         self.builder = QueryBuilder(config)
+        self._local = threading.local()          # a thread's snapshot cursor, while one is open
+
+    @contextmanager
+    def snapshot(self):
+        """Every query of this thread inside the block reads the same committed state of the database.
+
+        A page run is wrapped in one, so a load committed half-way through a page cannot give it old figures
+        in one place and new ones in another (DuckDB's MVCC: the read transaction keeps its snapshot and
+        never blocks writers). Nested calls reuse the open snapshot.
+        """
+        if getattr(self._local, "cursor", None) is not None:
+            yield self
+            return
+        cur = self.con.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        self._local.cursor = cur
+        try:
+            yield self
+        finally:
+            self._local.cursor = None
+            try:
+                cur.execute("ROLLBACK")          # read-only: nothing to keep
+            finally:
+                cur.close()
 
     @classmethod
     def open(cls, db_path: str | Path, config: Config, read_only: bool = False) -> "Engine":
@@ -95,13 +121,23 @@ class Engine:
         """The metric definition; UnknownError if there is none."""
         return self.config.metric(key)
 
-    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        """Run SQL on a fresh cursor (safe across threads) and return a DataFrame."""
+    @contextmanager
+    def cursor(self):
+        """This thread's snapshot cursor if one is open, else a fresh cursor closed after the block."""
+        snap = getattr(self._local, "cursor", None)
+        if snap is not None:
+            yield snap
+            return
         cur = self.con.cursor()
         try:
-            return cur.execute(sql, params or {}).df()
+            yield cur
         finally:
             cur.close()
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Run SQL on a fresh cursor (safe across threads), or in this thread's open snapshot, as a DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or {}).df()
 
     def staff_department(self, staff_id: str) -> str:
         """The department key of a staff member; UnknownError if there is none."""
@@ -242,7 +278,8 @@ class Engine:
         """Blank anonymous survey figures from fewer than privacy.min_group_size answers (not the whole org)."""
         small = (df["denominator"] > 0) & (df["denominator"] < self.config.min_group_size)
         df["suppressed"] = small & metric.anonymous & (not whole_organisation)
-        df.loc[df["suppressed"], ["numerator", "denominator", "value"]] = float("nan")
+        if df["suppressed"].any():
+            df.loc[df["suppressed"], ["numerator", "denominator", "value"]] = float("nan")
         return df
 
     def _visible_staff_rows(self, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:

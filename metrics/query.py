@@ -65,10 +65,19 @@ class QueryBuilder:
         params = _Params()
         if metric.observations:
             return self._observations(metric, rows, period, grouping, params), params.values
-        ctes, finals = [], []
+        keys = grouping.keys
+        if self._one_scan(metric):
+            num, den = metric.numerator, metric.denominator
+            ctes = self._measure("m0", den, metric, rows, period, grouping, params,
+                                 tuple(t for t in (num.filter, num.expr) if t), pair=num)
+            mult = params.bind("multiplier", float(metric.multiplier))
+            key_cols = "".join(f"{k}, " for k in keys)
+            order = f" ORDER BY {', '.join(keys)}" if keys else ""
+            return (f"WITH {', '.join(ctes)}\nSELECT {key_cols}coalesce(v0, 0) AS numerator, coalesce(v1, 0) AS "
+                    f"denominator, coalesce(v0, 0) / NULLIF(v1, 0) * {mult} AS value FROM m0{order}"), params.values
+        ctes = []
         for i, m in enumerate(metric.measures()):
             ctes.extend(self._measure(f"m{i}", m, metric, rows, period, grouping, params))
-        keys = grouping.keys
         if metric.type == "simple":
             select = self._simple_columns(metric.measure.agg, "m0")
             body = "FROM m0"
@@ -81,6 +90,15 @@ class QueryBuilder:
         order = f" ORDER BY {', '.join(keys)}" if keys else ""
         sql = f"WITH {', '.join(ctes)}\nSELECT {key_cols}{select} {body}{order}"
         return sql, params.values
+
+    def _one_scan(self, metric: Metric) -> bool:
+        """A ratio whose two sides read the same rows in the same time window is computed in one scan."""
+        if metric.type != "ratio" or metric.observations:
+            return False
+        num, den = metric.numerator, metric.denominator
+        src = self.config.sources[den.source]
+        return (num.source == den.source and not num.at_period_end and not den.at_period_end
+                and (num.time or src.time) == (den.time or src.time))
 
     @staticmethod
     def _simple_columns(agg: str, cte: str) -> str:
@@ -116,12 +134,15 @@ class QueryBuilder:
         return []
 
     def _measure(self, name: str, m: Measure, metric: Metric, rows: Rows, period: Period, grouping: Grouping,
-                 params: _Params, also: tuple[str, ...] = ()) -> list[str]:
+                 params: _Params, also: tuple[str, ...] = (), pair: Measure | None = None) -> list[str]:
+        """The CTEs of one measure: its rows, and its aggregate `v` (with its count `n`). With `pair` (a ratio's
+        numerator reading the same rows), one scan gives both: `v0` the pair's aggregate, `v1` this measure's."""
         src = self.config.sources[m.source]
         start = params.bind(f"{name}_start", period.start_instant)
         end = params.bind(f"{name}_end", period.end_exclusive)
         conds = self._rows_condition(name, m, metric, rows, params)
-        used = set(PLACEHOLDER.findall(f"{m.filter or ''} {m.expr or ''}"))
+        texts = f"{m.filter or ''} {m.expr or ''} {(pair.filter or '') if pair else ''} {(pair.expr or '') if pair else ''}"
+        used = set(PLACEHOLDER.findall(texts))
         holders = {k: params.bind(f"{name}_{k}", v) for k, v in metric.params.items() if k in used}
         groups: list[tuple[str, str]] = []
         source = f"{name}_rows r"
@@ -169,6 +190,13 @@ class QueryBuilder:
         value, count = _aggregate(m, x)
         group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
         group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
+        if pair is not None:
+            pwhere = f"({expression(pair.filter, holders)})" if pair.filter else "TRUE"
+            pvalue, _ = _aggregate(pair, f"({expression(pair.expr, holders)})" if pair.expr else None)
+            return [f"{name}_rows AS ({rows_sql})",
+                    f"{name} AS (SELECT {group_sel}CAST({pvalue} FILTER (WHERE {pwhere}) AS DOUBLE) AS v0, "
+                    f"CAST({value} FILTER (WHERE {where}) AS DOUBLE) AS v1 "
+                    f"FROM {source} WHERE ({pwhere}) OR ({where}){group_by})"]
         return [f"{name}_rows AS ({rows_sql})",
                 f"{name} AS (SELECT {group_sel}CAST({value} AS DOUBLE) AS v, CAST({count} AS DOUBLE) AS n "
                 f"FROM {source} WHERE {where}{group_by})"]

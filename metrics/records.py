@@ -119,7 +119,7 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
     hw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
     fw = unit_filter(engine, scope, "department_id", "coalesce(assigned_to, follow_up_by, staff_id)", params)
     return engine.query(f"""
-        WITH cases AS ({cases_sql(engine, params)})
+        WITH cases AS ({cases_sql(engine, params, "received_at < $e AND received_at >= $e - INTERVAL 90 DAY")})
         SELECT * FROM (
             SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,
                    to_staff_id AS staff_id, due_at < $e AS overdue

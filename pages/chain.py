@@ -17,7 +17,7 @@ names = {k: d.name for k, d in eng.config.departments.items()}
 st.title("The chain")
 st.caption(f"{period} · how each department's service to colleagues, and each hand-off, reaches customers.")
 session.banner(eng)
-st.info(app_cache.view("chain.in_words", viewer, key, period), icon=":material/link:")
+st.info(chain.words_for(eng, app_cache.view("chain.attribution", viewer, period), key, period), icon=":material/link:")
 
 st.subheader("Service between departments")
 matrix = app_cache.view("chain.internal_matrix", viewer, period)

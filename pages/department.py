@@ -4,7 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, charts, kudos, records, views
+from metrics import access, chain, charts, views
 from metrics.errors import AccessDenied
 from metrics.scope import Scope
 
@@ -25,7 +25,7 @@ if access.may(access.authorize_records, eng.con.cursor(), eng.config, viewer, sc
 widgets.cards(eng, app_cache.view("cards", viewer, scope, period))
 
 st.subheader("Our part in the shared goals")
-st.info(app_cache.view("chain.in_words", viewer, key, period), icon=":material/link:")
+st.info(chain.words_for(eng, app_cache.view("chain.attribution", viewer, period), key, period), icon=":material/link:")
 widgets.table(app_cache.view("department_contribution", viewer, key, period), f"{key}-goals")
 
 left, right = st.columns(2)
@@ -38,14 +38,14 @@ with right:
 
 try:
     st.subheader("Waiting on us")
-    wait = records.waiting(eng, viewer, scope, period.end)
+    wait = app_cache.view("records.waiting", viewer, scope, period.end)
     st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
     widgets.table(wait, f"{key}-waiting")
     st.subheader("What customers said about us")
-    widgets.table(records.feedback_comments(eng, viewer, scope, period), f"{key}-comments")
+    widgets.table(app_cache.view("records.feedback_comments", viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):
         metric = st.selectbox("Figure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
-        widgets.table(records.metric_records(eng, viewer, metric, scope, period, limit=500), f"{key}-{metric}-records")
+        widgets.table(app_cache.view("records.metric_records", viewer, metric, scope, period, 500), f"{key}-{metric}-records")
 except AccessDenied:
     st.info("Customers' comments and the records behind the figures are visible to the department concerned "
             "and to executives.")
@@ -55,7 +55,7 @@ left, right = st.columns([3, 2])
 with left:
     since = session.up_to_today(eng, period)
     st.caption(f"Since {since.start:%d %b %Y}.")
-    feed = kudos.feed(eng, viewer, key, since)
+    feed = app_cache.view("kudos.feed", viewer, key, since)
     if feed.empty:
         st.caption("No thanks recorded in this period.")
     for r in feed.head(8).itertuples():

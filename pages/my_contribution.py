@@ -4,7 +4,6 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import records
 from metrics.scope import Scope
 
 viewer = session.require_viewer()
@@ -25,7 +24,7 @@ widgets.praise_block(eng, viewer, me, period, "me")
 st.subheader("Thanks from colleagues")
 since = session.up_to_today(eng, period)          # thanks given today show at once, whatever the period
 st.caption(f"Since {since.start:%d %b %Y}.")
-thanks = records.thanks(eng, viewer, me, since)
+thanks = app_cache.view("records.thanks", viewer, me, since)
 thanks = thanks[thanks["what"] != "Compliment from a customer"]
 if thanks.empty:
     st.caption("No thanks recorded in this period.")
@@ -44,7 +43,7 @@ else:
     widgets.table(mine[["Measure", "Me", "My team", "Target", "Status"]], "my-figures")
 
 st.subheader("Waiting on me")
-wait = records.waiting(eng, viewer, me, period.end)
+wait = app_cache.view("records.waiting", viewer, me, period.end)
 st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
 widgets.table(wait, "my-waiting")
 

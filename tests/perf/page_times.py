@@ -1,0 +1,59 @@
+"""Time every page each role opens, cold (empty result cache) and warm (cached), with Streamlit's AppTest.
+
+Run by `python -m metrics bench` in a child process (the metrics package never imports Streamlit):
+    python tests/perf/page_times.py --db PATH  → JSON list of {role, page, cold_s, warm_s, errors}
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def page_table() -> dict:
+    """dashboard.PAGES, read from the source (importing dashboard.py would run it)."""
+    import ast
+    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
+    return ast.literal_eval(node.value)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True)
+    args = ap.parse_args()
+    os.environ["CX_DB"] = args.db
+    import logging
+    logging.disable(logging.WARNING)
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    out = []
+    pages = page_table()
+    for index, role in enumerate(("executive", "head", "staff", "admin")):
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+        at.run()
+        at.radio[0].set_value(at.radio[0].options[index])
+        at.button[0].click()
+        at.run()
+        for path, (title, _, roles) in pages.items():
+            if role not in roles:
+                continue
+            at.switch_page(str(ROOT / path))
+            st.cache_data.clear()
+            t = time.perf_counter()
+            at.run()
+            cold = time.perf_counter() - t
+            t = time.perf_counter()
+            at.run()
+            warm = time.perf_counter() - t
+            out.append({"role": role, "page": title, "cold_s": cold, "warm_s": warm, "errors": len(at.exception)})
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
