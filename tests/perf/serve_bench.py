@@ -1,0 +1,179 @@
+"""Many people at once: the real dashboard under N simultaneous browser sessions (Playwright + Chromium).
+
+    python tests/perf/serve_bench.py --db data/bench/demo-10000000.duckdb [--sessions 10] [--json]
+
+Starts `streamlit run dashboard.py` on loopback against a copy of the database, then drives N browser
+contexts at once, each signing in as one of the demo personas (roles in turn) and opening every page of
+its navigation. Half-way through, an administrator session loads a small invoices file on the Data page.
+Reports p50/p95 time to a rendered page, errors (tracebacks or exception boxes on a page), the server's
+peak RSS, and checks that every page rendered after the load shows the load ("last loaded" moved on) while
+no page ever shows a figure from a state other than the one its own "last loaded" line names.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+PERSONAS = {"Executive": "executive", "Head of department": "head", "Staff member": "staff", "Administrator": "admin"}
+BAD = ("Traceback", "Error:", "Exception")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's high-water mark of resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def render(page) -> None:
+    await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    await page.get_by_role("heading", level=1).first.wait_for(timeout=120_000)
+    await page.wait_for_timeout(300)
+
+
+async def session(browser, url: str, persona: str, record: list, errors: list, loaded: dict) -> None:
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = await ctx.new_page()
+    try:
+        await page.goto(url, timeout=120_000)
+        await page.get_by_text(persona).first.click()
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign out").wait_for(timeout=120_000)
+        sys.path.insert(0, str(Path(__file__).parent))
+        from page_times import page_table
+        links = [title for title, _, roles in page_table().values() if PERSONAS[persona] in roles]
+        for title in links:
+            t = time.perf_counter()
+            await page.get_by_role("link", name=title).first.click()
+            await render(page)
+            took = time.perf_counter() - t
+            text = await page.locator("[data-testid='stMain']").first.inner_text()
+            stamp = next((line for line in text.splitlines() if "last loaded" in line), "")
+            record.append({"persona": persona, "page": title, "seconds": took, "at": time.time(), "stamp": stamp})
+            if any(w in text for w in BAD):
+                errors.append(f"{persona} / {title}: {text[:200]!r}")
+    except Exception as exc:           # a page that never rendered is an error, not a crash of the run
+        errors.append(f"{persona}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        await ctx.close()
+
+
+async def load_during(browser, url: str, csv: Path, loaded: dict, errors: list) -> None:
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = await ctx.new_page()
+    try:
+        await asyncio.sleep(3)
+        await page.goto(url, timeout=120_000)
+        await page.get_by_text("Administrator").first.click()
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign out").wait_for(timeout=120_000)
+        await page.get_by_role("link", name="Data").first.click()
+        await page.get_by_text("Load an export").first.wait_for(timeout=120_000)
+        await page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").nth(1).click()
+        await page.get_by_role("option", name="invoices", exact=True).click()
+        await page.locator("input[type='file']").set_input_files(str(csv))
+        await page.get_by_role("button", name="Load", exact=True).click()
+        await page.get_by_text("inserted 1, updated 0").first.wait_for(timeout=120_000)
+        loaded["at"] = time.time()
+    except Exception as exc:
+        errors.append(f"load: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        await ctx.close()
+
+
+async def drive(url: str, sessions: int, csv: Path) -> dict:
+    from playwright.async_api import async_playwright
+    record, errors, loaded = [], [], {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        t = time.perf_counter()
+        names = list(PERSONAS)
+        await asyncio.gather(*(session(browser, url, names[i % len(names)], record, errors, loaded)
+                               for i in range(sessions)), load_during(browser, url, csv, loaded, errors))
+        wall = time.perf_counter() - t
+        # After every session is done: a fresh session must see the load on its first page.
+        after: list = []
+        await session(browser, url, "Executive", after, errors, loaded)
+        await browser.close()
+    return {"record": record, "errors": errors, "loaded_at": loaded.get("at"), "after": after, "wall_s": wall}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "serve.duckdb"
+        shutil.copy(args.db, db)
+        csv = Path(tmp) / "invoice.csv"
+        csv.write_text("invoice_id,supplier_id,supplier_name,local_supplier,small_business,department_id,received_at,"
+                       "approved_at,paid_at,amount,terms_days\nSERVE1,SUP1,One,false,false,finance_payables,"
+                       "2025-11-01 09:00:00,2025-11-05 09:00:00,2025-12-11 09:00:00,10.00,30\n")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+                                   "--server.address", "127.0.0.1", "--server.headless", "true",
+                                   "--browser.gatherUsageStats", "false"], cwd=ROOT,
+                                  env={**os.environ, "CX_DB": str(db)}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            out = asyncio.run(drive(url, args.sessions, csv))
+            rss = peak_rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    times = sorted(r["seconds"] for r in out["record"])
+    stamps = {r["stamp"] for r in out["record"] if r["stamp"]}
+    after_stamp = out["after"][0]["stamp"] if out["after"] else ""
+    late = [r for r in out["record"] if out["loaded_at"] and r["at"] - r["seconds"] > out["loaded_at"] + 1]
+    report = {"sessions": args.sessions, "pages_rendered": len(times), "errors": out["errors"],
+              "p50_s": statistics.median(times) if times else None,
+              "p95_s": times[int(0.95 * (len(times) - 1))] if times else None, "max_s": times[-1] if times else None,
+              "wall_s": out["wall_s"], "server_peak_rss_mb": rss, "load_committed": out["loaded_at"] is not None,
+              "stamps_seen": sorted(stamps), "after_load_stamp": after_stamp,
+              "pages_started_after_load_with_old_stamp": sum(1 for r in late if r["stamp"] != after_stamp)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        fmt = lambda v: "–" if v is None else f"{v:.2f} s"  # noqa: E731
+        print(f"{args.sessions} simultaneous sessions, {len(times)} pages rendered in {out['wall_s']:.0f} s: "
+              f"p50 {fmt(report['p50_s'])}, p95 {fmt(report['p95_s'])}, max {fmt(report['max_s'])}; "
+              f"errors {len(out['errors'])}; server peak RSS {rss:,.0f} MB")
+        print(f"load during the test committed: {report['load_committed']}; a page run after it shows "
+              f"{after_stamp!r}; pages started after the load still showing the old state: "
+              f"{report['pages_started_after_load_with_old_stamp']}")
+        for e in out["errors"]:
+            print("  error:", e)
+
+
+if __name__ == "__main__":
+    main()
