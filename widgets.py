@@ -139,7 +139,7 @@ def thank_form(eng, viewer, name: str) -> None:
         st.markdown("**Thank a colleague or a team**")
         kind = st.radio("Thank", ["A colleague", "A team"], horizontal=True, key=f"thanks-kind-{name}")
         person = st.selectbox("Colleague", people["staff_id"], key=f"thanks-person-{name}", index=None,
-                              format_func=lambda s: people.set_index("staff_id").at[s, "name"])
+                              format_func=dict(zip(people["staff_id"], people["name"])).get)
         team = st.selectbox("Team", teams, index=None, key=f"thanks-team-{name}",
                             format_func=lambda k: eng.config.departments[k].name)
         value = st.selectbox("For which of our values", eng.config.voice.values, key=f"thanks-value-{name}")

@@ -154,7 +154,7 @@ def waiting_for_callback(engine: Engine, viewer: Viewer, unit: str, as_of: dt.da
         ORDER BY h.due_at""", {"e": end, "u": list(engine.config.descendants(unit))})
 
 
-def late_outcomes(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
+def late_outcomes(engine: Engine, viewer: Viewer, period: Period, stages: bool = True) -> pd.DataFrame:
     """Every late outcome of the period with its stages and the department it waited longest with.
 
     Returns one row per outcome: kind, case_id, start, end, waited_longest (department key), longest_hours,
@@ -173,10 +173,10 @@ def late_outcomes(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFram
                                     "end_at": rows[end].fillna(pd.Timestamp(period.end_exclusive)),
                                     "owner": rows[owner]}))
     late = pd.concat(frames, ignore_index=True)
-    return attribute(engine, late)
+    return attribute(engine, late, stages)
 
 
-def attribute(engine: Engine, late: pd.DataFrame) -> pd.DataFrame:
+def attribute(engine: Engine, late: pd.DataFrame, with_stages: bool = True) -> pd.DataFrame:
     """Split each outcome's elapsed time across its hand-off stages and find who held it longest.
 
     Stages: from the start to the first hand-off the case is with that hand-off's sender (or its owner when it
@@ -187,6 +187,7 @@ def attribute(engine: Engine, late: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         late: kind, case_type, case_id, start_at, end_at, owner — one row per outcome.
+        with_stages: also list each outcome's stages (department, hours) — skipped for counts alone.
     """
     out_cols = ["kind", "case_id", "start_at", "end_at", "waited_longest", "longest_hours", "total_hours", "stages"]
     if late.empty:
@@ -224,19 +225,22 @@ def attribute(engine: Engine, late: pd.DataFrame) -> pd.DataFrame:
     # Most time first; on a tie, the department that had the case first.
     best = per.sort_values(keys + ["hours", "first"], ascending=[True, True, False, True]).drop_duplicates(keys)
     totals = per.groupby(keys)["hours"].sum().rename("total_hours")
-    shown = stages[(stages["hours"] > 0) | (stages.groupby(keys)["ord"].transform("size") == 1)]
-    shown = shown.assign(pair=list(zip(shown["department"], shown["hours"].round(3))))
-    split = shown.groupby(keys, sort=False)["pair"].agg(list).rename("stages")
     out = (late[keys + ["kind", "start_at", "end_at"]]
-           .merge(best[keys + ["department", "hours"]], on=keys)
-           .merge(totals.reset_index(), on=keys).merge(split.reset_index(), on=keys, how="left"))
+           .merge(best[keys + ["department", "hours"]], on=keys).merge(totals.reset_index(), on=keys))
+    if with_stages:
+        shown = stages[(stages["hours"] > 0) | (stages.groupby(keys)["ord"].transform("size") == 1)]
+        shown = shown.assign(pair=list(zip(shown["department"], shown["hours"].round(3))))
+        split = shown.groupby(keys, sort=False)["pair"].agg(list).rename("stages")
+        out = out.merge(split.reset_index(), on=keys, how="left")
+    else:
+        out["stages"] = None
     out = out.rename(columns={"department": "waited_longest", "hours": "longest_hours"})
     return out[out_cols]
 
 
 def attribution(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     """Per department and kind of late outcome: how many waited longest there, of how many in all."""
-    lo = late_outcomes(engine, viewer, period)
+    lo = late_outcomes(engine, viewer, period, stages=False)
     if lo.empty:
         return pd.DataFrame(columns=["department", "kind", "waited_longest", "of_all", "share"])
     out = lo.groupby(["waited_longest", "kind"]).size().rename("waited_longest_n").reset_index()

@@ -1,6 +1,7 @@
 """Suggestions: anyone with a staff record puts an idea forward; heads review and decide for their department."""
 import streamlit as st
 
+import app_cache
 import session
 import widgets
 from metrics import access, ideas
@@ -39,7 +40,7 @@ else:
 status = st.radio("Show", ["new", "reviewing", "implemented", "declined", None], horizontal=True,
                   format_func=lambda s: "All" if s is None else s.capitalize(), key="idea-status")
 try:
-    listing = ideas.listing(eng, viewer, unit, status)
+    listing = app_cache.view("ideas.listing", viewer, unit, status)
 except MetricsError as exc:
     st.info(str(exc))
     st.stop()
@@ -52,7 +53,8 @@ open_ideas = listing[listing["status"].isin(["new", "reviewing"])]
 if ideas.may_decide(eng, viewer, unit) and not open_ideas.empty:
     st.subheader("Decide")
     pick = st.selectbox("Suggestion", list(open_ideas["suggestion_id"]), key="idea-pick",
-                        format_func=lambda i: f"{i} · {open_ideas.set_index('suggestion_id').at[i, 'title']}")
+                        format_func=dict(zip(open_ideas["suggestion_id"], open_ideas["suggestion_id"] + " · "
+                                             + open_ideas["title"].fillna(""))).get)
     row = open_ideas.set_index("suggestion_id").loc[pick]
     opened = st.session_state.setdefault("opened_ideas", {})
     version = opened.setdefault(pick, int(row["version"]))

@@ -77,7 +77,7 @@ if not inbox.empty:
             with a:
                 people = cases.assignable(eng, viewer, case["department_id"])
                 who = st.selectbox("Assign to", people["staff_id"], index=None, key=f"assign-{pick}",
-                                   format_func=lambda s: people.set_index("staff_id").at[s, "name"])
+                                   format_func=dict(zip(people["staff_id"], people["name"])).get)
                 if st.button("Assign", key=f"assign-btn-{pick}"):
                     if who is None:
                         st.error("Choose the person to assign the case to.")
