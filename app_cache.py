@@ -10,8 +10,10 @@ import os
 
 import streamlit as st
 
+from metrics.access import ROLES, Viewer
 from metrics.config import load_config
 from metrics.engine import Engine
+from metrics.scope import Scope
 from metrics.sqlcheck import check_sql
 
 CONFIG_PATH = os.environ.get("CX_CONFIG", "config.yaml")
@@ -33,7 +35,20 @@ def _view(name: str, data_version: str, viewer, args: tuple):
     return getattr(importlib.import_module(f"metrics.{module or 'views'}"), func)(engine(), viewer, *args)
 
 
+# Figures for the organisation or a unit are the same for every signed-in viewer (access.authorize lets any
+# role see them), so one cached copy serves everybody: the first person after a load pays, not each of them.
+# Anything about a person (a staff Scope or id) and every record list stays keyed by the viewer.
+SHARED = {"cards", "goal_table", "holds_back", "heatmap", "trend", "department_contribution",
+          "chain.internal_matrix", "chain.decline_reasons", "chain.referral_flow", "chain.attribution",
+          "chain.supplier_payments", "benchmarks.cohorts", "benchmarks.benchmark", "themes.theme_trend",
+          "kudos.feed", "ideas.you_said_we_did", "personas.demo_personas"}
+EVERYONE = Viewer("any signed-in viewer", "executive")
+
+
 def view(name: str, viewer, *args):
     """metrics.views.<name>(engine, viewer, *args) — or metrics.<module>.<func> for "module.func" — cached
     until the data changes."""
+    about_a_person = any(isinstance(a, Scope) and a.kind == "staff" for a in args)
+    if name in SHARED and not about_a_person and (viewer is None or viewer.role in ROLES):
+        viewer = EVERYONE
     return _view(name, engine().data_version(), viewer, args)

@@ -1,9 +1,9 @@
 """Entry point: page config, sign-in, and navigation built from the viewer's role."""
 import streamlit as st
 
+import app_cache
 import session
 from metrics.errors import MetricsError
-from metrics.personas import demo_personas
 
 st.set_page_config(page_title="Customer experience", page_icon=":material/monitoring:", layout="wide")
 
@@ -42,7 +42,7 @@ def sign_in_page() -> None:
     if mode == "demo":
         st.info("Demo sign-in: choose whose view to see. Every persona sees only what that role may see.",
                 icon=":material/science:")
-        personas = demo_personas(eng)
+        personas = app_cache.view("personas.demo_personas", None)
         choice = st.radio("Sign in as", [p.label for p in personas])
         if st.button("Sign in", type="primary"):
             session.sign_in(next(p.viewer for p in personas if p.label == choice))
@@ -83,7 +83,7 @@ else:
     with st.sidebar:
         st.markdown(f"**{me.user}** · {me.role}")
         if me.role == "admin":
-            personas = demo_personas(session.engine())
+            personas = app_cache.view("personas.demo_personas", None)
             labels = ["(myself)"] + [p.label for p in personas if p.viewer.role != "admin"]
             acting = st.selectbox("View as", labels, help="See the dashboard with that role's limits.")
             st.session_state[session.ACTING] = next((p.viewer for p in personas if p.label == acting), None)

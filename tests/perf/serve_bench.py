@@ -53,6 +53,7 @@ async def render(page) -> None:
 
 async def session(browser, url: str, persona: str, record: list, errors: list, loaded: dict) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    ctx.set_default_timeout(180_000)       # a 2-core machine under ten sessions: wait, and measure the wait
     page = await ctx.new_page()
     try:
         await page.goto(url, timeout=120_000)
@@ -80,6 +81,7 @@ async def session(browser, url: str, persona: str, record: list, errors: list, l
 
 async def load_during(browser, url: str, csv: Path, loaded: dict, errors: list) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    ctx.set_default_timeout(180_000)
     page = await ctx.new_page()
     try:
         await asyncio.sleep(3)
