@@ -52,3 +52,46 @@ def view(name: str, viewer, *args):
     if name in SHARED and not about_a_person and (viewer is None or viewer.role in ROLES):
         viewer = EVERYONE
     return _view(name, engine().data_version(), viewer, args)
+
+
+def warm_up() -> None:
+    """Compute the shared figures of every role's first page for the default period in a background thread,
+    so the first people after a start or a load find them cached (called at start-up and after each load).
+    Only shared entries are warmed, so nothing about a person is computed for nobody."""
+    import threading
+
+    def work():
+        from metrics import views
+        try:
+            eng = engine()
+            period = eng.default_period()
+            from metrics.periods import Period, add_months
+            from metrics.scope import ORGANISATION, Scope
+            trend_period = Period(add_months(period.end.replace(day=1), -11), period.end)
+            view("cards", EVERYONE, ORGANISATION, period)
+            view("goal_table", EVERYONE, ORGANISATION, period)
+            view("holds_back", EVERYONE, period)
+            view("chain.attribution", EVERYONE, period)
+            view("heatmap", EVERYONE, period)
+            view("trend", EVERYONE, views.HEADLINE[0], ORGANISATION, trend_period, "month")
+            for key, d in eng.config.departments.items():
+                if d.level == "department":
+                    view("cards", EVERYONE, Scope("department", key), period)
+                    view("department_contribution", EVERYONE, key, period)
+        except Exception:            # a warm-up is only a head start: a page computes what it needs anyway
+            pass
+    threading.Thread(target=work, name="cache-warm-up", daemon=True).start()
+
+
+_warmed: set = set()
+
+
+def maybe_warm_up() -> None:
+    """Start a warm-up once per state of the loaded data (server start, each load), not after every edit.
+    CX_WARM_UP=0 turns it off (the page tests measure cold pages)."""
+    if os.environ.get("CX_WARM_UP", "1") != "1":
+        return
+    mark = engine().last_load()
+    if mark not in _warmed:
+        _warmed.add(mark)
+        warm_up()

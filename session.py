@@ -20,7 +20,9 @@ KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
 def engine():
     """The process's engine, or a clear message and stop."""
     try:
-        return app_cache.engine()
+        eng = app_cache.engine()
+        app_cache.maybe_warm_up()
+        return eng
     except MetricsError as exc:
         st.error(str(exc))
         st.stop()

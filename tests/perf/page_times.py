@@ -27,6 +27,7 @@ def main() -> None:
     ap.add_argument("--db", required=True)
     args = ap.parse_args()
     os.environ["CX_DB"] = args.db
+    os.environ["CX_WARM_UP"] = "0"          # measure cold pages, not a warm-up racing them
     import logging
     logging.disable(logging.WARNING)
     import streamlit as st

@@ -45,7 +45,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def render(page) -> None:
+async def render(page, started: str | None = None) -> None:
+    """Wait for the page's run to finish: when a click started it, first see the run begin (up to 3 s), so the
+    previous page's text is never taken for the new one."""
+    if started:                                   # wait until the previous page's heading is gone
+        await page.wait_for_function("(old) => { const h = document.querySelector('h1');"
+                                     " return h && h.innerText !== old; }", arg=started, timeout=180_000)
     await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
     await page.get_by_role("heading", level=1).first.wait_for(timeout=120_000)
     await page.wait_for_timeout(300)
@@ -64,9 +69,13 @@ async def session(browser, url: str, persona: str, record: list, errors: list, l
         from page_times import page_table
         links = [title for title, _, roles in page_table().values() if PERSONAS[persona] in roles]
         for title in links:
+            link = page.get_by_role("link", name=title).first
+            target = (await link.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1]
+            here = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+            old = await page.locator("h1").first.inner_text() if target != here else None
             t = time.perf_counter()
-            await page.get_by_role("link", name=title).first.click()
-            await render(page)
+            await link.click()
+            await render(page, started=old)
             took = time.perf_counter() - t
             text = await page.locator("[data-testid='stMain']").first.inner_text()
             stamp = next((line for line in text.splitlines() if "last loaded" in line), "")
@@ -162,7 +171,12 @@ def main() -> None:
               "p95_s": times[int(0.95 * (len(times) - 1))] if times else None, "max_s": times[-1] if times else None,
               "wall_s": out["wall_s"], "server_peak_rss_mb": rss, "load_committed": out["loaded_at"] is not None,
               "stamps_seen": sorted(stamps), "after_load_stamp": after_stamp,
-              "pages_started_after_load_with_old_stamp": sum(1 for r in late if r["stamp"] != after_stamp)}
+              "pages_started_after_load_with_old_stamp": sum(1 for r in late if r["stamp"] and r["stamp"] != after_stamp)}
+    if os.environ.get("SERVE_DEBUG"):
+        print("loaded at", out["loaded_at"])
+        for r in sorted(out["record"], key=lambda r: r["at"] - r["seconds"]):
+            print(round(r["at"] - r["seconds"] - (out["loaded_at"] or 0), 1), round(r["seconds"], 1), r["persona"], r["page"],
+                  r["stamp"][-20:])
     if args.json:
         print(json.dumps(report, indent=2))
     else:
