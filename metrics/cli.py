@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import os
 import sys
 from pathlib import Path
@@ -121,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     bm.add_argument("--list", action="store_true", help="list the publications and cohorts")
     bm.add_argument("--json", action="store_true", help="print JSON instead of text")
     bm.add_argument("--as", dest="as_user", metavar="USER", help="compute as this user")
+    ex = sub.add_parser("export-parquet", parents=[common, db], help="write every table as Parquet",
+                        description="Write the database's tables as Parquet under DIR (the big facts partitioned by "
+                        "month), for other engines such as Spark.")
+    ex.add_argument("dir", help="target folder (must be empty unless --force)")
+    ex.add_argument("--force", action="store_true", help="replace an existing export")
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
     return p
@@ -426,10 +432,19 @@ def cmd_benchmark(args, config: Config) -> None:
               f"  ours {fmt(r.ours):>10} ({r.ours_from or 'none'})  {rank}")
 
 
+def cmd_export_parquet(args, config: Config) -> None:
+    from metrics.export import export_parquet
+    engine = _engine(args, config)
+    t = time.perf_counter()
+    counts = export_parquet(engine.con, args.dir, force=args.force)
+    print(f"exported {sum(counts.values()):,} rows of {len(counts)} tables to {args.dir} in {time.perf_counter() - t:.1f} s: "
+          + ", ".join(f"{n:,} {k}" for k, n in counts.items() if n))
+
+
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
             "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
             "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
-            "chain": cmd_chain, "benchmark": cmd_benchmark}
+            "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@ import pytest
 
 from metrics.cli import main
 
-COMMANDS = ("demo", "check", "list", "value", "series", "breakdown", "goals", "staff", "chain", "benchmark")
+COMMANDS = ("demo", "check", "list", "value", "series", "breakdown", "goals", "staff", "chain", "benchmark",
+            "export-parquet")
 
 
 def run(capsys, *args):
