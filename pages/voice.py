@@ -38,7 +38,8 @@ inbox = app_cache.view("cases.inbox", viewer, key, status, minute, 200)
 shown = inbox.assign(overdue=inbox["overdue"].map({True: "⚠ Overdue", False: ""}))[
     ["case_id", "overdue", "status", "kind", "received_at", "due", "theme_label", "assignee", "comment"]].rename(
     columns={"case_id": "Case", "overdue": "Overdue", "status": "Status", "kind": "Kind", "received_at": "Received",
-             "due": "Follow up by", "theme_label": "Theme", "assignee": "With", "comment": "In their words"})
+             "due": "Follow up by", "theme_label": "Theme", "assignee": "With", "comment": "In their words"}).fillna(
+    {"With": "", "In their words": ""})
 
 
 # Overdue cases come first and carry a marker; colour only the first screenful (styling every row is slow).
