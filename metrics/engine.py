@@ -238,6 +238,8 @@ class Engine:
             raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
         rows = self.rows_for(metric, scope)
         sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
+        if grain is None and not dmap and not by_staff:
+            return self._one_figure(metric, sql, params, whole_organisation=scope.kind == "organisation")
         df = self.query(sql, params)
         if by_staff:
             df = self._visible_staff_rows(viewer, df)
@@ -273,6 +275,33 @@ class Engine:
         df = self.query(sql, params)
         df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
         return self._suppress(metric, df, whole_organisation=False)
+
+    def _one_figure(self, metric: Metric, sql: str, params: dict, whole_organisation: bool) -> pd.DataFrame:
+        """An ungrouped figure without pandas on the way: the same filling and suppression as _fill and
+        _suppress apply to a frame of one row (tests/test_metrics_fixture.py covers both paths)."""
+        with self.cursor() as cur:
+            rel = cur.execute(sql, params)
+            names = [d[0] for d in rel.description]
+            row = rel.fetchone()
+        got = dict(zip(names, row)) if row else {}
+        n, d, v = (_clean(got.get(k)) for k in ("numerator", "denominator", "value"))
+        additive = metric.type == "ratio" or (metric.measure is not None
+                                              and metric.measure.agg in ("count", "count_distinct", "sum"))
+        if additive:
+            n = 0.0 if n is None else n
+            if metric.type == "ratio":
+                d = 0.0 if d is None else d
+            elif v is None:
+                v = 0.0
+        elif metric.measure is not None and metric.measure.agg != "avg" and d is None:
+            d = 0.0
+        small = d is not None and 0 < d < self.config.min_group_size
+        suppressed = bool(small and metric.anonymous and not whole_organisation)
+        if suppressed:
+            n = d = v = None
+        nan = float("nan")
+        return pd.DataFrame({"numerator": [nan if n is None else n], "denominator": [nan if d is None else d],
+                             "value": [nan if v is None else v], "suppressed": [suppressed]})
 
     def _suppress(self, metric: Metric, df: pd.DataFrame, whole_organisation: bool) -> pd.DataFrame:
         """Blank anonymous survey figures from fewer than privacy.min_group_size answers (not the whole org)."""
