@@ -5,6 +5,8 @@ import re
 
 import streamlit as st
 
+import app_cache
+
 from metrics import status as stt
 from metrics.errors import MetricsError
 from metrics.formatting import format_delta, format_value
@@ -92,6 +94,13 @@ def form_generation(name: str) -> tuple[str, int]:
     return key, st.session_state.get(key, 0)
 
 
+def opened_version(kind: str, key: str, current: int):
+    """The version of a record this person opened (kept until they act, so a change by someone else in between
+    is caught), and the function that forgets it after a save or a conflict."""
+    opened = st.session_state.setdefault(f"opened-{kind}", {})
+    return opened.setdefault(key, int(current)), lambda: opened.pop(key, None)
+
+
 def flash() -> None:
     """Show the message left by the last successful write, once."""
     if msg := st.session_state.pop(FLASH, None):
@@ -101,7 +110,6 @@ def flash() -> None:
 def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit: int = 12) -> None:
     """Positive first: customers' praise naming the scope, with a 'Share with the team' button for heads."""
     from metrics import kudos
-    import app_cache
     df = app_cache.view("kudos.praise", viewer, scope, period, limit)
     if df.empty:
         st.caption("No compliments or high scores with comments in this period.")

@@ -14,6 +14,7 @@ import duckdb
 
 from metrics.definitions import Config
 from metrics.ingest import load_file
+from metrics.sql import literal
 from metrics.store import connect
 
 
@@ -26,7 +27,7 @@ def contacts_csv(path: Path, rows: int) -> None:
                      i % 17 = 0 AS abandoned, (i % 97) * 1.0 AS wait_seconds, 'cc_phones' AS department_id,
                      NULL AS staff_id, i % 4 <> 0 AS resolved_first_contact, NULL AS request_id,
                      i % 6 = 0 AS referred, 'P' || (i % 50000) AS customer_id
-              FROM range({int(rows)}) t(i)) TO '{path}' (HEADER)""")
+              FROM range({int(rows)}) t(i)) TO {literal(path)} (HEADER)""")
 
 
 def _peak_mb() -> float:
@@ -43,7 +44,7 @@ def bench_ingest(config: Config, rows: int) -> dict:
         made = time.perf_counter() - t
         bare_db = duckdb.connect(str(tmp / "bare.duckdb"))
         t = time.perf_counter()
-        bare_db.execute(f"CREATE TABLE contacts AS SELECT * FROM read_csv('{csv}')")
+        bare_db.execute("CREATE TABLE contacts AS SELECT * FROM read_csv($f)", {"f": str(csv)})
         bare = time.perf_counter() - t
         bare_db.close()
         con = connect(tmp / "load.duckdb", config, create=True)

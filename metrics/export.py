@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from metrics.errors import MetricsError
-from metrics.sql import ident
+from metrics.sql import ident, literal
 
 # table → the time column its month partitions come from
 PARTITIONED = {"contacts": "received_at", "requests": "created_at", "handoffs": "handed_at", "feedback": "received_at",
@@ -48,10 +48,10 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path, force: bo
             if table in PARTITIONED:
                 col = ident(PARTITIONED[table])
                 cur.execute(f"COPY (SELECT *, year({col}) AS year, month({col}) AS month FROM {ident(table)}) "
-                            f"TO '{target}' (FORMAT parquet, PARTITION_BY (year, month))")
+                            f"TO {literal(target)} (FORMAT parquet, PARTITION_BY (year, month))")
             else:
                 target.mkdir()
-                cur.execute(f"COPY {ident(table)} TO '{target / 'data.parquet'}' (FORMAT parquet)")
+                cur.execute(f"COPY {ident(table)} TO {literal(target / 'data.parquet')} (FORMAT parquet)")
             counts[table] = n
         cur.execute("ROLLBACK")
         cur.close()

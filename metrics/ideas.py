@@ -47,10 +47,7 @@ def submit(engine: Engine, viewer: Viewer, title: str, detail: str | None, depar
               "department_id": department_id, "submitted_at": at, "status": "new", "title": title, "detail": detail,
               "linked_metric": linked_metric or None}
     with writes.transaction(engine.con) as cur:
-        cur.execute(f"INSERT INTO suggestions ({', '.join(fields)}) VALUES ({', '.join('$' + k for k in fields)})",
-                    fields)
-        writes.audit(cur, viewer, at, "suggestion.submit", "suggestions", sid,
-                     {k: [None, v] for k, v in fields.items() if k != "suggestion_id"})
+        writes.insert_row(cur, viewer, at, "suggestion.submit", "suggestions", fields)
     return sid
 
 

@@ -94,10 +94,7 @@ def give(engine: Engine, viewer: Viewer, value: str, message: str, to_staff_id: 
         rid = writes.new_id("K")
         fields = {"recognition_id": rid, "given_at": at, "from_kind": "staff", "from_staff_id": viewer.staff_id,
                   "to_staff_id": to_staff_id, "to_department_id": to_department_id, "value": value, "message": message}
-        cur.execute(f"INSERT INTO recognitions ({', '.join(fields)}) VALUES ({', '.join('$' + k for k in fields)})",
-                    fields)
-        writes.audit(cur, viewer, at, "recognition.give", "recognitions", rid,
-                     {k: [None, v] for k, v in fields.items() if k != "recognition_id"})
+        writes.insert_row(cur, viewer, at, "recognition.give", "recognitions", fields)
     return rid
 
 

@@ -66,26 +66,26 @@ class QueryBuilder:
         if metric.observations:
             return self._observations(metric, rows, period, grouping, params), params.values
         keys = grouping.keys
-        if self._one_scan(metric):
+        if self._one_scan(metric):           # both sides of the ratio from one scan: v0 / v1 (see _measure)
             num, den = metric.numerator, metric.denominator
             ctes = self._measure("m0", den, metric, rows, period, grouping, params,
                                  tuple(t for t in (num.filter, num.expr) if t), pair=num)
             mult = params.bind("multiplier", float(metric.multiplier))
-            key_cols = "".join(f"{k}, " for k in keys)
-            order = f" ORDER BY {', '.join(keys)}" if keys else ""
-            return (f"WITH {', '.join(ctes)}\nSELECT {key_cols}coalesce(v0, 0) AS numerator, coalesce(v1, 0) AS "
-                    f"denominator, coalesce(v0, 0) / NULLIF(v1, 0) * {mult} AS value FROM m0{order}"), params.values
-        ctes = []
-        for i, m in enumerate(metric.measures()):
-            ctes.extend(self._measure(f"m{i}", m, metric, rows, period, grouping, params))
-        if metric.type == "simple":
-            select = self._simple_columns(metric.measure.agg, "m0")
+            select = (f"coalesce(v0, 0) AS numerator, coalesce(v1, 0) AS denominator, "
+                      f"coalesce(v0, 0) / NULLIF(v1, 0) * {mult} AS value")
             body = "FROM m0"
         else:
-            mult = params.bind("multiplier", float(metric.multiplier))
-            select = ("coalesce(m0.v, 0) AS numerator, coalesce(m1.v, 0) AS denominator, "
-                      f"coalesce(m0.v, 0) / NULLIF(m1.v, 0) * {mult} AS value")
-            body = f"FROM m0 FULL OUTER JOIN m1 USING ({', '.join(keys)})" if keys else "FROM m0 CROSS JOIN m1"
+            ctes = []
+            for i, m in enumerate(metric.measures()):
+                ctes.extend(self._measure(f"m{i}", m, metric, rows, period, grouping, params))
+            if metric.type == "simple":
+                select = self._simple_columns(metric.measure.agg, "m0")
+                body = "FROM m0"
+            else:
+                mult = params.bind("multiplier", float(metric.multiplier))
+                select = ("coalesce(m0.v, 0) AS numerator, coalesce(m1.v, 0) AS denominator, "
+                          f"coalesce(m0.v, 0) / NULLIF(m1.v, 0) * {mult} AS value")
+                body = f"FROM m0 FULL OUTER JOIN m1 USING ({', '.join(keys)})" if keys else "FROM m0 CROSS JOIN m1"
         key_cols = "".join(f"{k}, " for k in keys)
         order = f" ORDER BY {', '.join(keys)}" if keys else ""
         sql = f"WITH {', '.join(ctes)}\nSELECT {key_cols}{select} {body}{order}"

@@ -27,6 +27,11 @@ def ident(name: str) -> str:
     return f'"{name}"'
 
 
+def literal(text: str) -> str:
+    """A SQL string literal (quotes doubled), for the few places DuckDB takes no parameter: COPY's file name."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def expression(text: str, params: dict[str, str]) -> str:
     """Turn a config expression into SQL, replacing {name} with the bound parameter params[name].
 

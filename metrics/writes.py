@@ -114,6 +114,16 @@ def audit(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, actio
     cur.execute("INSERT OR REPLACE INTO meta VALUES ('last_write', (SELECT CAST(max(audit_id) AS VARCHAR) FROM audit_log))")
 
 
+def insert_row(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, action: str, table: str,
+               fields: dict) -> None:
+    """Insert one new row (inside the caller's transaction) and audit it; the first field is its key."""
+    cols = list(fields)
+    cur.execute(f"INSERT INTO {ident(table)} ({', '.join(ident(c) for c in cols)}) "
+                f"VALUES ({', '.join(f'$v{i}' for i in range(len(cols)))})",
+                {f"v{i}": fields[c] for i, c in enumerate(cols)})
+    audit(cur, viewer, at, action, table, str(fields[cols[0]]), {c: [None, fields[c]] for c in cols[1:]})
+
+
 def fetch(cur: duckdb.DuckDBPyConnection, table: str, key_col: str, key: str, what: str) -> dict:
     """One row as a dict; UnknownError naming the record if there is none."""
     rel = cur.execute(f"SELECT * FROM {ident(table)} WHERE {ident(key_col)} = $k", {"k": key})

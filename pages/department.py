@@ -4,7 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, chain, charts, views
+from metrics import access, chain, charts, records, views
 from metrics.errors import AccessDenied
 from metrics.scope import Scope
 
@@ -18,7 +18,7 @@ st.caption(f"{period} · compared with {period.previous()}")
 session.banner(eng)
 widgets.flash()
 
-if access.may(access.authorize_records, eng.con.cursor(), eng.config, viewer, scope):
+if access.may(records.check_access, eng, viewer, scope):
     st.subheader("What customers praised")
     widgets.praise_block(eng, viewer, scope, period, key)
 

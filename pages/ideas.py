@@ -56,9 +56,7 @@ if ideas.may_decide(eng, viewer, unit) and not open_ideas.empty:
                         format_func=dict(zip(open_ideas["suggestion_id"], open_ideas["suggestion_id"] + " · "
                                              + open_ideas["title"].fillna(""))).get)
     row = open_ideas.set_index("suggestion_id").loc[pick]
-    opened = st.session_state.setdefault("opened_ideas", {})
-    version = opened.setdefault(pick, int(row["version"]))
-    refresh = lambda: opened.pop(pick, None)  # noqa: E731
+    version, refresh = widgets.opened_version("suggestion", pick, row["version"])
     if row["status"] == "new" and st.button("Mark as under review"):
         widgets.act(f"Suggestion {pick} is under review.", ideas.review, eng, viewer, pick, version, _refresh=refresh)
     with st.form(f"decide-{pick}"):

@@ -5,7 +5,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, cases, charts, views, writes
+from metrics import access, cases, charts, records, views, writes
 from metrics.errors import MetricsError
 from metrics.scope import Scope
 
@@ -21,7 +21,7 @@ widgets.flash()
 
 widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.VOICE))
 
-if not access.may(access.authorize_records, eng.con.cursor(), eng.config, viewer, scope):
+if not access.may(records.check_access, eng, viewer, scope):
     st.info("The cases and customers' comments are visible to the department concerned and to executives.")
     st.stop()
 
@@ -59,9 +59,7 @@ if not inbox.empty:
     except MetricsError as exc:
         st.error(str(exc))
         st.stop()
-    # The version this person opened: kept until they act, so a change by someone else in between is caught.
-    opened = st.session_state.setdefault("opened_versions", {})
-    version = opened.setdefault(pick, int(case["version"]))
+    version, reset = widgets.opened_version("case", pick, case["version"])
     with st.container(border=True):
         st.markdown(f"**Case {pick}** · {case['kind']} · received {case['received_at']:%d %b %Y %H:%M} · "
                     f"follow up by the end of {case['due']:%a %d %b %Y} · **{case['status']}**"
@@ -73,7 +71,6 @@ if not inbox.empty:
         st.dataframe(pd.DataFrame({"": list(facts), "Value": [None if pd.isna(v) else str(v) for v in facts.values()]}),
                      hide_index=True, width="stretch")
         if cases.may_act(eng, viewer, case):
-            reset = lambda: opened.pop(pick, None)  # noqa: E731
             a, b = st.columns(2)
             with a:
                 people = cases.assignable(eng, viewer, case["department_id"])
