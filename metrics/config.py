@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from metrics.definitions import (Config, Department, Goal, Measure, Metric, Organisation, Source, Target, Theme,
-                                 Voice)
+from metrics.definitions import (Config, Department, Goal, Measure, Metric, Organisation, Source, SparkSettings,
+                                 Target, Theme, Voice)
 from metrics.errors import ConfigError
 from metrics.sql import PLACEHOLDER, is_identifier
 
@@ -26,6 +26,7 @@ LEVELS = ("directorate", "department", "team")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESERVED_PARAMS = ("period_end",)
 AUTH_MODES = ("demo", "password", "oidc")
+ENGINES = ("duckdb", "spark")
 
 
 class _Reader:
@@ -109,7 +110,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = _Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
-                                         "privacy", "auth", "voice"),
+                                         "privacy", "auth", "voice", "engine", "spark"),
                     ("organisation", "departments", "sources", "metrics"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -129,11 +130,44 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
         r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
         idle = 60
     voice = _voice(r, top.get("voice") or {}, departments)
+    engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
+    spark = _spark(r, top.get("spark") or {})
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
     return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
                   MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
-                  MappingProxyType(goals), min_group, mode, idle, voice)
+                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark)
+
+
+def _spark(r: _Reader, raw: Any) -> SparkSettings:
+    m = r.mapping(raw, "spark", ("master", "remote", "source", "tables", "conf"))
+    tables, raw_tables = {}, m.get("tables") or {}
+    if not isinstance(raw_tables, dict):
+        r.error("spark.tables", "expected a mapping of table name → Spark table name")
+        raw_tables = {}
+    for name, target in raw_tables.items():
+        if not is_identifier(str(name)):
+            r.error(f"spark.tables.{name}", "is not a table name of the database (letters, digits, _)")
+        elif not isinstance(target, str) or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*){0,2}", target):
+            r.error(f"spark.tables.{name}", f"{target!r} is not a Spark table name (table, db.table or catalog.db.table)")
+        else:
+            tables[str(name)] = target
+    conf = {}
+    raw_conf = m.get("conf") or {}
+    if not isinstance(raw_conf, dict):
+        r.error("spark.conf", "expected a mapping of Spark setting → value (e.g. spark.executor.memory: 4g)")
+        raw_conf = {}
+    for key, value in raw_conf.items():
+        if not (isinstance(key, str) and key.startswith("spark.")) or isinstance(value, (dict, list)) or value is None:
+            r.error(f"spark.conf.{key}", "expected a Spark setting (spark.…) with a text, number or true/false value")
+        else:
+            conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    remote = r.text(m.get("remote"), "spark.remote")
+    if remote is not None and not remote.startswith("sc://"):
+        r.error("spark.remote", f"{remote!r} is not a Spark Connect URL (sc://host:15002)")
+    return SparkSettings(r.text(m.get("master"), "spark.master", "local[2]"), remote,
+                         r.text(m.get("source"), "spark.source", "data/parquet"),
+                         MappingProxyType(tables), MappingProxyType(conf))
 
 
 _KEYWORD = re.compile(r"^[a-z0-9][a-z0-9 '&/-]*\*?$")

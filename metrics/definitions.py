@@ -119,6 +119,16 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class SparkSettings:
+    """Where the Spark backend runs and what it reads (config `spark:`)."""
+    master: str = "local[2]"                 # local[N], spark://host:7077, yarn, k8s://…
+    remote: str | None = None                # a Spark Connect URL (sc://host:15002) instead of master
+    source: str = "data/parquet"             # a folder written by `export-parquet` (path, s3a://, hdfs://, abfss://)
+    tables: Mapping[str, str] = field(default_factory=dict)   # table → a Spark table name read instead of Parquet
+    conf: Mapping[str, str] = field(default_factory=dict)     # extra Spark settings (spark.executor.memory, …)
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     organisation: Organisation
@@ -131,6 +141,8 @@ class Config:
     auth_mode: str = "demo"                  # demo | password | oidc
     session_idle_minutes: int = 60
     voice: Voice = field(default_factory=Voice)
+    engine: str = "duckdb"                   # duckdb | spark: which engine computes the metrics
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""

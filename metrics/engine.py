@@ -80,13 +80,21 @@ def _clean(x) -> float | None:
 
 
 class Engine:
-    """Computes metrics from one DuckDB database; give each thread its own Engine or share one."""
+    """Computes metrics from one DuckDB database (or, with engine 'spark', from Spark over the exported
+    tables — see metrics.spark); give each thread its own Engine or share one."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config):
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, engine: str | None = None):
         self.con = con
         self.config = config
         self.builder = QueryBuilder(config)
         self._local = threading.local()          # a thread's snapshot cursor, while one is open
+        self.engine = engine or config.engine
+        if self.engine not in ("duckdb", "spark"):
+            raise MetricsError(f"engine {self.engine!r} is not one of duckdb, spark")
+        self.spark = None
+        if self.engine == "spark":
+            from metrics.spark import SparkFacts
+            self.spark = SparkFacts(config.spark)
 
     @contextmanager
     def snapshot(self):
@@ -112,9 +120,15 @@ class Engine:
                 cur.close()
 
     @classmethod
-    def open(cls, db_path: str | Path, config: Config, read_only: bool = False) -> "Engine":
-        """Open a database file (upgrading its schema unless read-only) and return an Engine."""
-        return cls(connect(db_path, config, read_only=read_only), config)
+    def open(cls, db_path: str | Path, config: Config, read_only: bool = False, engine: str | None = None) -> "Engine":
+        """Open a database file (upgrading its schema unless read-only) and return an Engine computing metrics
+        on `engine` (default: config's `engine`)."""
+        con = connect(db_path, config, read_only=read_only)
+        try:
+            return cls(con, config, engine)
+        except BaseException:
+            con.close()
+            raise
 
     # --- lookups -----------------------------------------------------------------------------
     def metric(self, key: str) -> Metric:
@@ -139,6 +153,12 @@ class Engine:
         with self.cursor() as cur:
             return cur.execute(sql, params or {}).df()
 
+    def facts(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Run metric SQL (QueryBuilder's) on the metrics engine: DuckDB, or Spark with engine 'spark'."""
+        if self.spark is not None:
+            return self.spark.query(sql, params)
+        return self.query(sql, params)
+
     def staff_department(self, staff_id: str) -> str:
         """The department key of a staff member; UnknownError if there is none."""
         df = self.query("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id})
@@ -148,7 +168,7 @@ class Engine:
 
     def data_range(self) -> tuple[dt.date, dt.date] | None:
         """First and last day with contacts, or None for an empty database."""
-        row = self.query("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
+        row = self.facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
         a, b = row.iloc[0]
         return None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
 
@@ -164,7 +184,8 @@ class Engine:
         row = self.query("""SELECT (SELECT count(*) FROM load_batches) AS n,
                                    (SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches) AS t,
                                    (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS m""").iloc[0]
-        return f"{row['n']}|{row['t']}|{row['m']}"
+        spark = f"|{self.spark.version()}" if self.spark is not None else ""
+        return f"{row['n']}|{row['t']}|{row['m']}{spark}"
 
     def last_load(self) -> str | None:
         """When data last arrived: the newest load batch, else when the demo was built."""
@@ -240,7 +261,7 @@ class Engine:
         sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
         if grain is None and not dmap and not by_staff:
             return self._one_figure(metric, sql, params, whole_organisation=scope.kind == "organisation")
-        df = self.query(sql, params)
+        df = self.facts(sql, params)
         if by_staff:
             df = self._visible_staff_rows(viewer, df)
         groups = None
@@ -272,18 +293,21 @@ class Engine:
         dmap = self._department_map(ORGANISATION, level)
         sql, params = self.builder.build(metric, self.rows_for(metric, ORGANISATION), period,
                                          Grouping(None, (), dmap, False, dmap))
-        df = self.query(sql, params)
+        df = self.facts(sql, params)
         df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
         return self._suppress(metric, df, whole_organisation=False)
 
     def _one_figure(self, metric: Metric, sql: str, params: dict, whole_organisation: bool) -> pd.DataFrame:
         """An ungrouped figure without pandas on the way: the same filling and suppression as _fill and
         _suppress apply to a frame of one row (tests/test_metrics_fixture.py covers both paths)."""
-        with self.cursor() as cur:
-            rel = cur.execute(sql, params)
-            names = [d[0] for d in rel.description]
-            row = rel.fetchone()
-        got = dict(zip(names, row)) if row else {}
+        if self.spark is not None:
+            got = self.spark.row(sql, params)
+        else:
+            with self.cursor() as cur:
+                rel = cur.execute(sql, params)
+                names = [d[0] for d in rel.description]
+                row = rel.fetchone()
+            got = dict(zip(names, row)) if row else {}
         n, d, v = (_clean(got.get(k)) for k in ("numerator", "denominator", "value"))
         additive = metric.type == "ratio" or (metric.measure is not None
                                               and metric.measure.agg in ("count", "count_distinct", "sum"))

@@ -58,11 +58,11 @@ def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope
     check_access(engine, viewer, scope)
     metric = engine.metric(metric_key)
     if metric.observations:
-        return engine.query("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
+        return engine.facts("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
                             "period_end <= $b ORDER BY period_start DESC",
                             {"k": metric.key, "a": period.start, "b": period.end})
     sql, params = engine.builder.records(metric, engine.rows_for(metric, scope), period, limit)
-    return engine.query(sql, params)
+    return engine.facts(sql, params)
 
 
 def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 200,

@@ -1,0 +1,128 @@
+"""The Spark backend: the same metric SQL, run by Apache Spark over the exported tables.
+
+`engine: spark` in config.yaml (or `--engine spark`) makes `Engine` send every metric query — cards,
+trends, breakdowns, the internal-service matrix, the rows behind a figure — here instead of to DuckDB.
+The SQL is the one `QueryBuilder` writes, carried to Spark SQL by `metrics.dialect.to_spark`; values stay
+bound parameters. Spark reads each table from `spark.source` (a folder written by
+`python -m metrics export-parquet`, local or on s3a://, hdfs://, abfss://) or from a Spark table named in
+`spark.tables`. The DuckDB file still holds what must be written in a transaction (sign-in, cases,
+thanks, suggestions) and the organisation's structure used for access checks.
+
+pyspark is imported only when this backend is used, so the DuckDB default needs no Java.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from metrics.definitions import SparkSettings
+from metrics.dialect import to_spark
+from metrics.errors import MetricsError
+from metrics.export import PARTITIONED, TABLES
+
+_LOCK = threading.Lock()
+_SESSION = None                 # one SparkSession per process (Spark allows one active context)
+_VIEWS: dict[str, str] = {}     # view name → where it was registered from
+# Settings for a small local session; a cluster's own settings (spark.conf) override them.
+DEFAULT_CONF = {
+    "spark.sql.session.timeZone": "UTC",          # timestamps are wall-clock values, as in DuckDB
+    "spark.sql.shuffle.partitions": "4",          # figures are small; 200 partitions would cost seconds per query
+    "spark.ui.enabled": "false",
+    "spark.sql.ansi.enabled": "true",
+    "spark.driver.memory": "2g",
+}
+
+
+def session(settings: SparkSettings):
+    """The process's SparkSession: Spark Connect if `remote` is set, else a session on `master`."""
+    global _SESSION
+    with _LOCK:
+        if _SESSION is not None:
+            return _SESSION
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise MetricsError("engine 'spark' needs pyspark; run `pip install -r requirements.txt` "
+                               "(and Java 17 or 21 for a local session)") from None
+        builder = SparkSession.builder.appName("cx-metrics")
+        builder = builder.remote(settings.remote) if settings.remote else builder.master(settings.master)
+        for key, value in {**DEFAULT_CONF, **settings.conf}.items():
+            if settings.remote and key == "spark.driver.memory":
+                continue
+            builder = builder.config(key, value)
+        os.environ.setdefault("PYSPARK_PYTHON", "python3")
+        try:
+            _SESSION = builder.getOrCreate()
+        except Exception as exc:         # Java missing, cluster unreachable: one sentence, not a JVM trace
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            where = settings.remote or settings.master
+            raise MetricsError(f"could not start Spark on {where} ({first[:200]}); check spark.master/spark.remote "
+                               "in config.yaml and that Java 17 or 21 is installed") from None
+        _SESSION.sparkContext.setLogLevel("ERROR") if not settings.remote else None
+        return _SESSION
+
+
+class SparkFacts:
+    """Runs the metric SQL on Spark. Tables are registered as temporary views named as in DuckDB."""
+
+    def __init__(self, settings: SparkSettings):
+        self.settings = settings
+        self.spark = session(settings)
+        self._register()
+
+    def _register(self) -> None:
+        root = self.settings.source
+        for table in TABLES:
+            if table in self.settings.tables:
+                where = f"table:{self.settings.tables[table]}"
+            else:
+                where = f"{root.rstrip('/')}/{table}"
+            if _VIEWS.get(table) == where:
+                continue
+            try:
+                if where.startswith("table:"):
+                    df = self.spark.table(self.settings.tables[table])
+                else:
+                    df = self.spark.read.parquet(where)
+                    if table in PARTITIONED:                 # the partition columns are not the table's own
+                        df = df.drop("year", "month")
+            except Exception as exc:
+                raise MetricsError(
+                    f"Spark cannot read table {table!r} from {where.removeprefix('table:')} "
+                    f"({_first_line(exc)}); run `python -m metrics export-parquet {root}` or name the table "
+                    "under spark.tables in config.yaml") from None
+            df.createOrReplaceTempView(table)
+            _VIEWS[table] = where
+
+    def version(self) -> str:
+        """Changes when the source is re-exported (the newest modification time of a local export)."""
+        root = Path(self.settings.source)
+        if not root.exists():
+            return self.settings.source
+        return f"{self.settings.source}@{max((p.stat().st_mtime_ns for p in root.iterdir()), default=0)}"
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Run DuckDB-dialect metric SQL on Spark; the DataFrame has the types DuckDB's own would have."""
+        text = to_spark(sql)
+        try:
+            table = self.spark.sql(text, args=dict(params or {})).toArrow()
+        except Exception as exc:
+            raise MetricsError(f"Spark could not run a metric query ({_first_line(exc)})") from None
+        if not table.num_columns:
+            return pd.DataFrame()
+        with duckdb.connect() as con:             # DuckDB's own Arrow → pandas conversion: the same dtypes
+            return con.from_arrow(table).df()
+
+    def row(self, sql: str, params: dict | None = None) -> dict:
+        """The first row of the result as a dict ({} when there is none)."""
+        df = self.query(sql, params)
+        return {} if df.empty else df.iloc[0].to_dict()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
