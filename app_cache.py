@@ -16,13 +16,13 @@ from metrics.engine import Engine
 from metrics.scope import Scope
 from metrics.sqlcheck import check_sql
 
-CONFIG_PATH = os.environ.get("CX_CONFIG", "config.yaml")
+CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the engine is first made)
 
 
 @st.cache_resource
 def engine() -> Engine:
     """The process's engine: config validated at start-up, database opened once."""
-    config = load_config(CONFIG_PATH)
+    config = load_config(os.environ.get("CX_CONFIG") or CONFIG_PATH)
     check_sql(config)
     return Engine.open(os.environ.get("CX_DB", config.database_path), config)
 

@@ -162,12 +162,14 @@ def _same(a, b) -> bool:
     return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
 
 
-def bench_pages(db: Path) -> list[dict]:
+def bench_pages(db: Path, config_file: Path | None = None) -> list[dict]:
     """Every page each role opens, cold and warm, timed in a child process (tests/perf/page_times.py)."""
     import subprocess
     import sys
     script = Path(__file__).resolve().parents[1] / "tests" / "perf" / "page_times.py"
-    res = subprocess.run([sys.executable, str(script), "--db", str(db)], capture_output=True, text=True, timeout=3600)
+    extra = ["--config", str(config_file)] if config_file else []
+    res = subprocess.run([sys.executable, str(script), "--db", str(db), *extra], capture_output=True, text=True,
+                         timeout=3600)
     if res.returncode != 0:
         raise RuntimeError(f"page timing failed: {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else res.returncode}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -177,22 +179,76 @@ def _child_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True, ingest: bool = True) -> list[dict]:
-    """The whole benchmark at each size: build or reuse the demo, metrics vs hand SQL, pages, ingest, memory."""
+def spark_side(config: Config, db: Path, folder: Path) -> tuple[Config, Path, float]:
+    """Export the database as Parquet for Spark (once per database) and write a config file with engine: spark;
+    returns (config, config file, seconds the export took — 0 when reused)."""
+    import dataclasses
+    import yaml
+    from metrics.export import export_parquet
+    pq = folder / f"{db.stem}.parquet"
+    took = 0.0
+    if not pq.exists() or pq.stat().st_mtime < db.stat().st_mtime:
+        t = time.perf_counter()
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            export_parquet(con, pq, force=True)
+        finally:
+            con.close()
+        took = time.perf_counter() - t
+    raw = yaml.safe_load(Path(config.path).read_text(encoding="utf-8"))
+    raw["engine"] = "spark"
+    raw.setdefault("spark", {})["source"] = str(pq.resolve())
+    cfg_file = folder / f"{db.stem}.spark.yaml"
+    cfg_file.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return dataclasses.replace(config, engine="spark", spark=dataclasses.replace(config.spark, source=str(pq))), \
+        cfg_file, took
+
+
+def bench_spark_metrics(spark, duck, duck_rows: list[dict], period) -> None:
+    """The same metrics on the Spark engine beside the DuckDB engine's (best of 3), checked for the same numbers."""
+    from metrics.access import SYSTEM
+    for row in duck_rows:
+        key = row["metric"]
+        duck_fig = duck.value(SYSTEM, key, period=period, compare=False)
+        ours = spark.value(SYSTEM, key, period=period, compare=False)
+        row["spark_s"] = _best(lambda: spark.value(SYSTEM, key, period=period, compare=False))
+        row["spark_vs_duckdb"] = row["spark_s"] / row["metrics_layer_s"]
+        row["spark_same_numbers"] = all(_same(a, b) for a, b in ((ours.numerator, duck_fig.numerator),
+                                                                 (ours.denominator, duck_fig.denominator),
+                                                                 (ours.value, duck_fig.value)))
+
+
+def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True, ingest: bool = True,
+              engine: str = "duckdb") -> list[dict]:
+    """The whole benchmark at each size: build or reuse the demo, metrics vs hand SQL, pages, ingest, memory.
+    With engine 'spark', also the same metrics and pages on Spark over the exported Parquet, side by side."""
     from metrics.engine import Engine
     from metrics.periods import Period
     results = []
     for rows in sizes:
         db, built = demo_db(config, rows, folder)
-        engine = Engine.open(db, config, read_only=True)
-        n = engine.query("SELECT count(*) AS n FROM contacts").iloc[0, 0]
-        rng = engine.data_range()
+        eng = Engine.open(db, config, read_only=True)
+        n = eng.query("SELECT count(*) AS n FROM contacts").iloc[0, 0]
+        rng = eng.data_range()
         year = Period(rng[1].replace(month=1, day=1), rng[1])
         r = {"rows": int(n), "db": str(db), "build_s": built, "db_mb": db.stat().st_size / 1e6,
-             "metrics": bench_metrics(engine, year)}
-        engine.con.close()
+             "metrics": bench_metrics(eng, year), "engine": engine}
+        spark_cfg_file = None
+        if engine == "spark":
+            spark_cfg, spark_cfg_file, r["export_s"] = spark_side(config, db, folder)
+            t = time.perf_counter()
+            seng = Engine.open(db, spark_cfg, read_only=True)
+            r["spark_open_s"] = time.perf_counter() - t
+            bench_spark_metrics(seng, eng, r["metrics"], year)
+        eng.con.close()
         if pages:
             r["pages"] = bench_pages(db)
+            if spark_cfg_file:
+                spark_pages = {(p["role"], p["page"]): p for p in bench_pages(db, spark_cfg_file)}
+                for p in r["pages"]:
+                    sp = spark_pages.get((p["role"], p["page"]), {})
+                    p["spark_cold_s"], p["spark_warm_s"] = sp.get("cold_s"), sp.get("warm_s")
+                    p["errors"] += sp.get("errors", 0)
         if ingest:
             r["ingest"] = bench_ingest(config, rows)
         r["peak_rss_mb"], r["peak_child_rss_mb"] = _peak_mb(), _child_peak_mb()
@@ -207,18 +263,27 @@ def print_all(results: list[dict], as_json: bool) -> None:
     for r in results:
         print(f"\n=== {r['rows']:,} contacts ({r['db_mb']:,.0f} MB database"
               + (f", built in {r['build_s']:.0f} s" if r["build_s"] else ", reused") + ") ===")
-        print("metrics layer vs hand-written SQL, one year, organisation (best of 3; target ratio ≤ 1.3):")
+        spark = r.get("engine") == "spark"
+        if spark:
+            print(f"Spark: export to Parquet {r['export_s']:.1f} s" + (" (reused)" if not r["export_s"] else "")
+                  + f", session start and table registration {r['spark_open_s']:.1f} s")
+        print("metrics layer vs hand-written SQL, one year, organisation (best of 3; target ratio ≤ 1.3)"
+              + (", and the same metric on Spark:" if spark else ":"))
         for m in r["metrics"]:
+            side = (f"  spark {m['spark_s'] * 1000:8.1f} ms (×{m['spark_vs_duckdb']:.1f} DuckDB"
+                    f"{', same' if m['spark_same_numbers'] else ', NUMBERS DIFFER'})") if spark else ""
             print(f"  {m['metric']:<30} {m['metrics_layer_s'] * 1000:8.1f} ms  {m['hand_sql_s'] * 1000:8.1f} ms  "
-                  f"ratio {m['ratio']:5.2f}  {'same numbers' if m['same_numbers'] else 'NUMBERS DIFFER'}")
+                  f"ratio {m['ratio']:5.2f}  {'same numbers' if m['same_numbers'] else 'NUMBERS DIFFER'}{side}")
         worst = max(r["metrics"], key=lambda m: m["ratio"])
         print(f"  worst ratio {worst['ratio']:.2f} ({worst['metric']})")
         if "pages" in r:
             print("pages, cold (empty result cache) / warm (cached); targets ≤ 2 s / ≤ 250 ms:")
             for p in r["pages"]:
                 flag = "" if p["cold_s"] <= 2 and p["warm_s"] <= 0.25 else "  ← over target"
+                side = (f"   spark {p['spark_cold_s'] * 1000:8.0f} ms  {p['spark_warm_s'] * 1000:7.0f} ms"
+                        if p.get("spark_cold_s") is not None else "")
                 print(f"  {p['role']:<10} {p['page']:<24} {p['cold_s'] * 1000:8.0f} ms  {p['warm_s'] * 1000:7.0f} ms"
-                      f"{'  ERRORS' if p['errors'] else ''}{flag}")
+                      f"{side}{'  ERRORS' if p['errors'] else ''}{flag}")
         if "ingest" in r:
             i = r["ingest"]
             print(f"ingest: validated load {i['load_rows_per_s']:,.0f} rows/s vs bare read_csv "
@@ -230,6 +295,9 @@ def print_all(results: list[dict], as_json: bool) -> None:
         for r in results:
             ms = sum(m["metrics_layer_s"] for m in r["metrics"])
             cold = sum(p["cold_s"] for p in r.get("pages", [])) or float("nan")
+            sp = sum(m.get("spark_s", 0) for m in r["metrics"])
+            spark_note = f"  spark {sp * 1000:8.0f} ms (spark/duckdb ×{sp / ms:.1f})" if sp else ""
             print(f"  {r['rows']:>12,} contacts  metrics {ms * 1000:8.0f} ms (×{ms / sum(m['metrics_layer_s'] for m in base['metrics']):.1f})"
+                  f"{spark_note}"
                   f"  pages cold {cold:6.1f} s (×{cold / (sum(p['cold_s'] for p in base.get('pages', [])) or float('nan')):.1f})"
                   f"  rows ×{r['rows'] / base['rows']:.1f}")

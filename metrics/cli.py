@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     figures.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: the last full month in the data)")
     figures.add_argument("--to", dest="end", help="last day, YYYY-MM-DD, included")
     figures.add_argument("--json", action="store_true", help="print JSON instead of text")
+    figures.add_argument("--engine", choices=("duckdb", "spark"),
+                         help="compute on DuckDB or on Spark over the exported Parquet (default: engine in config)")
     figures.add_argument("--as", dest="as_user", metavar="USER",
                          help="compute as this user (their access rules apply); default: the all-seeing system")
 
@@ -105,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     be.add_argument("--scale", type=float, help="demo scale instead of --rows (1 ≈ 408,000 contacts)")
     be.add_argument("--no-pages", action="store_true", help="skip the page timings")
     be.add_argument("--no-ingest", action="store_true", help="skip the loader benchmark")
+    be.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="spark: also the same metrics and pages on Spark over the exported Parquet, side by side")
     be.add_argument("--json", action="store_true")
     ch = sub.add_parser("chain", parents=[common, db, figures], help="internal service, referral flow, delays, payments",
                         description="The chain between departments for a period: the internal-service matrix, "
@@ -238,7 +242,8 @@ def cmd_bench(args, config: Config) -> None:
     if args.what == "ingest":
         return print_ingest(bench_ingest(config, rows), args.json)
     sizes = sorted({s for s in (1_000_000, 3_000_000) if s < rows} | {rows})
-    print_all(bench_all(config, sizes, Path("data/bench"), pages=not args.no_pages, ingest=not args.no_ingest), args.json)
+    print_all(bench_all(config, sizes, Path("data/bench"), pages=not args.no_pages, ingest=not args.no_ingest,
+                        engine=args.engine), args.json)
 
 
 def cmd_batches(args, config: Config) -> None:
@@ -256,7 +261,7 @@ def _engine(args, config: Config):
         config.metric(args.metric)
     if getattr(args, "scope", None):
         parse_scope(args.scope, config)
-    return Engine.open(args.db or config.database_path, config)
+    return Engine.open(args.db or config.database_path, config, engine=getattr(args, "engine", None))
 
 
 def _print_json(obj) -> None:

@@ -140,7 +140,11 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
 
 
 def _spark(r: _Reader, raw: Any) -> SparkSettings:
-    m = r.mapping(raw, "spark", ("master", "remote", "source", "tables", "conf"))
+    m = r.mapping(raw, "spark", ("master", "remote", "source", "tables", "conf", "cache"))
+    cache = m.get("cache", False)
+    if not isinstance(cache, bool):
+        r.error("spark.cache", f"expected true or false, got {cache!r}")
+        cache = False
     tables, raw_tables = {}, m.get("tables") or {}
     if not isinstance(raw_tables, dict):
         r.error("spark.tables", "expected a mapping of table name → Spark table name")
@@ -167,7 +171,7 @@ def _spark(r: _Reader, raw: Any) -> SparkSettings:
         r.error("spark.remote", f"{remote!r} is not a Spark Connect URL (sc://host:15002)")
     return SparkSettings(r.text(m.get("master"), "spark.master", "local[2]"), remote,
                          r.text(m.get("source"), "spark.source", "data/parquet"),
-                         MappingProxyType(tables), MappingProxyType(conf))
+                         MappingProxyType(tables), MappingProxyType(conf), cache)
 
 
 _KEYWORD = re.compile(r"^[a-z0-9][a-z0-9 '&/-]*\*?$")

@@ -126,6 +126,7 @@ class SparkSettings:
     source: str = "data/parquet"             # a folder written by `export-parquet` (path, s3a://, hdfs://, abfss://)
     tables: Mapping[str, str] = field(default_factory=dict)   # table → a Spark table name read instead of Parquet
     conf: Mapping[str, str] = field(default_factory=dict)     # extra Spark settings (spark.executor.memory, …)
+    cache: bool = False                      # keep the tables in Spark's memory after their first read
 
 
 @dataclass(frozen=True)

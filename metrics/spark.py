@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from metrics.definitions import SparkSettings
 from metrics.dialect import to_spark
@@ -26,7 +28,6 @@ from metrics.export import PARTITIONED, TABLES
 
 _LOCK = threading.Lock()
 _SESSION = None                 # one SparkSession per process (Spark allows one active context)
-_VIEWS: dict[str, str] = {}     # view name → where it was registered from
 # Settings for a small local session; a cluster's own settings (spark.conf) override them.
 DEFAULT_CONF = {
     "spark.sql.session.timeZone": "UTC",          # timestamps are wall-clock values, as in DuckDB
@@ -34,7 +35,9 @@ DEFAULT_CONF = {
     "spark.ui.enabled": "false",
     "spark.sql.ansi.enabled": "true",
     "spark.driver.memory": "2g",
+    "spark.ui.showConsoleProgress": "false",
 }
+LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
 
 
 def session(settings: SparkSettings):
@@ -54,7 +57,10 @@ def session(settings: SparkSettings):
             if settings.remote and key == "spark.driver.memory":
                 continue
             builder = builder.config(key, value)
-        os.environ.setdefault("PYSPARK_PYTHON", "python3")
+        if not settings.remote:          # a local JVM: quiet logging from its first line (before setLogLevel can act)
+            os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-java-options "
+                                  f"-Dlog4j2.configurationFile={LOG_CONFIG.resolve().as_uri()} pyspark-shell")
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
         try:
             _SESSION = builder.getOrCreate()
         except Exception as exc:         # Java missing, cluster unreachable: one sentence, not a JVM trace
@@ -67,11 +73,13 @@ def session(settings: SparkSettings):
 
 
 class SparkFacts:
-    """Runs the metric SQL on Spark. Tables are registered as temporary views named as in DuckDB."""
+    """Runs the metric SQL on Spark. Tables are temporary views named as in DuckDB, in a session of their own
+    (two backends over different sources in one process never see each other's tables)."""
 
     def __init__(self, settings: SparkSettings):
         self.settings = settings
-        self.spark = session(settings)
+        shared = session(settings)
+        self.spark = shared if settings.remote else shared.newSession()
         self._register()
 
     def _register(self) -> None:
@@ -81,8 +89,6 @@ class SparkFacts:
                 where = f"table:{self.settings.tables[table]}"
             else:
                 where = f"{root.rstrip('/')}/{table}"
-            if _VIEWS.get(table) == where:
-                continue
             try:
                 if where.startswith("table:"):
                     df = self.spark.table(self.settings.tables[table])
@@ -95,8 +101,9 @@ class SparkFacts:
                     f"Spark cannot read table {table!r} from {where.removeprefix('table:')} "
                     f"({_first_line(exc)}); run `python -m metrics export-parquet {root}` or name the table "
                     "under spark.tables in config.yaml") from None
+            if self.settings.cache:
+                df = df.cache()
             df.createOrReplaceTempView(table)
-            _VIEWS[table] = where
 
     def version(self) -> str:
         """Changes when the source is re-exported (the newest modification time of a local export)."""
@@ -107,13 +114,16 @@ class SparkFacts:
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         """Run DuckDB-dialect metric SQL on Spark; the DataFrame has the types DuckDB's own would have."""
+        from pyspark.sql.pandas.types import to_arrow_schema
         text = to_spark(sql)
         try:
-            table = self.spark.sql(text, args=dict(params or {})).toArrow()
+            result = self.spark.sql(text, args=dict(params or {}))
+            # collect() + Arrow built here: for small results several times faster than DataFrame.toArrow()
+            rows = result.collect()
+            schema = to_arrow_schema(result.schema)
         except Exception as exc:
             raise MetricsError(f"Spark could not run a metric query ({_first_line(exc)})") from None
-        if not table.num_columns:
-            return pd.DataFrame()
+        table = pa.Table.from_pylist([r.asDict() for r in rows], schema=schema)
         with duckdb.connect() as con:             # DuckDB's own Arrow → pandas conversion: the same dtypes
             return con.from_arrow(table).df()
 

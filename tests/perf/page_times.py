@@ -1,7 +1,7 @@
 """Time every page each role opens, cold (empty result cache) and warm (cached), with Streamlit's AppTest.
 
 Run by `python -m metrics bench` in a child process (the metrics package never imports Streamlit):
-    python tests/perf/page_times.py --db PATH  → JSON list of {role, page, cold_s, warm_s, errors}
+    python tests/perf/page_times.py --db PATH [--config FILE]  → JSON list of {role, page, cold_s, warm_s, errors}
 """
 import argparse
 import json
@@ -25,8 +25,11 @@ def page_table() -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
+    ap.add_argument("--config", help="config file (e.g. one with engine: spark)")
     args = ap.parse_args()
     os.environ["CX_DB"] = args.db
+    if args.config:
+        os.environ["CX_CONFIG"] = args.config
     os.environ["CX_WARM_UP"] = "0"          # measure cold pages, not a warm-up racing them
     import logging
     logging.disable(logging.WARNING)
