@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
+import pandas as pd
+import pytest
 import yaml
+
+from metrics.engine import Engine
 
 from metrics.definitions import Config
 from metrics.export import export_parquet
@@ -33,3 +38,58 @@ def exported(con, folder: Path) -> Path:
     """Export the database behind `con` as Parquet into `folder` (the export-parquet command's function)."""
     export_parquet(con, folder)
     return folder
+
+
+ROOT = Path(__file__).resolve().parent.parent
+REL = 1e-9        # the largest relative difference allowed between the engines
+
+
+@pytest.fixture(scope="module")
+def demo(config, tmp_path_factory):
+    """The demo database `make run` opens (built by `make test`; built here when missing), read-only."""
+    db = ROOT / config.database_path
+    if not db.exists():
+        from metrics.demodb import build_demo_database
+        db = tmp_path_factory.mktemp("demo1") / "cx.duckdb"
+        build_demo_database(db, config)
+    return db
+
+
+@pytest.fixture(scope="module")
+def engines(config, demo, tmp_path_factory):
+    """(DuckDB engine, Spark engine) over the same demo data: the database, and its Parquet export."""
+    duck = Engine.open(demo, config, read_only=True)
+    folder = exported(duck.con, tmp_path_factory.mktemp("pq") / "demo")
+    spark = Engine.open(demo, spark_config(config, folder), read_only=True)
+    assert spark.engine == "spark" and spark.spark is not None and duck.spark is None
+    yield duck, spark
+    duck.con.close()
+    spark.con.close()
+
+
+def same(a, b) -> bool:
+    """Equal within 1e-9 relative (or both missing)."""
+    a_nan = a is None or (isinstance(a, float) and math.isnan(a)) or a is pd.NA
+    b_nan = b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NA
+    if a_nan or b_nan:
+        return a_nan and b_nan
+    a, b = float(a), float(b)
+    return a == b or abs(a - b) <= REL * max(abs(a), abs(b))
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """Every cell where two result frames disagree (keys exactly, figures within 1e-9 relative)."""
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return [f"shape {list(a.columns)}×{len(a)} vs {list(b.columns)}×{len(b)}"]
+    out = []
+    keys = [c for c in ("bucket", "grp", "grp2") if c in a.columns]
+    for c in keys + ["suppressed"]:
+        if c in a.columns and [str(x) for x in a[c]] != [str(x) for x in b[c]]:
+            out.append(f"{c}: {list(a[c])[:5]} vs {list(b[c])[:5]}")
+    for c in ("numerator", "denominator", "value"):
+        for i, (x, y) in enumerate(zip(a[c], b[c])):
+            if not same(x, y):
+                out.append(f"row {i} {c}: duckdb {x!r} spark {y!r}")
+    return out
+
+

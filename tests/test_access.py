@@ -4,6 +4,9 @@ Fixture people (tests/fixture.sql): S3 Cat heads the Contact Centre and manages 
 and S2 Bob (housing_repairs). Rules: unit figures are shared with everyone signed in; a person's
 figures go to them and the managers above them (and executives); records and verbatim comments go
 to the department concerned and to executives; administrators see no individual figures.
+
+The whole matrix runs twice: on DuckDB, and with the Spark backend computing the figures from the
+Parquet export of the same fixture database (access is enforced in the metrics layer, for every engine).
 """
 import datetime as dt
 
@@ -37,6 +40,26 @@ RECORDS = {"executive": set(SCOPES), "head_cc": {"contact_centre", "cc_phones", 
            "staff_s1": {"contact_centre", "cc_phones", "S1"}, "staff_s2": {"housing", "S2"}, "admin": set()}
 
 MATRIX = [(v, s) for v in VIEWERS for s in SCOPES]
+
+
+@pytest.fixture(scope="module", params=["duckdb", "spark"])
+def engine(request, config, tmp_path_factory):
+    """The hand-worked fixture organisation, its figures computed by DuckDB or by Spark (local)."""
+    from pathlib import Path
+
+    from metrics.engine import Engine
+    from metrics.store import connect
+    from tests.conftest import with_columns
+    from tests.spark_support import exported, spark_config
+    con = connect(":memory:", config, create=True)
+    con.execute(with_columns(con, (Path(__file__).parent / "fixture.sql").read_text(encoding="utf-8")))
+    if request.param == "spark":
+        eng = Engine(con, spark_config(config, exported(con, tmp_path_factory.mktemp("pq") / "fixture")))
+        assert eng.spark is not None
+    else:
+        eng = Engine(con, config)
+    yield eng
+    con.close()
 
 
 def allowed(call) -> bool:
