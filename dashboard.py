@@ -92,4 +92,7 @@ else:
             session.sign_out()
             st.rerun()
     with session.engine().snapshot():      # one consistent state of the data for the whole page run
-        st.navigation(pages_for(viewer)).run()
+        try:
+            st.navigation(pages_for(viewer)).run()
+        except MetricsError as exc:        # e.g. the Spark cluster went away: one sentence, not a traceback
+            st.error(str(exc))

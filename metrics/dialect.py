@@ -9,6 +9,7 @@ rewrites the constructs whose *meaning* differs between the engines, so both com
 - `SELECT unnest($a) AS x, unnest($b) AS y` zips lists in DuckDB; two generators in one Spark SELECT give
   their cross product. Rewritten as `inline(arrays_zip(:a, :b)) AS (x, y)`.
 - `quantile_cont(x, q)` → Spark's exact `percentile(x, q)` (the same linear interpolation).
+- `x IN (SELECT unnest($list))` → `array_contains(:list, x)`: the same result without a join (a Spark job less).
 - Decimal literals (`3600.0`) are DECIMAL in Spark, so `seconds / 3600.0` would round to 6 places; they
   become DOUBLE, as DuckDB's division already is.
 
@@ -38,6 +39,10 @@ def to_spark(sql: str) -> str:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.In) and _list_subquery(node) is not None:
+        # x IN (SELECT unnest(list)) → array_contains(list, x): the same (NULL stays NULL), without a join
+        return exp.Anonymous(this="array_contains", expressions=[_list_subquery(node).copy(),
+                                                                 node.this.transform(_rewrite)])
     if isinstance(node, exp.Select):
         return _zip_unnests(node)
     if isinstance(node, exp.DateDiff):
@@ -47,6 +52,16 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Literal) and not node.is_string and any(c in node.this for c in ".eE"):
         return exp.cast(node.copy(), exp.DataType.build("DOUBLE"))
     return node
+
+
+def _list_subquery(node: exp.In) -> exp.Expression | None:
+    """The list of `x IN (SELECT unnest(list))`, else None."""
+    sub = node.args.get("query")
+    select = sub.this if isinstance(sub, exp.Subquery) else sub
+    if (isinstance(select, exp.Select) and len(select.expressions) == 1 and isinstance(select.expressions[0], exp.Explode)
+            and not select.args.get("from_") and not select.args.get("where")):
+        return select.expressions[0].this
+    return None
 
 
 def _zip_unnests(select: exp.Select) -> exp.Select:

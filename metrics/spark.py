@@ -41,7 +41,8 @@ LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
 
 
 def session(settings: SparkSettings):
-    """The process's SparkSession: Spark Connect if `remote` is set, else a session on `master`."""
+    """The process's SparkSession: Spark Connect if `remote` is set, else a session on `master`. Spark allows one
+    context per process, so the first settings asked for win (a process serves one config)."""
     global _SESSION
     with _LOCK:
         if _SESSION is not None:
@@ -68,7 +69,8 @@ def session(settings: SparkSettings):
             where = settings.remote or settings.master
             raise MetricsError(f"could not start Spark on {where} ({first[:200]}); check spark.master/spark.remote "
                                "in config.yaml and that Java 17 or 21 is installed") from None
-        _SESSION.sparkContext.setLogLevel("ERROR") if not settings.remote else None
+        if not settings.remote:
+            _SESSION.sparkContext.setLogLevel("ERROR")
         return _SESSION
 
 
@@ -118,8 +120,7 @@ class SparkFacts:
         text = to_spark(sql)
         try:
             result = self.spark.sql(text, args=dict(params or {}))
-            # collect() + Arrow built here: for small results several times faster than DataFrame.toArrow()
-            rows = result.collect()
+            rows = result.collect()               # metric results are small: a few rows per bucket and group
             schema = to_arrow_schema(result.schema)
         except Exception as exc:
             raise MetricsError(f"Spark could not run a metric query ({_first_line(exc)})") from None
@@ -134,5 +135,12 @@ class SparkFacts:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of what went wrong: the Java exception's own message rather than Py4J's wrapper."""
     text = str(exc).strip()
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            text = str(java.getMessage() or java.toString()).strip()
+        except Exception:        # the JVM itself is gone
+            pass
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]

@@ -25,11 +25,11 @@ def spark_config(config: Config, source: Path) -> Config:
     return dataclasses.replace(config, engine="spark", spark=spark)
 
 
-def spark_config_file(config: Config, source: Path, target: Path) -> Path:
+def spark_config_file(config: Config, source: Path, target: Path, cache: bool = True) -> Path:
     """config.yaml with `engine: spark` and `spark.source` set, written to `target` (for the dashboard)."""
     raw = yaml.safe_load(Path(config.path).read_text(encoding="utf-8"))
     raw["engine"] = "spark"
-    raw["spark"] = {**(raw.get("spark") or {}), **TEST_SPARK, "source": str(source)}
+    raw["spark"] = {**(raw.get("spark") or {}), **TEST_SPARK, "source": str(source), "cache": cache}
     target.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return target
 

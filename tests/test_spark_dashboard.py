@@ -15,6 +15,7 @@ from metrics.config import load_config
 from metrics.dialect import to_spark
 from metrics.engine import Engine
 from metrics.errors import MetricsError
+from metrics.personas import demo_personas
 from metrics.scope import Scope
 from tests.spark_support import ROOT, demo, engines, spark_config, spark_config_file  # noqa: F401 (fixtures)
 
@@ -46,6 +47,8 @@ CASES = [
      1 / 3600),
     # two lists side by side are zipped (2 rows), not crossed (4 rows)
     ("SELECT count(*) AS x FROM (SELECT unnest(['a', 'b']) AS d, unnest(['p', 'q']) AS g) t", 2),
+    # membership in a bound list: 'a' is in ['a', 'c'], 'b' is not, NULL is never
+    ("SELECT count(*) AS x FROM (SELECT unnest(['a', 'b', NULL]) AS v) t WHERE v IN (SELECT unnest(['a', 'c']))", 1),
     # continuous median of 1, 2, 3, 10 is (2 + 3) / 2
     ("SELECT quantile_cont(v, 0.5) AS x FROM (SELECT unnest([1.0, 2.0, 3.0, 10.0]) AS v) t", 2.5),
 ]
@@ -78,13 +81,12 @@ def test_an_unknown_engine_in_config_is_named(tmp_path):
 
 
 # --- the dashboard, unchanged, on Spark -------------------------------------------------------------------
-def _page_figures(monkeypatch, db: str, config_file: str | None, role: str, page: str | None) -> tuple[dict, str]:
-    """Every st.metric on a page (label → value, delta) for a persona of `role`, and the engine that ran it."""
+def _signed_in(monkeypatch, db: str, config_file: str | None, role: str):
+    """The dashboard (AppTest) with CX_CONFIG/CX_DB set, empty caches, signed in as a persona of `role`."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     import app_cache
-    from metrics.personas import demo_personas
     if config_file:
         monkeypatch.setenv("CX_CONFIG", config_file)
     else:
@@ -92,13 +94,21 @@ def _page_figures(monkeypatch, db: str, config_file: str | None, role: str, page
     monkeypatch.setenv("CX_DB", db)
     app_cache.engine.clear()
     st.cache_data.clear()
-    cfg = load_config(config_file or ROOT / "config.yaml")
-    persona = next(p for p in demo_personas(Engine.open(db, cfg, engine="duckdb")) if p.viewer.role == role)
+    lookup = Engine.open(db, load_config(ROOT / "config.yaml"))
+    persona = next(p for p in demo_personas(lookup) if p.viewer.role == role)
+    lookup.con.close()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
     at.run()
     at.radio[0].set_value(persona.label)
     at.button[0].click()
     at.run()
+    return at
+
+
+def _page_figures(monkeypatch, db: str, config_file: str | None, role: str, page: str | None) -> tuple[dict, str]:
+    """Every st.metric on a page (label → value, delta) for a persona of `role`, and the engine that ran it."""
+    import app_cache
+    at = _signed_in(monkeypatch, db, config_file, role)
     if page:
         at.switch_page(str(ROOT / f"pages/{page}.py"))
         at.run()
@@ -120,3 +130,37 @@ def test_overview_and_department_pages_show_the_same_figures_on_spark(engines, d
     assert (ran_duck, ran_spark) == ("duckdb", "spark")
     assert len(on_duck) >= 8
     assert on_spark == on_duck
+
+
+def test_spark_failing_under_a_page_is_one_sentence(engines, demo, config, monkeypatch, tmp_path):
+    """The export disappears while the dashboard runs (a cluster or its storage gone): the page says so in one
+    sentence, and the sidebar still works."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import app_cache
+    duck, spark = engines
+    db = tmp_path / "app.duckdb"
+    shutil.copy(demo, db)
+    source = tmp_path / "export"
+    shutil.copytree(spark.config.spark.source, source)
+    cfg_file = spark_config_file(config, source, tmp_path / "spark.yaml", cache=False)
+    monkeypatch.setenv("CX_CONFIG", str(cfg_file))
+    monkeypatch.setenv("CX_DB", str(db))
+    app_cache.engine.clear()
+    assert app_cache.engine().engine == "spark"      # the dashboard process's engine, tables registered
+    shutil.rmtree(source / "contacts")               # ... and now one of them can no longer be read
+    st.cache_data.clear()
+    lookup = Engine.open(db, config)
+    persona = next(p for p in demo_personas(lookup) if p.viewer.role == "staff")
+    lookup.con.close()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+    at.run()
+    at.radio[0].set_value(persona.label)
+    at.button[0].click()
+    at.run()
+    app_cache.engine.clear()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(e.value.startswith("Spark could not run a metric query (") and "contacts" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert at.sidebar.button[0].label == "Sign out"
