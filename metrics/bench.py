@@ -240,6 +240,7 @@ def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True
             seng = Engine.open(db, spark_cfg, read_only=True)
             r["spark_open_s"] = time.perf_counter() - t
             bench_spark_metrics(seng, eng, r["metrics"], year)
+            seng.con.close()               # the page-timing child opens the database file itself
         eng.con.close()
         if pages:
             r["pages"] = bench_pages(db)
@@ -294,10 +295,10 @@ def print_all(results: list[dict], as_json: bool) -> None:
         base = results[0]
         for r in results:
             ms = sum(m["metrics_layer_s"] for m in r["metrics"])
-            cold = sum(p["cold_s"] for p in r.get("pages", [])) or float("nan")
+            cold = sum(p["cold_s"] for p in r.get("pages", []))
+            base_cold = sum(p["cold_s"] for p in base.get("pages", []))
             sp = sum(m.get("spark_s", 0) for m in r["metrics"])
             spark_note = f"  spark {sp * 1000:8.0f} ms (spark/duckdb ×{sp / ms:.1f})" if sp else ""
+            pages_note = f"  pages cold {cold:6.1f} s (×{cold / base_cold:.1f})" if cold and base_cold else ""
             print(f"  {r['rows']:>12,} contacts  metrics {ms * 1000:8.0f} ms (×{ms / sum(m['metrics_layer_s'] for m in base['metrics']):.1f})"
-                  f"{spark_note}"
-                  f"  pages cold {cold:6.1f} s (×{cold / (sum(p['cold_s'] for p in base.get('pages', [])) or float('nan')):.1f})"
-                  f"  rows ×{r['rows'] / base['rows']:.1f}")
+                  f"{spark_note}{pages_note}  rows ×{r['rows'] / base['rows']:.1f}")

@@ -88,6 +88,7 @@ class Engine:
         self.config = config
         self.builder = QueryBuilder(config)
         self._local = threading.local()          # a thread's snapshot cursor, while one is open
+        self._range = None                       # (data version, data_range()) last computed
         self.engine = engine or config.engine
         if self.engine not in ("duckdb", "spark"):
             raise MetricsError(f"engine {self.engine!r} is not one of duckdb, spark")
@@ -167,10 +168,17 @@ class Engine:
         return df.iloc[0, 0]
 
     def data_range(self) -> tuple[dt.date, dt.date] | None:
-        """First and last day with contacts, or None for an empty database."""
+        """First and last day with contacts, or None for an empty database. On Spark, remembered until the data
+        version (which includes the export's) changes: every page asks, and each Spark query costs ~0.3 s."""
+        version = self.data_version() if self.spark is not None else None
+        known = self._range
+        if version is not None and known is not None and known[0] == version:
+            return known[1]
         row = self.facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
         a, b = row.iloc[0]
-        return None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
+        rng = None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
+        self._range = (version, rng)
+        return rng
 
     def default_period(self) -> Period:
         """The last full calendar month in the data."""
