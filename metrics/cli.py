@@ -126,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     bm.add_argument("--list", action="store_true", help="list the publications and cohorts")
     bm.add_argument("--json", action="store_true", help="print JSON instead of text")
     bm.add_argument("--as", dest="as_user", metavar="USER", help="compute as this user")
+    bm.add_argument("--engine", choices=("duckdb", "spark"), help="compute our figures on DuckDB or Spark (default: "
+                    "engine in config)")
     ex = sub.add_parser("export-parquet", parents=[common, db], help="write every table as Parquet",
                         description="Write the database's tables as Parquet under DIR (the big facts partitioned by "
                         "month), for other engines such as Spark.")

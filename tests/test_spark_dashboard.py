@@ -80,6 +80,38 @@ def test_an_unknown_engine_in_config_is_named(tmp_path):
     assert "engine: 'sparkk' is not one of duckdb, spark" in "; ".join(info.value.errors)
 
 
+def test_spark_settings_typos_are_named(tmp_path):
+    raw = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    raw = raw.replace("  master: local[2]", "  master: local[2]\n  remote: spark-connect:15002\n  cach: true", 1)
+    raw = raw.replace("    spark.sql.shuffle.partitions: 4", "    sql.shuffle.partitions: 4", 1)
+    (tmp_path / "c.yaml").write_text(raw, encoding="utf-8")
+    with pytest.raises(Exception) as info:
+        load_config(tmp_path / "c.yaml")
+    errors = "; ".join(info.value.errors)
+    assert "spark.cach: unknown key" in errors
+    assert "spark.remote: 'spark-connect:15002' is not a Spark Connect URL (sc://host:15002)" in errors
+    assert "spark.conf.sql.shuffle.partitions: expected a Spark setting (spark.…)" in errors
+
+
+def test_the_command_line_gives_the_same_figure_on_either_engine(engines, demo, config, tmp_path, capsys):
+    import json
+
+    from metrics.cli import main
+    duck, spark = engines
+    cfg_file = spark_config_file(config, Path(spark.config.spark.source), tmp_path / "spark.yaml")
+    db = tmp_path / "cli.duckdb"               # the fixture holds the demo read-only; the CLI opens it to write
+    shutil.copy(demo, db)
+    got = {}
+    for engine in ("duckdb", "spark"):
+        assert main(["value", "csat", "--scope", "department:housing", "--json", "--db", str(db),
+                     "--config", str(cfg_file), "--engine", engine]) == 0
+        got[engine] = json.loads(capsys.readouterr().out)
+    assert got["spark"] == got["duckdb"] and got["duckdb"]["denominator"] > 0
+    with pytest.raises(SystemExit) as exit_:
+        main(["value", "csat", "--db", str(db), "--engine", "oracle"])
+    assert exit_.value.code == 2 and "invalid choice: 'oracle' (choose from 'duckdb', 'spark')" in capsys.readouterr().err
+
+
 # --- the dashboard, unchanged, on Spark -------------------------------------------------------------------
 def _signed_in(monkeypatch, db: str, config_file: str | None, role: str):
     """The dashboard (AppTest) with CX_CONFIG/CX_DB set, empty caches, signed in as a persona of `role`."""

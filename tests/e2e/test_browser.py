@@ -153,17 +153,26 @@ def test_administrator_loads_a_file_on_the_data_page(url, browser):
     page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").nth(1).click()     # Table
     page.get_by_role("option", name="invoices", exact=True).click()
     page.locator("input[type='file']").set_input_files(str(bad_inputs / "unknown_department.csv"))
+    uploaded(page, "unknown_department.csv")
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("1 problem(s) in 2 rows; nothing was written").first.wait_for(timeout=60_000)
     wait_rendered(page)
     page.screenshot(path=str(ARTIFACTS / "admin-data-problems.png"), full_page=True)   # the table is a canvas
     page.locator("input[type='file']").set_input_files(str(bad_inputs / "good.csv"))
+    uploaded(page, "good.csv")
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("inserted 2, updated 0").first.wait_for(timeout=60_000)
     wait_rendered(page)
     assert not any(w in page_text(page) for w in BAD_WORDS)
     page.screenshot(path=str(ARTIFACTS / "admin-data.png"), full_page=True)
     page.close()
+
+
+def uploaded(page, name: str) -> None:
+    """Wait until the uploader holds `name` and the rerun it causes is done (on a busy machine the upload lags,
+    and pressing Load before it lands loads the previous file)."""
+    page.locator(f"[data-testid='stFileChipName'][title='{name}']").wait_for(timeout=60_000)
+    wait_rendered(page)
 
 
 def card(page, label: str) -> str:
