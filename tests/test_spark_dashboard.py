@@ -116,7 +116,6 @@ def test_the_command_line_gives_the_same_figure_on_either_engine(engines, demo, 
 def _signed_in(monkeypatch, db: str, config_file: str | None, role: str):
     """The dashboard (AppTest) with CX_CONFIG/CX_DB set, empty caches, signed in as a persona of `role`."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     import app_cache
     if config_file:
@@ -126,6 +125,12 @@ def _signed_in(monkeypatch, db: str, config_file: str | None, role: str):
     monkeypatch.setenv("CX_DB", db)
     app_cache.engine.clear()
     st.cache_data.clear()
+    return _sign_in_as(db, role)
+
+
+def _sign_in_as(db, role: str):
+    """A new AppTest of the dashboard, signed in as the demo persona of `role`."""
+    from streamlit.testing.v1 import AppTest
     lookup = Engine.open(db, load_config(ROOT / "config.yaml"))
     persona = next(p for p in demo_personas(lookup) if p.viewer.role == role)
     lookup.con.close()
@@ -168,7 +173,6 @@ def test_spark_failing_under_a_page_is_one_sentence(engines, demo, config, monke
     """The export disappears while the dashboard runs (a cluster or its storage gone): the page says so in one
     sentence, and the sidebar still works."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     import app_cache
     duck, spark = engines
@@ -183,14 +187,7 @@ def test_spark_failing_under_a_page_is_one_sentence(engines, demo, config, monke
     assert app_cache.engine().engine == "spark"      # the dashboard process's engine, tables registered
     shutil.rmtree(source / "contacts")               # ... and now one of them can no longer be read
     st.cache_data.clear()
-    lookup = Engine.open(db, config)
-    persona = next(p for p in demo_personas(lookup) if p.viewer.role == "staff")
-    lookup.con.close()
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
-    at.run()
-    at.radio[0].set_value(persona.label)
-    at.button[0].click()
-    at.run()
+    at = _sign_in_as(db, "staff")
     app_cache.engine.clear()
     assert not at.exception, [e.message for e in at.exception]
     assert any(e.value.startswith("Spark could not run a metric query (") and "contacts" in e.value
