@@ -182,9 +182,8 @@ def _child_peak_mb() -> float:
 def spark_side(config: Config, db: Path, folder: Path) -> tuple[Config, Path, float]:
     """Export the database as Parquet for Spark (once per database) and write a config file with engine: spark;
     returns (config, config file, seconds the export took — 0 when reused)."""
-    import dataclasses
-    import yaml
     from metrics.export import export_parquet
+    from metrics.spark import with_source, write_config
     pq = folder / f"{db.stem}.parquet"
     took = 0.0
     if not pq.exists() or pq.stat().st_mtime < db.stat().st_mtime:
@@ -195,13 +194,8 @@ def spark_side(config: Config, db: Path, folder: Path) -> tuple[Config, Path, fl
         finally:
             con.close()
         took = time.perf_counter() - t
-    raw = yaml.safe_load(Path(config.path).read_text(encoding="utf-8"))
-    raw["engine"] = "spark"
-    raw.setdefault("spark", {})["source"] = str(pq.resolve())
-    cfg_file = folder / f"{db.stem}.spark.yaml"
-    cfg_file.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return dataclasses.replace(config, engine="spark", spark=dataclasses.replace(config.spark, source=str(pq))), \
-        cfg_file, took
+    cfg_file = write_config(config, pq.resolve(), folder / f"{db.stem}.spark.yaml")
+    return with_source(config, pq), cfg_file, took
 
 
 def bench_spark_metrics(spark, duck, duck_rows: list[dict], period) -> None:

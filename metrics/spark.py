@@ -134,6 +134,24 @@ class SparkFacts:
         return {} if df.empty else df.iloc[0].to_dict()
 
 
+def with_source(config, source: str | Path, **settings):
+    """The config with engine 'spark' reading the export at `source` (and other `spark:` settings replaced)."""
+    import dataclasses
+    return dataclasses.replace(config, engine="spark",
+                               spark=dataclasses.replace(config.spark, source=str(source), **settings))
+
+
+def write_config(config, source: str | Path, target: Path, **settings) -> Path:
+    """The config file with `engine: spark` and `spark.source` (plus `settings`) set, written to `target` — for a
+    dashboard or page-timing process pointed at it with CX_CONFIG / --config."""
+    import yaml
+    raw = yaml.safe_load(Path(config.path).read_text(encoding="utf-8"))
+    raw["engine"] = "spark"
+    raw["spark"] = {**(raw.get("spark") or {}), **settings, "source": str(source)}
+    target.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target
+
+
 def _first_line(exc: BaseException) -> str:
     """The first line of what went wrong: the Java exception's own message rather than Py4J's wrapper."""
     text = str(exc).strip()
