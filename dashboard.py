@@ -3,6 +3,7 @@ import streamlit as st
 
 import app_cache
 import session
+from metrics import access, writes
 from metrics.errors import MetricsError
 
 st.set_page_config(page_title="Customer experience", page_icon=":material/monitoring:", layout="wide")
@@ -85,12 +86,18 @@ else:
         if me.role == "admin":
             personas = app_cache.view("personas.demo_personas", None)
             labels = ["(myself)"] + [p.label for p in personas if p.viewer.role != "admin"]
-            acting = st.selectbox("View as", labels, help="See the dashboard with that role's limits.")
-            st.session_state[session.ACTING] = next((p.viewer for p in personas if p.label == acting), None)
+            acting = st.selectbox("View as", labels, help="See the pages as that role does: read-only, and without "
+                                  "individual figures, records or comments you may not see yourself.")
+            persona = next((p.viewer for p in personas if p.label == acting), None)
+            st.session_state[session.ACTING] = access.viewing_as(persona, me) if persona else None
             viewer = session.viewer()
+            if viewer is None:             # the session ended meanwhile: back to sign-in
+                st.rerun()
         if st.button("Sign out"):
             session.sign_out()
             st.rerun()
+    if viewer is not None and viewer.read_only:
+        st.info(writes.read_only_reason(viewer) + ".", icon=":material/visibility:")
     with session.engine().snapshot():      # one consistent state of the data for the whole page run
         try:
             st.navigation(pages_for(viewer)).run()

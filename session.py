@@ -5,14 +5,12 @@ a row in the database (an opaque token, only its hash stored) that expires and i
 """
 from __future__ import annotations
 
-
-
 import streamlit as st
 
 import app_cache
 from metrics.access import Viewer
 from metrics.errors import MetricsError
-from metrics.periods import GRAINS, Period, add_months, parse_date
+from metrics.periods import GRAINS, Period, add_months, parse_date, within
 
 KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
 
@@ -92,6 +90,9 @@ def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
         period = default
     rng = eng.data_range()
     lo, hi = (rng if rng else (default.start, default.end))
+    period, note = within(period, lo, hi, default)
+    if note:
+        st.sidebar.warning(f"{note[:1].upper()}{note[1:]}.")
     picked = st.sidebar.date_input("Period", (period.start, period.end), min_value=lo, max_value=hi,
                                    format="YYYY-MM-DD")
     if isinstance(picked, (tuple, list)) and len(picked) == 2:

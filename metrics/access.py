@@ -6,8 +6,17 @@ Rules (product principles 3 and 4):
 - a person's own figures are visible to that person and to the managers above them in the line
   (the staff.manager_id chain); executives and the all-seeing system viewer see everyone's;
 - administrators manage data and users, and see no individual figures unless they manage people;
+  they read no department's records or comments (their own department included) — only the
+  records of the people they manage;
 - verbatim customer comments and the records behind a figure are visible to the department
-  concerned (the viewer's own department, with its teams) and to executives.
+  concerned (the viewer's own department, with its teams) and to executives; inside them, a person
+  column (who handled a contact, whom a callback waits on) keeps its value only where the viewer
+  may see that person's figures (records.metric_records, records.waiting);
+- "view as": an administrator may look at the dashboard as a persona of another role, to check what
+  that role is shown. The persona's Viewer carries the administrator in `real`; it sees what BOTH
+  may see (so no individual figures or records the administrator could not see themselves), and it
+  may write nothing (metrics.writes refuses every change; the audit trail only ever names the
+  signed-in user).
 """
 from __future__ import annotations
 
@@ -20,6 +29,10 @@ from metrics.errors import AccessDenied, UnknownError
 from metrics.scope import Scope
 
 ROLES = ("system", "executive", "head", "staff", "admin")
+# Columns of the schema that name a person (a staff id, or the user who acted): in records and lists they keep
+# their value only where the viewer may see that person's figures (visible_staff).
+PERSON_COLUMNS = ("staff_id", "to_staff_id", "from_staff_id", "manager_id", "assigned_to", "follow_up_by",
+                  "shared_by", "submitted_by", "decided_by")
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,30 @@ class Viewer:
     role: str                          # one of ROLES
     department_id: str | None = None
     staff_id: str | None = None
+    real: "Viewer | None" = None       # the signed-in administrator, when this is a persona viewed as
+
+    @property
+    def read_only(self) -> bool:
+        """True for a persona viewed as by an administrator: it may look, never change anything."""
+        return self.real is not None
+
+    @property
+    def actor(self) -> "Viewer":
+        """The person really signed in (the administrator behind a persona)."""
+        return self.real or self
+
+
+def viewing_as(persona: Viewer, real: Viewer) -> Viewer:
+    """A persona as seen by the signed-in administrator `real` (read-only, limited to what both may see)."""
+    if real.role != "admin":
+        raise AccessDenied(f"{real.user} may not view the dashboard as someone else: only administrators may")
+    if persona.role == "admin" or persona.real is not None:
+        raise AccessDenied(f"{real.user} may view as a persona of another role only, not as {persona.user}")
+    return Viewer(persona.user, persona.role, persona.department_id, persona.staff_id, real=real.actor)
+
+
+VIEW_AS_LIMIT = ("{real} is viewing as {who}: view-as shows that role's pages and shared figures, but not individual "
+                 "figures, records or comments the administrator may not see themselves")
 
 
 # The command line and scheduled jobs act as this viewer until sign-in exists for them.
@@ -59,6 +96,8 @@ def authorize(con: duckdb.DuckDBPyConnection, viewer: Viewer, scope: Scope) -> N
     """
     if viewer.role not in ROLES:
         raise AccessDenied(f"role {viewer.role!r} is not one of {', '.join(ROLES)}")
+    if viewer.real is not None and not may(authorize, con, viewer.real, scope):
+        raise AccessDenied(VIEW_AS_LIMIT.format(real=viewer.real.user, who=viewer.user))
     if scope.kind != "staff":
         return
     chain = managers_of(con, scope.key)
@@ -71,9 +110,10 @@ def authorize(con: duckdb.DuckDBPyConnection, viewer: Viewer, scope: Scope) -> N
 
 
 def home_unit(config: Config, viewer: Viewer) -> str | None:
-    """The unit whose records the viewer may read: their department (a team member's parent department)."""
+    """The unit whose records the viewer may read: their department (a team member's parent department);
+    None for administrators (they manage data and users, not a department's service)."""
     key = viewer.department_id
-    if key is None or key not in config.departments:
+    if viewer.role == "admin" or key is None or key not in config.departments:
         return None
     return department_of(config, key)
 
@@ -95,8 +135,12 @@ def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Vi
         scope: whose records; for a person, also the rule of `authorize`.
     """
     authorize(con, viewer, scope)
+    if viewer.real is not None and not may(authorize_records, con, config, viewer.real, scope):
+        raise AccessDenied(VIEW_AS_LIMIT.format(real=viewer.real.user, who=viewer.user))
     if viewer.role in ("system", "executive"):
         return
+    if viewer.role == "admin" and scope.kind == "staff":
+        return                      # a person they manage (authorize let it through)
     home = home_unit(config, viewer)
     if scope.kind == "organisation" or home is None:
         raise AccessDenied(f"{viewer.user} may not read the organisation's records and comments: they are "
@@ -108,6 +152,45 @@ def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Vi
     if unit not in config.descendants(home):
         raise AccessDenied(f"{viewer.user} may not read the records and comments of {unit}: they are visible "
                            "to the department concerned and to executives")
+
+
+def visible_staff(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> frozenset[str] | None:
+    """The people whose individual figures the viewer may see: None for everyone (executives, the system),
+    else the viewer and everyone below them in the line (for a persona viewed as, what both may see)."""
+    if viewer.role not in ROLES:
+        return frozenset()
+    mine = None
+    if viewer.role not in ("system", "executive"):
+        mine = frozenset()
+        if viewer.staff_id is not None:
+            rows = con.execute("""
+                WITH RECURSIVE below(staff_id, depth) AS (
+                    SELECT staff_id, 0 FROM staff WHERE staff_id = $id
+                    UNION ALL
+                    SELECT s.staff_id, b.depth + 1 FROM staff s JOIN below b ON s.manager_id = b.staff_id
+                    WHERE b.depth < 50)
+                SELECT DISTINCT staff_id FROM below""", {"id": viewer.staff_id}).fetchall()
+            mine = frozenset(r[0] for r in rows) | {viewer.staff_id}
+    if viewer.real is None:
+        return mine
+    theirs = visible_staff(con, viewer.real)
+    if mine is None:
+        return theirs
+    return mine if theirs is None else mine & theirs
+
+
+def hide_people(con: duckdb.DuckDBPyConnection, viewer: Viewer, df, columns=PERSON_COLUMNS):
+    """The frame with every person column blanked on the rows naming someone the viewer may not see."""
+    present = [c for c in columns if c in df.columns]
+    if not present:
+        return df
+    seen = visible_staff(con, viewer)
+    if seen is None:
+        return df
+    df = df.copy()
+    for c in present:
+        df[c] = df[c].where(df[c].isin(seen), None)
+    return df
 
 
 def may(check, *args) -> bool:

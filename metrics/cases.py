@@ -92,7 +92,14 @@ def inbox(engine: Engine, viewer: Viewer, unit: str, status: str = "open", at: d
                        ELSE TRUE END
         ORDER BY (followed_up_at IS NULL AND due_before <= $at) DESC, received_at
         LIMIT $n""", params)
-    return _finish(engine, df, at)
+    return _finish(engine, _about_whom(engine, viewer, df), at)
+
+
+def _about_whom(engine: Engine, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
+    """Blank the person a case is about where the viewer may not see that person's figures (who works the case
+    stays: that is the team's work list, not a figure)."""
+    with engine.cursor() as cur:
+        return access.hide_people(cur, viewer, df, ("staff_id",))
 
 
 def _unit_cases(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime) -> tuple[dict, str]:
@@ -127,8 +134,8 @@ def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = N
     df = engine.query(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases", params)
     if df.empty:
         raise UnknownError(f"there is no case {case_id!r} (only negative feedback is a case)")
-    case = _finish(engine, df, at or writes.now(engine.config)).iloc[0].to_dict()
-    check_access(engine, viewer, Scope("department", case["department_id"]))
+    check_access(engine, viewer, Scope("department", df["department_id"].iloc[0]))
+    case = _finish(engine, _about_whom(engine, viewer, df), at or writes.now(engine.config)).iloc[0].to_dict()
     case["history"] = engine.query("SELECT acted_at, user_name, action, changes FROM audit_log WHERE entity = "
                                    "'feedback' AND entity_id = $id ORDER BY audit_id", {"id": case_id})
     return case
@@ -151,7 +158,7 @@ def may_act(engine: Engine, viewer: Viewer, case: dict) -> bool:
 def _act(engine: Engine, viewer: Viewer, case_id: str, version: int, action: str, at, change) -> None:
     """Shared frame of every case action: load in a transaction, check the right to act, apply `change`."""
     at = at or writes.now(engine.config)
-    with writes.transaction(engine.con) as cur:
+    with writes.transaction(engine.con, viewer) as cur:
         params: dict = {"id": case_id}
         rel = cur.execute(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases",
                           params)

@@ -344,21 +344,10 @@ class Engine:
         return df
 
     def _visible_staff_rows(self, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
-        """Keep only the people whose figures the viewer may see."""
-        if viewer.role in ("system", "executive"):
-            return df[df["grp"].notna()]
-        cur = self.con.cursor()
-        try:
-            keep = []
-            for sid in df["grp"].dropna().unique():
-                try:
-                    access.authorize(cur, viewer, Scope("staff", sid))
-                    keep.append(sid)
-                except MetricsError:
-                    pass
-        finally:
-            cur.close()
-        return df[df["grp"].isin(keep)]
+        """Keep only the people whose figures the viewer may see (access.visible_staff)."""
+        with self.cursor() as cur:
+            seen = access.visible_staff(cur, viewer)
+        return df[df["grp"].notna() & (True if seen is None else df["grp"].isin(seen))]
 
     @staticmethod
     def _fill(metric: Metric, df: pd.DataFrame, buckets: list | None, groups: list | None) -> pd.DataFrame:

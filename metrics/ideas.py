@@ -46,7 +46,7 @@ def submit(engine: Engine, viewer: Viewer, title: str, detail: str | None, depar
     fields = {"suggestion_id": sid, "source": source, "submitted_by": viewer.staff_id if source == "staff" else None,
               "department_id": department_id, "submitted_at": at, "status": "new", "title": title, "detail": detail,
               "linked_metric": linked_metric or None}
-    with writes.transaction(engine.con) as cur:
+    with writes.transaction(engine.con, viewer) as cur:
         writes.insert_row(cur, viewer, at, "suggestion.submit", "suggestions", fields)
     return sid
 
@@ -61,7 +61,7 @@ def may_decide(engine: Engine, viewer: Viewer, department_id: str | None) -> boo
 
 def _change(engine: Engine, viewer: Viewer, suggestion_id: str, version: int, action: str, at, make) -> None:
     at = at or writes.now(engine.config)
-    with writes.transaction(engine.con) as cur:
+    with writes.transaction(engine.con, viewer) as cur:
         row = writes.fetch(cur, "suggestions", "suggestion_id", suggestion_id, "suggestion")
         if not may_decide(engine, viewer, row["department_id"]):
             raise AccessDenied(f"{viewer.user} may not decide suggestion {suggestion_id}: the head of "

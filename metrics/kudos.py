@@ -53,7 +53,7 @@ def may_share(engine: Engine, viewer: Viewer, department_id: str | None) -> bool
 def share(engine: Engine, viewer: Viewer, feedback_id: str, version: int, at: dt.datetime | None = None) -> None:
     """Share a compliment or high score with the person and their team (one click on the page)."""
     at = at or writes.now(engine.config)
-    with writes.transaction(engine.con) as cur:
+    with writes.transaction(engine.con, viewer) as cur:
         row = writes.fetch(cur, "feedback", "feedback_id", feedback_id, "feedback")
         positive = cur.execute(f"SELECT {POSITIVE} FROM feedback WHERE feedback_id = $i", {"i": feedback_id}).fetchone()[0]
         if not positive:
@@ -81,7 +81,7 @@ def give(engine: Engine, viewer: Viewer, value: str, message: str, to_staff_id: 
     value = writes.choice(value, "Value", engine.config.voice.values)
     message = writes.text(message, "Message", MESSAGE_MAX)
     at = at or writes.now(engine.config)
-    with writes.transaction(engine.con) as cur:
+    with writes.transaction(engine.con, viewer) as cur:
         if to_staff_id is not None:
             if to_staff_id == viewer.staff_id:
                 raise MetricsError("thanks go to someone else: choose a colleague, not yourself")

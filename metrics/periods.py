@@ -115,3 +115,18 @@ def last_full_month(last_day: dt.date) -> Period:
         return month(last_day.year, last_day.month)
     prev = add_months(last_day.replace(day=1), -1)
     return month(prev.year, prev.month)
+
+
+def within(period: Period, first: dt.date, last: dt.date, fallback: Period) -> tuple[Period, str | None]:
+    """The part of `period` inside the data (first..last), and a sentence when it had to change.
+
+    A period wholly outside the data becomes `fallback` (itself clipped to the data). Used for periods that
+    arrive in a shared link, so a link from another time never breaks a page.
+    """
+    start, end = max(period.start, first), min(period.end, last)
+    if (start, end) == (period.start, period.end):
+        return period, None
+    shown = Period(start, end) if start <= end else Period(max(fallback.start, first), min(fallback.end, last))
+    where = "lies outside" if start > end else "reaches beyond"
+    return shown, (f"the period {period.start} – {period.end} {where} the data ({first} to {last}); "
+                   f"showing {shown.start} – {shown.end} instead")

@@ -201,9 +201,12 @@ class QueryBuilder:
                 f"{name} AS (SELECT {group_sel}CAST({value} AS DOUBLE) AS v, CAST({count} AS DOUBLE) AS n "
                 f"FROM {source} WHERE {where}{group_by})"]
 
-    def records(self, metric: Metric, rows: Rows, period: Period, limit: int) -> tuple[str, dict]:
+    def records(self, metric: Metric, rows: Rows, period: Period, limit: int,
+                counts: tuple[str, ...] = ()) -> tuple[str, dict]:
         """The rows behind a figure: the simple measure's rows, or a ratio's denominator rows with a
-        `counted` column saying whether each is in the numerator (when both sides read the same rows)."""
+        `counted` column saying whether each is in the numerator (when both sides read the same rows).
+        With `counts` (source column names), also `_n` (rows behind the figure) and `_n_<column>` (rows with
+        the same value of that column), counted before the limit: what small-group suppression needs."""
         params = _Params()
         m = metric.measure if metric.type == "simple" else metric.denominator
         num = metric.numerator
@@ -214,6 +217,10 @@ class QueryBuilder:
             holders.update({k: params.bind(f"m0_{k}", v) for k, v in metric.params.items() if k in used})
             select = select.replace("SELECT r.*", f"SELECT coalesce(({expression(num.filter, holders)}), false) AS counted, r.*", 1)
         src = self.config.sources[m.source]
+        if counts:
+            windows = ["count(*) OVER () AS _n"] + [f"count(*) OVER (PARTITION BY r.{ident(c)}) AS {ident('_n_' + c)}"
+                                                    for c in counts]
+            select = select.replace("SELECT ", f"SELECT {', '.join(windows)}, ", 1)
         time = ident(m.at_period_end[0] if m.at_period_end else (m.time or src.time))
         sql = f"WITH {cte}\n{select} ORDER BY r.{time} DESC LIMIT {params.bind('limit', int(limit))}"
         return sql, params.values

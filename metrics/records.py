@@ -61,8 +61,34 @@ def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope
         return engine.facts("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
                             "period_end <= $b ORDER BY period_start DESC",
                             {"k": metric.key, "a": period.start, "b": period.end})
-    sql, params = engine.builder.records(metric, engine.rows_for(metric, scope), period, limit)
-    return engine.facts(sql, params)
+    src = engine.config.sources[(metric.measure or metric.denominator).source]
+    groups = tuple(c for c in (src.staff, src.department) if c) if metric.anonymous else ()
+    sql, params = engine.builder.records(metric, engine.rows_for(metric, scope), period, limit, groups)
+    df = engine.facts(sql, params)
+    if metric.anonymous:
+        df = _suppress_small_groups(engine, metric, scope, period, df, groups)
+    with engine.cursor() as cur:
+        return access.hide_people(cur, viewer, df)
+
+
+def _name(engine: Engine, scope: Scope) -> str:
+    return engine.config.departments[scope.key].name if scope.is_unit else str(scope)
+
+
+def _suppress_small_groups(engine: Engine, metric, scope: Scope, period: Period, df: pd.DataFrame,
+                           groups: tuple[str, ...]) -> pd.DataFrame:
+    """Records follow the figures' privacy rule: no individual survey answers behind a figure from fewer than
+    privacy.min_group_size answers, and no person or team named on answers of a group that small."""
+    least = engine.config.min_group_size
+    n = int(df["_n"].iloc[0]) if len(df) else 0
+    if scope.kind != "organisation" and 0 < n < least:
+        raise access.AccessDenied(
+            f"the answers behind {metric.label} for {_name(engine, scope)} in {period} are not shown: there are {n}, fewer than "
+            f"{least} (privacy.min_group_size), so they could identify the people who gave them")
+    df = df.copy()
+    for c in groups:
+        df[c] = df[c].where(df[f"_n_{c}"] >= least, None)
+    return df.drop(columns=["_n"] + [f"_n_{c}" for c in groups])
 
 
 def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int = 200,
@@ -118,7 +144,7 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
     params = {"e": end, "n": limit}
     hw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
     fw = unit_filter(engine, scope, "department_id", "coalesce(assigned_to, follow_up_by, staff_id)", params)
-    return engine.query(f"""
+    df = engine.query(f"""
         WITH cases AS ({cases_sql(engine, params, "received_at < $e AND received_at >= $e - INTERVAL 90 DAY")})
         SELECT * FROM (
             SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,
@@ -133,3 +159,5 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
             WHERE received_at < $e AND (followed_up_at IS NULL OR followed_up_at >= $e)
               AND received_at >= $e - INTERVAL 90 DAY AND {fw})
         ORDER BY overdue DESC, since LIMIT $n""", params)
+    with engine.cursor() as cur:
+        return access.hide_people(cur, viewer, df)

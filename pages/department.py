@@ -45,7 +45,12 @@ try:
     widgets.table(app_cache.view("records.feedback_comments", viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):
         metric = st.selectbox("Figure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
-        widgets.table(app_cache.view("records.metric_records", viewer, metric, scope, period, 500), f"{key}-{metric}-records")
+        st.caption("A person's id shows only where you may see that person's own figures.")
+        try:
+            widgets.table(app_cache.view("records.metric_records", viewer, metric, scope, period, 500),
+                          f"{key}-{metric}-records")
+        except AccessDenied as exc:      # e.g. too few survey answers to show them one by one
+            st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
 except AccessDenied:
     st.info("Customers' comments and the records behind the figures are visible to the department concerned "
             "and to executives.")

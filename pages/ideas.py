@@ -29,7 +29,7 @@ if viewer.staff_id is not None:
                               format_func=lambda s: "Me" if s == "staff" else "A customer (I am recording it)")
             linked = st.selectbox("The figure it should move (optional)", metrics_keys, index=None,
                                   format_func=lambda k: eng.metric(k).label)
-            if st.form_submit_button("Submit the idea", type="primary"):
+            if st.form_submit_button("Submit the idea", type="primary", **widgets.locked(viewer)):
                 widgets.act("Thank you: your idea was recorded and goes to the head of department.", ideas.submit,
                             eng, viewer, title, detail, dept, source, linked, _reset=gen_key)
 
@@ -50,14 +50,18 @@ widgets.table(listing.drop(columns=["version"]).rename(columns={
     "decline_reason": "Why not", "decided_at": "Decided", "submitted_by": "Put forward by"}), f"ideas-{unit}")
 
 open_ideas = listing[listing["status"].isin(["new", "reviewing"])]
-if ideas.may_decide(eng, viewer, unit) and not open_ideas.empty:
+ids = list(open_ideas["suggestion_id"])
+if gone := widgets.left_list("idea-pick", "suggestion", ids):     # decided by someone else since it was opened
+    widgets.changed_warning(eng, "suggestions", gone, f"Suggestion {gone}")
+    st.session_state.pop("idea-pick")
+    st.session_state["opened-suggestion"].pop(gone, None)
+if ideas.may_decide(eng, viewer, unit) and ids:
     st.subheader("Decide")
-    pick = st.selectbox("Suggestion", list(open_ideas["suggestion_id"]), key="idea-pick",
-                        format_func=dict(zip(open_ideas["suggestion_id"], open_ideas["suggestion_id"] + " · "
-                                             + open_ideas["title"].fillna(""))).get)
+    names = dict(zip(ids, open_ideas["suggestion_id"] + " · " + open_ideas["title"].fillna("")))
+    pick = st.selectbox("Suggestion", ids, key="idea-pick", format_func=names.get)
     row = open_ideas.set_index("suggestion_id").loc[pick]
     version, refresh = widgets.opened_version("suggestion", pick, row["version"])
-    if row["status"] == "new" and st.button("Mark as under review"):
+    if row["status"] == "new" and st.button("Mark as under review", **widgets.locked(viewer)):
         widgets.act(f"Suggestion {pick} is under review.", ideas.review, eng, viewer, pick, version, _refresh=refresh)
     with st.form(f"decide-{pick}"):
         decision = st.radio("Decision", ["implemented", "declined"], horizontal=True,
@@ -68,6 +72,6 @@ if ideas.may_decide(eng, viewer, unit) and not open_ideas.empty:
         metric = st.selectbox("The figure it should move", metrics_keys,
                               index=metrics_keys.index(linked) if linked else None,
                               format_func=lambda k: eng.metric(k).label)
-        if st.form_submit_button("Record the decision", type="primary"):
+        if st.form_submit_button("Record the decision", type="primary", **widgets.locked(viewer)):
             widgets.act(f"Decision recorded for suggestion {pick}.", ideas.decide, eng, viewer, pick, version, decision,
                         text, metric, _refresh=refresh)

@@ -49,10 +49,13 @@ st.dataframe(styled, hide_index=True, width="stretch", height=min(420, 38 + 35 *
 st.caption(f"{len(inbox):,} {status} case{'s' if len(inbox) != 1 else ''}"
            + (" shown (the first 200)" if len(inbox) == 200 else "") + "; overdue first, then oldest first.")
 
-if not inbox.empty:
-    ids = list(inbox["case_id"])
-    labels = {r.case_id: f"{r.case_id} · {r.kind} · received {r.received_at:%d %b %Y}" + (" · overdue" if r.overdue else "")
-              for r in inbox.itertuples()}
+ids = list(inbox["case_id"])
+labels = {r.case_id: f"{r.case_id} · {r.kind} · received {r.received_at:%d %b %Y}" + (" · overdue" if r.overdue else "")
+          for r in inbox.itertuples()}
+if gone := widgets.left_list("case-pick", "case", ids):     # someone else acted on it: show it as it is now
+    ids.insert(0, gone)
+    labels[gone] = f"{gone} · no longer {status}"
+if ids:
     pick = st.selectbox("Open a case", ids, key="case-pick", format_func=labels.get)
     try:
         case = cases.get(eng, viewer, pick)
@@ -60,6 +63,7 @@ if not inbox.empty:
         st.error(str(exc))
         st.stop()
     version, reset = widgets.opened_version("case", pick, case["version"])
+    changed = widgets.stale(eng, "feedback", pick, f"Case {pick}", version, case["version"])
     with st.container(border=True):
         st.markdown(f"**Case {pick}** · {case['kind']} · received {case['received_at']:%d %b %Y %H:%M} · "
                     f"follow up by the end of {case['due']:%a %d %b %Y} · **{case['status']}**"
@@ -76,13 +80,13 @@ if not inbox.empty:
                 people = cases.assignable(eng, viewer, case["department_id"])
                 who = st.selectbox("Assign to", people["staff_id"], index=None, key=f"assign-{pick}",
                                    format_func=dict(zip(people["staff_id"], people["name"])).get)
-                if st.button("Assign", key=f"assign-btn-{pick}"):
+                if st.button("Assign", key=f"assign-btn-{pick}", **widgets.locked(viewer)):
                     if who is None:
                         st.error("Choose the person to assign the case to.")
                     else:
                         widgets.act(f"Case {pick} assigned.", cases.assign, eng, viewer, pick, who, version,
                                     _refresh=reset)
-                if pd.isna(case["acknowledged_at"]) and st.button("Acknowledge", key=f"ack-{pick}"):
+                if pd.isna(case["acknowledged_at"]) and st.button("Acknowledge", key=f"ack-{pick}", **widgets.locked(viewer)):
                     widgets.act(f"Case {pick} acknowledged.", cases.acknowledge, eng, viewer, pick, version,
                                 _refresh=reset)
             with b:
@@ -90,7 +94,7 @@ if not inbox.empty:
                     with st.form(f"follow-{pick}"):
                         note = st.text_area("What you told the customer", help=f"Plain text, at most {cases.NOTE_MAX} characters.")
                         action = st.text_input("Action taken (optional)")
-                        if st.form_submit_button("Record follow-up", type="primary"):
+                        if st.form_submit_button("Record follow-up", type="primary", **widgets.locked(viewer)):
                             widgets.act(f"Follow-up recorded for case {pick}.", cases.follow_up, eng, viewer, pick,
                                         version, note, action, _refresh=reset)
                 if pd.isna(case["resolved_at"]):
@@ -100,17 +104,19 @@ if not inbox.empty:
                                              index=themes.index(case["theme"]) if case["theme"] in themes else None,
                                              placeholder="Choose the root cause")
                         done = st.text_input("Action taken")
-                        if st.form_submit_button("Resolve"):
+                        if st.form_submit_button("Resolve", **widgets.locked(viewer)):
                             widgets.act(f"Case {pick} resolved.", cases.resolve, eng, viewer, pick, version, cause, done,
                                         _refresh=reset)
                 else:
                     with st.form(f"reopen-{pick}"):
                         why = st.text_input("Why reopen?")
-                        if st.form_submit_button("Reopen"):
+                        if st.form_submit_button("Reopen", **widgets.locked(viewer)):
                             widgets.act(f"Case {pick} reopened.", cases.reopen, eng, viewer, pick, version, why,
                                         _refresh=reset)
         else:
             st.caption("You can read this case; it is worked by its team and the head of department.")
+        if changed:            # told once: the next action starts from the case as it is now
+            reset()
         if not case["history"].empty:
             with st.expander("History"):
                 widgets.table(case["history"].rename(columns={"acted_at": "When", "user_name": "Who", "action": "What",
