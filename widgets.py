@@ -7,6 +7,7 @@ import streamlit as st
 
 import app_cache
 
+from metrics import csvsafe
 from metrics import status as stt
 from metrics.errors import MetricsError
 from metrics.formatting import format_delta, format_value
@@ -42,10 +43,12 @@ WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team"
 
 
 def table(df, name: str, **kwargs) -> None:
-    """A table and a CSV download of exactly what it shows."""
+    """A table and a CSV download of exactly what it shows, text that looks like a spreadsheet formula quoted
+    (metrics.csvsafe). The grid's own toolbar download is off (client.disableDataExport in
+    .streamlit/config.toml): it would write those cells unquoted."""
     df = df.rename(columns={k: v for k, v in WORDS.items() if k in df.columns})
     st.dataframe(df, hide_index=True, width="stretch", **kwargs)
-    st.download_button("Download CSV", df.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    st.download_button("Download CSV", csvsafe.csv_bytes(df), file_name=f"{name}.csv",
                        mime="text/csv", key=f"dl-{name}")
 
 
@@ -59,6 +62,13 @@ def plain(text) -> str:
 
 # --- writing from a page: one wrapper, so every form reports the same way ---------------------
 FLASH = "flash_message"
+
+
+def locked(viewer) -> dict:
+    """Keyword arguments for every write control: disabled, with the reason, while an administrator views as
+    someone (the metrics layer refuses such writes in any case)."""
+    from metrics.writes import read_only_reason
+    return {"disabled": True, "help": read_only_reason(viewer)} if viewer.read_only else {}
 
 
 def act(done: str, fn, *args, _reset: str | None = None, _refresh=None, **kwargs) -> bool:
@@ -101,6 +111,29 @@ def opened_version(kind: str, key: str, current: int):
     return opened.setdefault(key, int(current)), lambda: opened.pop(key, None)
 
 
+def left_list(picker: str, kind: str, ids: list) -> str | None:
+    """The record this person had open (under picker `picker`, its version remembered by opened_version) when it
+    has left the list since without their saving anything: someone else acted on it. Returns it, or None."""
+    gone = st.session_state.get(picker)
+    if gone is None or gone in ids or gone not in st.session_state.get(f"opened-{kind}", {}):
+        return None
+    return gone
+
+
+def changed_warning(eng, table: str, record_key: str, what: str) -> None:
+    """Say that a record changed under the person who had it open, by whom and when (writes.change_notice)."""
+    from metrics.writes import change_notice
+    st.warning(change_notice(eng.con, table, record_key, what), icon=":material/sync_problem:")
+
+
+def stale(eng, table: str, record_key: str, what: str, opened: int, current: int) -> bool:
+    """Warn when the record changed since this person opened it; True if it did."""
+    if int(opened) == int(current):
+        return False
+    changed_warning(eng, table, record_key, what)
+    return True
+
+
 def flash() -> None:
     """Show the message left by the last successful write, once."""
     if msg := st.session_state.pop(FLASH, None):
@@ -124,7 +157,7 @@ def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit:
             if r.shared_with_staff:
                 st.caption("Shared with the team.")
             elif kudos.may_share(eng, viewer, r.department_id):
-                if st.button("Share with the team", key=f"share-{name}-{r.feedback_id}"):
+                if st.button("Share with the team", key=f"share-{name}-{r.feedback_id}", **locked(viewer)):
                     act("Shared with the team: it now counts toward compliments shared.", kudos.share, eng, viewer,
                         r.feedback_id, int(r.version))
     if len(df) > per_row:
@@ -153,7 +186,7 @@ def thank_form(eng, viewer, name: str) -> None:
         value = st.selectbox("For which of our values", eng.config.voice.values, key=f"thanks-value-{name}")
         message = st.text_area("Message", max_chars=None, key=f"thanks-msg-{name}",
                                help=f"Plain text, at most {kudos.MESSAGE_MAX} characters.")
-        if st.form_submit_button("Send thanks", type="primary"):
+        if st.form_submit_button("Send thanks", type="primary", **locked(viewer)):
             to_staff = person if kind == "A colleague" else None
             to_team = team if kind == "A team" else None
             if to_staff is None and to_team is None:

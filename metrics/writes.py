@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 import uuid
 import zoneinfo
 from contextlib import contextmanager
@@ -23,11 +24,31 @@ import duckdb
 
 from metrics.access import Viewer
 from metrics.definitions import Config
-from metrics.errors import MetricsError, UnknownError
+from metrics.errors import AccessDenied, MetricsError, UnknownError
 from metrics.sql import ident
 
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?]|javascript:", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Markup a browser, a mail client or a Markdown renderer would act on. A lone "<" is text ("a<b", "x < y"):
+# refused are comments and declarations, complete tags, unclosed tags with an attribute, elements that run or
+# load something even unclosed, and script or data URLs (matched with tabs and line breaks removed, as URL
+# parsers drop them: "java\tscript:").
+_MARKUP = re.compile(
+    r"<[!?]"
+    r"|</?[a-z][a-z0-9:-]*(?:\s[^<>]*)?/?>"
+    r"|</?[a-z][a-z0-9:-]*\s+[a-z][a-z0-9:-]*\s*="
+    r"|</?(?:script|style|iframe|frame|frameset|object|embed|applet|svg|math|img|image|link|meta|base|form|input|"
+    r"button|textarea|select|video|audio|source|body|html|xml)\b"
+    r"|(?<![a-z0-9+.-])(?:javascript|vbscript|livescript)\s*:"
+    r"|(?<![a-z0-9+.-])data\s*:\s*(?:[a-z]+/[a-z0-9.+-]+|[;,])",
+    re.IGNORECASE)
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+# Characters refused in free text, by Unicode category (unicodedata), and how the message names them. Tabs and
+# line breaks (\t \n \r) stay allowed in every field, as before. Cf covers bidirectional overrides and isolates
+# (U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200D, U+2060) and the byte-order mark
+# (U+FEFF); Cc covers NEL (U+0085); Zl and Zp are U+2028 and U+2029.
+_LAYOUT = "\t\n\r"
+_REFUSED = {"Cc": "a control character", "Cf": "an invisible formatting character", "Zl": "a line separator",
+            "Zp": "a paragraph separator", "Co": "a private-use character", "Cs": "a lone surrogate",
+            "Cn": "an unassigned character"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"(?<![\d-])\+?(?:\d ?){10,13}(?![\d-])")     # 10+ digits, perhaps spaced
 
@@ -61,11 +82,17 @@ def text(value: Any, field: str, max_len: int, required: bool = True, public: bo
         return None
     if len(s) > max_len:
         raise MetricsError(f"{field} is {len(s)} characters long; at most {max_len} are accepted")
-    if m := _TAG.search(s):
-        raise MetricsError(f"{field} contains markup ({s[m.start():m.start() + 12]!r}); write plain text without "
-                           "< > tags or links to scripts")
-    if _CONTROL.search(s):
-        raise MetricsError(f"{field} contains control characters; write plain text")
+    for i, ch in enumerate(s):
+        kind = _REFUSED.get(unicodedata.category(ch))
+        if kind and ch not in _LAYOUT:
+            name = unicodedata.name(ch, "")
+            raise MetricsError(f"{field} contains {kind} (U+{ord(ch):04X}{' ' + name if name else ''}) at character "
+                               f"{i + 1}; remove it and write plain text (letters, digits, punctuation, spaces, "
+                               "tabs and new lines are accepted)")
+    flat = _URL_IGNORED.sub("", s)
+    if m := _MARKUP.search(flat):
+        raise MetricsError(f"{field} contains markup ({flat[m.start():m.start() + 12]!r}); write plain text: a lone "
+                           "< as in a < b is fine, but not tags such as <b>, comments, or script or data links")
     if public and (_EMAIL.search(s) or _PHONE.search(s)):
         raise MetricsError(f"{field} is shown to the public and contains an e-mail address or phone number; "
                            "remove personal details")
@@ -83,11 +110,14 @@ def choice(value: Any, field: str, allowed) -> str:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: duckdb.DuckDBPyConnection, viewer: Viewer | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor in one transaction: committed if the block finishes, rolled back if it raises.
 
-    A write-write conflict with another session's open transaction becomes `Conflict`.
+    A write-write conflict with another session's open transaction becomes `Conflict`. Given the viewer, a
+    view-as persona is refused before anything starts (audit() refuses it in any case).
     """
+    if viewer is not None:
+        may_write(viewer)
     cur = con.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
@@ -104,9 +134,25 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         cur.close()
 
 
+def may_write(viewer: Viewer) -> None:
+    """Raise AccessDenied for a persona an administrator is viewing as: view-as only looks."""
+    if viewer.read_only:
+        raise AccessDenied(read_only_reason(viewer))
+
+
+def read_only_reason(viewer: Viewer) -> str:
+    """The sentence a page shows beside disabled controls, and a refused write raises, while viewing as."""
+    return (f"{viewer.actor.user} is viewing as {viewer.user}, which is read-only: nothing can be changed from this view; "
+            "choose (myself) under View as to act as yourself")
+
+
 def audit(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, action: str, entity: str,
           entity_id: str, changes: dict) -> None:
-    """Record a change (inside the caller's transaction) and move the data version."""
+    """Record a change (inside the caller's transaction) and move the data version. Every dashboard write comes
+    through here, so this is where a view-as persona is refused (the transaction then rolls back) and why the
+    trail always names the person really signed in."""
+    may_write(viewer)
+    viewer = viewer.actor
     cur.execute("""INSERT INTO audit_log (acted_at, user_name, role, staff_id, action, entity, entity_id, changes)
                    VALUES ($at, $u, $r, $s, $a, $e, $i, $c)""",
                 {"at": at, "u": viewer.user, "r": viewer.role, "s": viewer.staff_id, "a": action, "e": entity,
@@ -148,11 +194,8 @@ def update_row(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, 
         what: how to name the record in messages ("case F0001234").
     """
     if int(row["version"]) != int(expected_version):
-        last = cur.execute("SELECT user_name, acted_at FROM audit_log WHERE entity = $t AND entity_id = $k "
-                           "ORDER BY audit_id DESC LIMIT 1", {"t": table, "k": row[key_col]}).fetchone()
-        who = f" by {last[0]} at {last[1]:%d %b %Y %H:%M}" if last else ""
-        raise Conflict(f"{what} was changed{who} since you opened it; nothing was saved — reload to see the change, "
-                       "then try again")
+        raise Conflict(f"{what} was changed{last_change(cur, table, row[key_col])} since you opened it; nothing was "
+                       "saved — reload to see the change, then try again")
     sets = ", ".join(f"{ident(c)} = $v{i}" for i, c in enumerate(changes))
     params = {f"v{i}": v for i, v in enumerate(changes.values())}
     params.update(k=row[key_col], ver=int(expected_version))
@@ -161,6 +204,24 @@ def update_row(cur: duckdb.DuckDBPyConnection, viewer: Viewer, at: dt.datetime, 
     if n != 1:
         raise Conflict(f"{what} was changed since you opened it; nothing was saved — reload and try again")
     audit(cur, viewer, at, action, table, str(row[key_col]), {c: [row.get(c), v] for c, v in changes.items()})
+
+
+def last_change(cur: duckdb.DuckDBPyConnection, table: str, key: str) -> str:
+    """' by NAME at TIME' of the latest audited change to a record ('' if none is recorded)."""
+    last = cur.execute("SELECT user_name, acted_at FROM audit_log WHERE entity = $t AND entity_id = $k "
+                       "ORDER BY audit_id DESC LIMIT 1", {"t": table, "k": key}).fetchone()
+    return f" by {last[0]} at {last[1]:%d %b %Y %H:%M}" if last else ""
+
+
+def change_notice(con: duckdb.DuckDBPyConnection, table: str, key: str, what: str) -> str:
+    """What a page says when a record changed under the person who had it open: nothing they pressed since
+    was saved (the write was refused as a conflict, or its control no longer applies)."""
+    cur = con.cursor()
+    try:
+        return (f"{what} was changed{last_change(cur, table, key)} since you opened it; anything you pressed since "
+                "was not saved — it is shown below as it is now")
+    finally:
+        cur.close()
 
 
 def new_id(prefix: str) -> str:
