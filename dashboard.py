@@ -19,6 +19,7 @@ PAGES = {  # page file → (title, icon, roles that get it)
     "pages/you_said.py": ("You said, we did", ":material/campaign:", {"executive", "head", "staff", "admin"}),
     "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {"executive", "head", "staff", "admin"}),
     "pages/data.py": ("Data", ":material/upload_file:", {"admin"}),
+    "pages/users.py": ("Users", ":material/manage_accounts:", {"admin"}),
 }
 DEFAULT = {"executive": "pages/overview.py", "head": "pages/department.py", "staff": "pages/my_contribution.py",
            "admin": "pages/overview.py"}
@@ -86,7 +87,7 @@ else:
         if me.role == "admin":
             personas = app_cache.view("personas.demo_personas", None)
             labels = ["(myself)"] + [p.label for p in personas if p.viewer.role != "admin"]
-            acting = st.selectbox("View as", labels, help="See the pages as that role does: read-only, and without "
+            acting = st.selectbox("View as", labels, key="view-as", help="See the pages as that role does: read-only, and without "
                                   "individual figures, records or comments you may not see yourself.")
             persona = next((p.viewer for p in personas if p.label == acting), None)
             st.session_state[session.ACTING] = access.viewing_as(persona, me) if persona else None

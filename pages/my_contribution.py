@@ -4,6 +4,8 @@ import streamlit as st
 import app_cache
 import session
 import widgets
+from metrics import records
+from metrics.errors import AccessDenied
 from metrics.scope import Scope
 
 viewer = session.require_viewer()
@@ -14,6 +16,11 @@ if viewer.staff_id is None:
 period, grain = session.period_controls(eng)
 me = Scope("staff", viewer.staff_id)
 st.title("My contribution")
+try:                                   # e.g. an administrator viewing as a staff member: no personal figures
+    records.check_access(eng, viewer, me, records=False)
+except AccessDenied as exc:
+    st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    st.stop()
 st.caption(f"{viewer.user} · {period}. Your figures are visible to you and your managers only.")
 session.banner(eng)
 
