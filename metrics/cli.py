@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "department's contribution.")
     g.add_argument("--goal", help="one goal key: show each department's contribution to it")
     u = sub.add_parser("users", help="manage who can sign in",
-                       description="Add users, set passwords, disable or enable them, list them.")
+                       description="Add users, set passwords, change roles, disable or enable them, list them "
+                                   "(while the dashboard runs, administrators do this on its Users page).")
     us = u.add_subparsers(dest="action", required=True, metavar="ACTION")
     ua = us.add_parser("add", parents=[common, db], help="add a user")
     ua.add_argument("user", help="the sign-in name: an e-mail address")
@@ -82,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     sp = us.add_parser("set-password", parents=[common, db], help="set a user's password")
     sp.add_argument("user")
     sp.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    sr = us.add_parser("set-role", parents=[common, db], help="give a user another role (their sessions end)")
+    sr.add_argument("user")
+    sr.add_argument("--role", required=True, choices=("executive", "head", "staff", "admin"))
     for action in ("disable", "enable"):
         us.add_parser(action, parents=[common, db], help=f"{action} a user").add_argument("user")
     us.add_parser("list", parents=[common, db], help="list users").add_argument("--json", action="store_true")
@@ -167,30 +171,48 @@ def _password(args) -> str:
     return first
 
 
+def _cli_actor():
+    """Who the audit trail names for a users command: the command line and the operating-system account."""
+    import getpass
+    from metrics.access import Viewer
+    try:
+        who = getpass.getuser()
+    except Exception:                   # no login name in this environment (e.g. a container without one)
+        who = "unknown"
+    return Viewer(user=f"command line ({who})", role=SYSTEM.role)
+
+
 def cmd_users(args, config: Config) -> None:
     from metrics import accounts
-    from metrics.store import connect
-    con = connect(args.db or config.database_path, config)
+    con = _writer(args, config, instead="an administrator can do this on the dashboard's Users page now, or "
+                                          "stop the dashboard and run the command again")
+    actor = _cli_actor()
     try:
         if args.action == "add":
             password = None if args.no_password else _password(args)
-            accounts.add_user(con, args.user, args.role, args.name, args.department, args.staff, password, config)
+            accounts.add_user(con, args.user, args.role, args.name, args.department, args.staff, password, config,
+                              actor=actor)
             print(f"added {args.user.lower()} ({args.role})")
         elif args.action == "set-password":
-            accounts.set_password(con, args.user, _password(args))
+            accounts.set_password(con, args.user, _password(args), actor=actor)
             print(f"password set for {args.user}; their sessions were ended")
+        elif args.action == "set-role":
+            accounts.set_role(con, args.user, args.role, actor=actor)
+            print(f"{args.user} is now {args.role}; their sessions were ended")
         elif args.action in ("disable", "enable"):
-            accounts.set_active(con, args.user, args.action == "enable")
-            print(f"{args.action}d {args.user}")
+            accounts.set_active(con, args.user, args.action == "enable", actor=actor)
+            print(f"{args.action}d {args.user}" + ("; their sessions were ended" if args.action == "disable" else ""))
         else:
-            df = accounts.list_users(con)
+            df = accounts.list_users(con, actor)
             print(json.dumps(_records(df), indent=2) if args.json else df.to_string(index=False))
     finally:
         con.close()
 
 
-def _writer(args, config: Config):
-    """The database opened for writing; a clear refusal while the dashboard (or another load) holds it."""
+def _writer(args, config: Config, instead: str = "upload the file on the dashboard's Data page, or stop the "
+                                                 "dashboard and run the load again"):
+    """The database opened for writing; a clear refusal while the dashboard (or another load) holds it, saying
+    what to do `instead`."""
     from metrics.store import connect
     from metrics.errors import SchemaError
     path = args.db or config.database_path
@@ -199,8 +221,7 @@ def _writer(args, config: Config):
     except SchemaError as exc:
         if "open for writing" in str(exc):
             raise MetricsError(f"{path} is in use by another process, usually the dashboard (DuckDB allows one "
-                               "writer per file): upload the file on the dashboard's Data page, or stop the "
-                               "dashboard and run the load again") from None
+                               f"writer per file): {instead}") from None
         raise
 
 
