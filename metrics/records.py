@@ -103,14 +103,21 @@ def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Peri
     expr, params = theme_sql(engine.config)
     params.update(a=period.start_instant, b=period.end_exclusive, n=limit, t=theme)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)
+    params.update(least=engine.config.min_group_size)
     df = engine.query(f"""
         SELECT * FROM (
-            SELECT received_at, kind, {expr} AS theme, csat, nps, comment, department_id, {POSITIVE} AS positive
+            SELECT received_at, kind, {expr} AS theme, csat, nps, comment, department_id, {POSITIVE} AS positive,
+                   count(*) FILTER (WHERE kind = 'survey') OVER () < $least AS _few_in_scope,
+                   count(*) FILTER (WHERE kind = 'survey') OVER (PARTITION BY department_id) < $least AS _few_in_team
             FROM feedback
-            WHERE comment IS NOT NULL AND source = 'customer' AND received_at >= $a AND received_at < $b AND {where})
-        WHERE $t IS NULL OR theme = $t
+            WHERE source = 'customer' AND received_at >= $a AND received_at < $b AND {where})
+        WHERE comment IS NOT NULL AND ($t IS NULL OR theme = $t)
         ORDER BY positive DESC, received_at DESC LIMIT $n""", params)
     df["theme"] = [label(engine.config, k) for k in df["theme"]]
+    # The figures' privacy rule: no single survey answer of a group smaller than privacy.min_group_size (the
+    # organisation as a whole is never too small, as for its figures); the comment itself stays.
+    few = df.pop("_few_in_team").astype(bool) | (df.pop("_few_in_scope").astype(bool) & (scope.kind != "organisation"))
+    df.loc[few, ["csat", "nps"]] = None
     return df
 
 

@@ -214,3 +214,17 @@ def test_only_administrators_view_as_and_only_other_roles():
         viewing_as(BASE["staff_s8"], BASE["head_cc"])
     with pytest.raises(AccessDenied, match="persona of another role only"):
         viewing_as(ADMIN_MANAGER, ADMIN)
+
+
+def test_comments_keep_their_words_but_not_the_scores_of_a_small_group(engine):
+    """Housing's May comments: F3 'Slow' (CSAT 2) is one of 3 survey answers in housing_repairs, so its score is
+    blank; the complaints' words stay. The contact centre's cc_phones has 7 answers: F1 'Great' keeps its 5."""
+    cat, ivy = VIEWERS["head_cc"], VIEWERS["head_housing"]
+    housing = records.feedback_comments(engine, ivy, SCOPES["housing"], MAY)
+    slow = housing[housing["comment"] == "Slow"]
+    assert len(slow) == 1 and slow[["csat", "nps"]].isna().all(axis=None)
+    assert {"Again", "No news"} <= set(housing["comment"])
+    cc = records.feedback_comments(engine, cat, SCOPES["contact_centre"], MAY)
+    assert cc.loc[cc["comment"] == "Great", "csat"].tolist() == [5]
+    org = records.feedback_comments(engine, VIEWERS["executive"], SCOPES["org"], MAY)
+    assert org.loc[org["comment"] == "Slow", "csat"].isna().tolist() == [True, False]    # F3 blank, FH3 (cc) shown
