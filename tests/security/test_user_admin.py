@@ -158,6 +158,35 @@ def test_the_last_active_administrator_cannot_be_disabled_or_demoted(con):
         accounts.set_active(con, "bea@council.example", False, actor=bea)
 
 
+def test_two_administrators_disabling_each_other_at_once_leave_one(con, monkeypatch):
+    """Both check "another administrator remains" before either commits; the second commit must not go through."""
+    import threading
+    accounts.add_user(con, "bea@council.example", "admin", password=PW, actor=ADA_V)
+    checked, both_checked = accounts._keeps_an_administrator, threading.Barrier(2)
+
+    def check_then_wait(*args, **kwargs):
+        checked(*args, **kwargs)
+        both_checked.wait(timeout=10)
+    monkeypatch.setattr(accounts, "_keeps_an_administrator", check_then_wait)
+    outcome = {}
+
+    def disable(actor, target):
+        try:
+            accounts.set_active(con, target, False, actor=Viewer(actor, "admin"))
+            outcome[actor] = "saved"
+        except MetricsError as exc:
+            outcome[actor] = str(exc)
+    threads = [threading.Thread(target=disable, args=(ADA, "bea@council.example")),
+               threading.Thread(target=disable, args=("bea@council.example", ADA))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    saved = [a for a, o in outcome.items() if o == "saved"]
+    assert len(saved) == 1 and "nothing was saved" in outcome[({ADA, "bea@council.example"} - set(saved)).pop()]
+    assert con.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active").fetchone()[0] == 1
+
+
 def test_passwords_need_the_one_minimum_length(con):
     before = table_checksums(con)
     for change in (lambda: accounts.set_password(con, ANN, "eleven char", actor=ADA_V),
@@ -268,3 +297,25 @@ def test_a_head_is_refused_the_users_page(password_app):
     signed_out = AppTest.from_file(str(ROOT / "pages/users.py"), default_timeout=60)
     signed_out.run()
     assert not signed_out.exception and "Please sign in" in signed_out.warning[0].value and not signed_out.dataframe
+
+
+def test_the_demo_administrator_persona_is_told_why_it_cannot_manage_accounts(demo_db, tmp_path, monkeypatch):
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("CX_DB", str(db))
+    app_cache.engine.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        at.run()
+        at.radio[0].set_value("Administrator — data and users")
+        at.button[0].click()
+        at.run()
+        at.switch_page(str(ROOT / "pages/users.py"))
+        at.run()
+        assert not at.exception and at.title[0].value == "Users"
+        assert "Demo sign-in is on" in at.info[0].value
+        assert [e.value for e in at.error] == ["Administrator is not an active administrator account, so may not "
+                                               "manage users"]
+        assert not at.dataframe
+    finally:
+        app_cache.engine.clear()
