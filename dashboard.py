@@ -66,8 +66,9 @@ def sign_in_page() -> None:
         if not st.user.is_logged_in:
             st.button("Sign in with your organisation account", on_click=st.login, type="primary")
         else:
-            try:
-                session.sign_in(users.viewer_for_login(eng.con.cursor(), st.user.email))
+            try:                   # a database session too, so disabling the account ends this one at once
+                v = users.viewer_for_login(eng.con.cursor(), st.user.email)
+                session.sign_in(v, users.start_session(eng.con.cursor(), v.user))
                 st.rerun()
             except MetricsError as exc:
                 st.error(str(exc))

@@ -36,11 +36,15 @@ def viewer() -> Viewer | None:
         from metrics import accounts as users
         eng = engine()
         try:
-            users.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
+            fresh = users.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
         except MetricsError as exc:
             sign_out()
             st.session_state["signed_out_reason"] = str(exc)
             return None
+        if fresh != v:                 # the account changed (role, department, staff record): use it now
+            st.session_state[KEY] = v = fresh
+            if v.role != "admin":
+                st.session_state.pop(ACTING, None)
     return st.session_state.get(ACTING) or v
 
 
