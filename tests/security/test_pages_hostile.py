@@ -146,3 +146,29 @@ def test_a_decision_lost_to_someone_else_says_so(env):
     assert not at.exception
     said = [w.value for w in at.warning] + [e.value for e in at.error]
     assert any(f"Suggestion {pick} was changed by {boss.user}" in t for t in said), said
+
+
+def test_a_staff_members_tables_and_csv_downloads_name_only_them(env, monkeypatch):
+    """Every table on the Department page and its CSV download (what widgets.table serves) names no colleague:
+    the Person column holds the staff member's own id or nothing."""
+    import csv
+    import io
+
+    import streamlit as st
+    served = {}
+    real = st.download_button
+    monkeypatch.setattr(st, "download_button", lambda label, data, **k: served.update({k.get("key"): data})
+                        or real(label, data, **k))
+    at = sign_in("staff")
+    me = next(p.viewer for p in demo_personas(app_cache.engine()) if p.viewer.role == "staff")
+    open_page(at, "department")
+    tables = [d.value for d in at.dataframe if "Person" in d.value.columns]
+    assert tables, "the Department page shows no table with a Person column"
+    others = {"Person": set()}
+    for df in tables:
+        others["Person"] |= set(df["Person"].dropna()) - {me.staff_id}
+    assert others["Person"] == set()
+    downloads = [csv.DictReader(io.StringIO(data.decode("utf-8"))) for key, data in served.items() if key]
+    people = {row["Person"] for rows in downloads for row in rows if "Person" in row and row["Person"]}
+    assert people <= {me.staff_id}, people
+    assert len(tables) == 2 and all(len(df) for df in tables)     # what waits on us; the records behind a figure
