@@ -2,7 +2,9 @@
 
 Every problem is collected with its key path and a hint, then raised at once as ConfigError, so a
 person fixing the file sees all of them in one go. Unknown keys are errors (a typo never silently
-falls back to a default). SQL-level checks (do the columns exist?) live in metrics.sqlcheck.
+falls back to a default). Every expression (a metric's `expr` and `filter`, a source's `filter` and
+`derived` columns) is parsed and checked by metrics.sqlexpr here, at start-up; SQL-level checks (do the
+columns exist?) live in metrics.sqlcheck.
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from typing import Any
 
 import yaml
 
+from metrics import sqlexpr
 from metrics.definitions import (Config, Department, Goal, Measure, Metric, Organisation, Source, SparkSettings,
-                                 Target, Theme, Voice)
+                                 SpreadsheetLimits, Target, Theme, Voice)
 from metrics.errors import ConfigError
 from metrics.sql import PLACEHOLDER, is_identifier
 
@@ -78,6 +81,25 @@ class _Reader:
             return default
         return value
 
+    def expression(self, value: Any, path: str) -> str | None:
+        """Text that must be one SQL expression over a row (see metrics.sqlexpr); {name} is a parameter."""
+        text = self.text(value, path)
+        if text is not None:
+            try:
+                sqlexpr.check(text, path, windows=True, placeholders=True)
+            except sqlexpr.ExpressionError as exc:
+                self.error(path, exc.reason)
+                return None
+        return text
+
+    def whole(self, value: Any, path: str, default: int, least: int = 1) -> int:
+        if value is None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            self.error(path, f"expected a whole number, {least} or more, got {value!r}")
+            return default
+        return value
+
     def identifier(self, value: Any, path: str) -> str | None:
         text = self.text(value, path)
         if text is not None and not is_identifier(text):
@@ -110,7 +132,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = _Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
-                                         "privacy", "auth", "voice", "engine", "spark"),
+                                         "privacy", "auth", "voice", "engine", "spark", "loader"),
                     ("organisation", "departments", "sources", "metrics"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -132,11 +154,20 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     voice = _voice(r, top.get("voice") or {}, departments)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
+    spreadsheets = _loader(r, top.get("loader") or {})
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
     return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
                   MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
-                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark)
+                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark, spreadsheets)
+
+
+def _loader(r: _Reader, raw: Any) -> SpreadsheetLimits:
+    m = r.mapping(raw, "loader", ("spreadsheets",))
+    s = r.mapping(m.get("spreadsheets") or {}, "loader.spreadsheets", ("max_rows", "max_columns", "max_bytes"))
+    d = SpreadsheetLimits()
+    return SpreadsheetLimits(*(r.whole(s.get(k), f"loader.spreadsheets.{k}", getattr(d, k))
+                               for k in ("max_rows", "max_columns", "max_bytes")))
 
 
 def _spark(r: _Reader, raw: Any) -> SparkSettings:
@@ -288,7 +319,7 @@ def _sources(r: _Reader, raw: Any) -> dict[str, Source]:
                                 "business_days", "requester"), ("table", "time"))
         derived = {}
         for name, expr in (m.get("derived") or {}).items():
-            if r.identifier(name, f"{p}.derived.{name}") and r.text(expr, f"{p}.derived.{name}"):
+            if r.identifier(name, f"{p}.derived.{name}") and r.expression(expr, f"{p}.derived.{name}"):
                 derived[name] = expr.strip()
         bdays = {}
         for name, pair in (m.get("business_days") or {}).items():
@@ -305,7 +336,7 @@ def _sources(r: _Reader, raw: Any) -> dict[str, Source]:
         out[key] = Source(key, r.identifier(m.get("table"), f"{p}.table") or "", r.identifier(m.get("time"), f"{p}.time") or "",
                           r.identifier(m["department"], f"{p}.department") if "department" in m else None,
                           r.identifier(m["staff"], f"{p}.staff") if "staff" in m else None,
-                          r.text(m.get("filter"), f"{p}.filter"),
+                          r.expression(m.get("filter"), f"{p}.filter"),
                           tuple(d for d in dims if r.identifier(d, f"{p}.dimensions")),
                           MappingProxyType(derived), MappingProxyType(bdays),
                           r.identifier(m["requester"], f"{p}.requester") if "requester" in m else None)
@@ -324,8 +355,8 @@ def _measure(r: _Reader, m: dict, p: str, sources: dict[str, Source], params: di
         r.error(f"{p}.source", f"unknown source {source!r} (known: {', '.join(sources)})")
         return None
     agg = r.choice(m.get("agg"), f"{p}.agg", AGGS)
-    expr = r.text(m.get("expr"), f"{p}.expr")
-    if agg not in (None, "count") and expr is None:
+    expr = r.expression(m.get("expr"), f"{p}.expr")
+    if agg not in (None, "count") and m.get("expr") is None:
         r.error(f"{p}.expr", f"agg {agg} needs an expr (the row-level value to aggregate)")
     quantile = r.number(m.get("quantile"), f"{p}.quantile")
     if agg == "quantile" and not (quantile is not None and 0 < quantile < 1):
@@ -343,7 +374,7 @@ def _measure(r: _Reader, m: dict, p: str, sources: dict[str, Source], params: di
                     f"declare it under params (declared: {', '.join(params) or 'none'})"
                 r.error(f"{p}.{part}", f"unknown placeholder {{{name}}}; {hint}")
     time = r.identifier(m["time"], f"{p}.time") if "time" in m else None
-    return Measure(source, agg or "count", expr, r.text(m.get("filter"), f"{p}.filter"), time, quantile, snap)
+    return Measure(source, agg or "count", expr, r.expression(m.get("filter"), f"{p}.filter"), time, quantile, snap)
 
 
 def _target(r: _Reader, raw: Any, p: str, direction: str) -> Target | None:

@@ -130,6 +130,18 @@ class SparkSettings:
 
 
 @dataclass(frozen=True)
+class SpreadsheetLimits:
+    """How much of one .xlsx the loader reads before it stops and says so (config `loader.spreadsheets`).
+
+    A workbook is a zip of XML: a few kilobytes can declare a million rows by sixteen thousand columns.
+    config.yaml sets them; these defaults apply to a config without a `loader:` section.
+    """
+    max_rows: int = 1_000_000                # data rows after the header
+    max_columns: int = 1_000                 # the rightmost column holding a value
+    max_bytes: int = 500_000_000             # the workbook unpacked, and the text streamed from its sheet
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     organisation: Organisation
@@ -144,6 +156,7 @@ class Config:
     voice: Voice = field(default_factory=Voice)
     engine: str = "duckdb"                   # duckdb | spark: which engine computes the metrics
     spark: SparkSettings = field(default_factory=SparkSettings)
+    spreadsheets: SpreadsheetLimits = field(default_factory=SpreadsheetLimits)
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""

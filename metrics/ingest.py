@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +22,10 @@ import pandas as pd
 from metrics.definitions import Config
 from metrics import ingest_fast
 from metrics.errors import MetricsError
-from metrics.ingest_sql import conversion_sql, problems_sql, source_sql
+from metrics.ingest_sql import conversion_sql, problems_sql
+from metrics.readers import is_sheet, open_as_text, read_failure
 from metrics.profiles import KEYS, Column, Profile
-from metrics.sql import ident
+from metrics.sql import ident, literal
 
 DUCK_TYPES = {"VARCHAR": "varchar", "BIGINT": "integer", "INTEGER": "integer", "SMALLINT": "integer",
               "DOUBLE": "double", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DATE": "date"}
@@ -94,81 +97,6 @@ def default_profile(con, table: str) -> Profile:
                    tuple(cols), (), KEYS[table])
 
 
-def _open(cur, path: Path, profile: Profile) -> tuple[Path, str, dict, list[str]]:
-    """The file as a text relation (a spreadsheet is first streamed to CSV) and its header's columns."""
-    if profile.format == "excel" or path.suffix.lower() in (".xlsx", ".xlsm"):
-        import dataclasses
-        path = _sheet_as_csv(path, profile, cur)
-        profile = dataclasses.replace(profile, format="csv", delimiter=",", encoding="utf-8", skip_rows=0)
-    source, params = source_sql(profile, str(path))
-    try:
-        columns = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()]
-    except duckdb.Error as exc:
-        raise _failure(path, profile, exc) from None
-    return path, source, params, columns
-
-
-def _failure(path: Path, profile: Profile, exc: Exception) -> MetricsError:
-    cut = _cut_off(path, profile) if profile.format == "csv" else None
-    return MetricsError(cut) if cut else _read_error(path, exc)
-
-
-def _sheet_as_csv(path: Path, profile: Profile, cur) -> Path:
-    """Stream a worksheet into a temporary CSV (flat memory). Formula errors stay as their text
-    (e.g. '#DIV/0!'), so a number column reports them instead of silently reading an empty cell."""
-    import csv
-    import tempfile
-
-    from openpyxl import load_workbook
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise MetricsError(f"{path.name} cannot be read as an .xlsx spreadsheet ({exc})") from None
-    try:
-        ws = wb[profile.sheet] if isinstance(profile.sheet, str) else wb.worksheets[profile.sheet or 0]
-    except (KeyError, IndexError):
-        raise MetricsError(f"{path.name} has no sheet {profile.sheet!r} (sheets: {', '.join(wb.sheetnames)})") from None
-    out = Path(tempfile.mkdtemp()) / (path.stem + ".csv")
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        for row in ws.iter_rows(values_only=True):
-            w.writerow(["" if v is None else (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) for v in row])
-    wb.close()
-    return out
-
-
-def _cut_off(path: Path, profile: Profile) -> str | None:
-    """A sentence if the file ends in the middle of a row (an interrupted export), else None."""
-    with open(path, "rb") as f:
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(max(0, size - 65536))
-        tail = f.read()
-        f.seek(0)
-        head = f.readline()
-    if tail.endswith(b"\n") or b"\n" not in tail:
-        return None
-    last = tail.rsplit(b"\n", 1)[1]
-    delim = profile.delimiter.encode()
-    if last.count(delim) < head.count(delim):
-        return (f"{path.name}: the last line is cut off ({last.count(delim) + 1} of {head.count(delim) + 1} fields and "
-                "no line break): the export was probably interrupted; export the file again")
-    return None
-
-
-def _read_error(path: Path, exc: Exception) -> MetricsError:
-    text = str(exc)
-    first = next((ln for ln in text.splitlines() if ln.strip()), text)
-    line = next((ln.strip() for ln in text.splitlines() if "line" in ln.lower() and any(c.isdigit() for c in ln)), "")
-    hint = ""
-    if "unicode" in text.lower():
-        hint = "; the file is not UTF-8: set file.encoding in the profile (e.g. latin-1) or save it as UTF-8"
-    elif "expected" in text.lower() and "column" in text.lower():
-        hint = "; a row has the wrong number of fields (a truncated last line, or the wrong delimiter)"
-    where = f" ({line})" if line and line not in first else ""
-    return MetricsError(f"{path.name} cannot be read as the profile describes: {first.split(': ', 1)[-1]}{where}{hint}")
-
-
 def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: str | Path,
               profile: Profile | None = None, loaded_by: str = "cli", dry_run: bool = False,
               report_dir: str | Path | None = None, log=None) -> LoadResult:
@@ -182,7 +110,8 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         profile: how to map it (default: columns named as in the schema).
         loaded_by: who, for load_batches.
         dry_run: validate and count, write nothing.
-        report_dir: where the CSV report of problems goes (default: beside the file... or the cwd).
+        report_dir: where the CSV report of problems goes (default: beside the file, or the temporary
+            folder when that one cannot be written; the summary says where).
         log: optional callable(str) told about each stage.
     Returns:
         A LoadResult; `ok` False means nothing was written and `problems` says why.
@@ -197,6 +126,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
     if path.stat().st_size == 0:
         raise MetricsError(f"{path.name} is empty: expected a header row and data rows")
     cur = con.cursor()
+    scratch = None             # a spreadsheet's text form lives here until the load is over
     try:
         profile = profile or default_profile(cur, table)
         if profile.table != table:
@@ -208,7 +138,9 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         if done:
             result.skipped, result.batch_id = True, done[0]
             return result
-        data_path, source, source_params, columns = _open(cur, path, profile)
+        if is_sheet(path, profile):
+            scratch = Path(tempfile.mkdtemp(prefix="cx-sheet-"))
+        data_path, source, source_params, columns = open_as_text(cur, path, profile, config, scratch)
         target_cols = {r[0]: r for r in cur.execute(f"DESCRIBE {ident(table)}").fetchall()}
         missing = sorted({c.source for c in profile.columns if c.source} - set(columns))
         if missing and len(columns) == 1 and any(d in columns[0] for d in (";", "\t", "|", ",")):
@@ -228,11 +160,11 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
                 say(f"loaded in {time.perf_counter() - started:.1f} s")
                 return _finish(result, started, report_dir, path)
             say("the file needs checking row by row")
-        sql, params = conversion_sql(profile, target_cols, source)
+        sql, params = conversion_sql(profile, target_cols, source, columns)
         try:
             cur.execute(sql, {**params, **source_params})
         except duckdb.Error as exc:
-            raise _failure(data_path, profile, exc) from None
+            raise read_failure(data_path, profile, exc) from None
         result.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
         say(f"read and converted {result.rows_read:,} rows in {time.perf_counter() - started:.1f} s")
         if result.rows_read == 0:
@@ -262,6 +194,30 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
                                          AND table_schema = 'main' AND table_catalog = 'temp'""").fetchall():
             cur.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
         cur.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def load_upload(con: duckdb.DuckDBPyConnection, config: Config, table: str, name: str, data: bytes,
+                profile: Profile | None = None, loaded_by: str = "dashboard", dry_run: bool = False,
+                log=None) -> tuple[LoadResult, bytes | None]:
+    """Load an uploaded file (the dashboard's Data page): load_file on a copy in a temporary folder that
+    is removed whatever happens, the problems report read into memory first.
+
+    Args:
+        name: the file name as uploaded (only its last part is used).
+        data: the file's bytes.
+        (the rest as load_file)
+    Returns:
+        (the LoadResult, the problems report as CSV bytes or None).
+    """
+    with tempfile.TemporaryDirectory(prefix="cx-upload-") as folder:
+        path = Path(folder) / (Path(name.replace("\\", "/")).name or "upload")
+        path.write_bytes(data)
+        result = load_file(con, config, table, path, profile, loaded_by=loaded_by, dry_run=dry_run,
+                           report_dir=folder, log=log)
+        report = Path(result.report).read_bytes() if result.report else None
+    return result, report
 
 
 def _fast(cur, config, profile, result: LoadResult, path: str, header, target_cols, loaded_by, started) -> bool:
@@ -336,18 +292,19 @@ def _record(cur, result: LoadResult, profile: Profile, loaded_by: str, batch: in
 
 
 def _report(cur, report_dir, path: Path) -> str:
-    folder = Path(report_dir) if report_dir else Path.cwd()
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{path.stem}.problems.csv"
-    cur.execute(f"COPY (SELECT * FROM _problems ORDER BY row, \"column\") TO '{_literal_path(out)}' (HEADER)")
-    return str(out)
-
-
-def _literal_path(p: Path) -> str:
-    text = str(p.resolve())
-    if "'" in text:
-        raise MetricsError(f"the report folder {text} may not contain a quote character")
-    return text
+    """Write every problem to <file>.problems.csv: in report_dir, else beside the file, else (that folder
+    being read-only) in the temporary folder. Returns where it went, for the summary to say."""
+    folders = [Path(report_dir)] if report_dir else [path.resolve().parent, Path(tempfile.gettempdir())]
+    for folder in folders:
+        out = folder.resolve() / f"{path.stem}.problems.csv"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            cur.execute(f"COPY (SELECT * FROM _problems ORDER BY row, \"column\") TO {literal(out)} (HEADER)")
+            return str(out)
+        except (OSError, duckdb.IOException):
+            continue
+    raise MetricsError(f"the problems report cannot be written to {folders[-1]} (the folder cannot be written); "
+                       "choose another report folder")
 
 
 def _finish(result: LoadResult, started: float, report_dir, path) -> LoadResult:

@@ -32,7 +32,7 @@ def try_fast(cur, config: Config, profile: Profile, path: str, header: list[str]
 
     Returns:
         (rows, problems) — problems > 0 means the caller must roll back; None if the reader refused
-        the file outright (the caller rolls back and takes the general path).
+        the file outright or it has no data rows (the caller rolls back and takes the general path).
     """
     by_source = {c.source: c for c in profile.columns}
     types = ", ".join(f"{_literal(h)}: {_literal(SQL_TYPES[by_source[h].type] if h in by_source else 'VARCHAR')}"
@@ -47,6 +47,8 @@ def try_fast(cur, config: Config, profile: Profile, path: str, header: list[str]
         rows = cur.execute(f"INSERT INTO {table} ({targets}, batch_id) SELECT {sources}, {int(batch)} FROM {source}",
                            params).fetchone()[0]
     except duckdb.Error:
+        return None
+    if rows == 0:              # a header and no data: the general path refuses it in a sentence
         return None
     rejected = cur.execute("SELECT count(*) FROM _rejects").fetchone()[0]
     if rejected:

@@ -1,13 +1,15 @@
 """The SQL of a load: reading a file as text, converting it by its profile, and finding every problem.
 
 Values from the profile (map keys and values, constants, drop reasons, formats) are bound parameters;
-source column names are quoted here; `expr` and `drop.when` are SQL written by whoever owns the
-profile, like config.yaml's expressions.
+source column names are quoted here; `expr` and `drop.when` are checked by metrics.sqlexpr against the
+file's header (and, for a drop, the converted target columns too) and rendered from the checked tree:
+no text of a profile is pasted into SQL.
 """
 from __future__ import annotations
 
+from metrics import sqlexpr
 from metrics.definitions import Config
-from metrics.profiles import Column, Profile
+from metrics.profiles import Column, Profile, where
 from metrics.sql import ident
 
 ALLOWED = {("contacts", "channel"): ("phone", "email", "web", "counter", "social"),
@@ -87,28 +89,55 @@ def _mapped(src: str, c: Column, b: _Binder) -> str:
     return f"CASE {src} {whens} ELSE {default} END"
 
 
-def conversion_sql(profile: Profile, target_cols: dict, relation: str) -> tuple[str, dict]:
-    """SQL creating _stage straight from the file `relation`: _row (data row number), _drop (reason
-    or NULL), each target column converted, and _src_<col> where conversion can fail."""
+def conversion_sql(profile: Profile, target_cols: dict, relation: str, header: list[str]) -> tuple[str, dict]:
+    """SQL creating _stage straight from the file `relation` (whose columns are `header`): _row (data row
+    number), _drop (reason or NULL), each target column converted, and _src_<col> where conversion can fail.
+
+    The columns are converted in an inner SELECT and the drops evaluated over its result, so a `drop.when`
+    may use the converted target columns (`closed_at < created_at`) as well as the file's own columns (a
+    name that is both means the converted column). Raises ExpressionError (one sentence) for an `expr` or
+    `drop.when` the checker refuses.
+    """
     b = _Binder()
-    parts = ["row_number() OVER () AS _row"]
-    drop = " ".join(f"WHEN ({d.when}) THEN {b(d.reason)}" for d in profile.drops)
-    parts.append(f"CASE {drop} END AS _drop" if drop else "CAST(NULL AS VARCHAR) AS _drop")
-    for c in profile.columns:
+    inner = ["row_number() OVER () AS _row"]
+    outer = ["_row"]
+    file_cols = {h: h for h in header}
+    for i, c in enumerate(profile.columns):
         if c.target not in target_cols:
             raise ValueError(f"column {c.target} is not in table {profile.table}")
         if c.constant is not None:
             value = f"try_cast({b(str(c.constant).lower() if isinstance(c.constant, bool) else str(c.constant))} AS {SQL_TYPES[c.type]})"
             source = "CAST(NULL AS VARCHAR)"
         elif c.expr is not None:
-            value, source = f"try_cast(({c.expr}) AS {SQL_TYPES[c.type]})", "CAST(NULL AS VARCHAR)"
+            key = where(profile.name, f"columns.{c.target}.expr")
+            sql = sqlexpr.render(sqlexpr.check(c.expr, key, header), file_cols, key)
+            value, source = f"try_cast(({sql}) AS {SQL_TYPES[c.type]})", "CAST(NULL AS VARCHAR)"
         else:
             source = _source(c, b)
             value = source if c.type == "varchar" and not c.map else _typed(_mapped(source, c, b), c, b)
-        parts.append(f"{value} AS {ident(c.target)}")
+        inner.append(f"{value} AS {ident(c.target)}")
+        outer.append(ident(c.target))
         if keeps_source(c):
-            parts.append(f"{source} AS {ident('_src_' + c.target)}")
-    return f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(parts)} FROM {relation}", b.values
+            inner.append(f"{source} AS {ident('_src_' + c.target)}")
+            outer.append(ident("_src_" + c.target))
+    # In a drop, a target column's name means its converted value; the file's other columns are passed
+    # through the inner SELECT under names of their own (_raw0, ...), so no header can shadow anything.
+    targets = {c.target: c.target for c in profile.columns}
+    names = {**{h: f"_raw{i}" for i, h in enumerate(header) if h.lower() not in {t.lower() for t in targets}},
+             **targets}
+    whens, passed = [], {}
+    for i, d in enumerate(profile.drops):
+        key = where(profile.name, f"drop[{i}].when")
+        checked = sqlexpr.check(d.when, key, [*targets, *(h for h in header if names.get(h) != h)])
+        for col in checked.columns:
+            real = next(n for n in names if n.lower() == col.lower())
+            if names[real] not in targets:
+                passed[real] = names[real]
+        whens.append(f"WHEN ({sqlexpr.render(checked, names, key)}) THEN {b(d.reason)}")
+    inner += [f"{quote_name(h)} AS {ident(alias)}" for h, alias in passed.items()]
+    outer.insert(1, f"CASE {' '.join(whens)} END AS _drop" if whens else "CAST(NULL AS VARCHAR) AS _drop")
+    return (f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(outer)} FROM "
+            f"(SELECT {', '.join(inner)} FROM {relation})"), b.values
 
 
 def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[str, dict]:
@@ -128,6 +157,9 @@ def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[s
         col, src = ident(c.target), ident("_src_" + c.target)
         if c.map:
             src = f"regexp_replace({src}, '\\s+', ' ', 'g')"
+        if c.type == "varchar":      # DuckDB keeps a NUL byte inside text; it is never meant to be there
+            add(c.source or c.target, f"replace({col}, chr(0), '\\0')", f"strpos({col}, chr(0)) > 0",
+                b("contains a NUL byte (character 0), which text may not hold: remove it, or export the file again"))
         if not keeps_source(c):
             continue
         if c.map and c.default is None:

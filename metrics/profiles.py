@@ -3,7 +3,9 @@
 A profile says the file's dialect, how each target column is made (taken `from` a source column,
 possibly through a value `map`, parsed with date `formats`; a `constant`; or an `expr` over source
 columns), which rows to `drop` with a counted reason, and the natural `key` for upserts. Validated
-like config.yaml: unknown keys are errors, every error reported with its key path.
+like config.yaml: unknown keys are errors, every error reported with its key path. An `expr` or a
+`drop.when` is one SQL expression, checked here by metrics.sqlexpr (what it may contain) and again at
+load time against the file's header (which columns it may use).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from metrics import sqlexpr
 from metrics.errors import ConfigError
 
 TYPES = ("varchar", "integer", "double", "boolean", "timestamp", "date")
@@ -63,6 +66,11 @@ class Profile:
     key: tuple[str, ...]
 
 
+def where(name: str, key: str) -> str:
+    """How a sentence about a profile's key begins: 'profile boston_311: columns.comment.expr'."""
+    return f"profile {name}: {key}"
+
+
 def load_profile(name_or_path: str) -> Profile:
     """A profile by name (data/mappings/NAME.yaml) or path; ConfigError listing every problem."""
     path = Path(name_or_path)
@@ -78,12 +86,18 @@ def load_profile(name_or_path: str) -> Profile:
     return parse_profile(raw, path.stem, str(path))
 
 
-def parse_profile(raw: Any, name: str, where: str = "profile") -> Profile:
-    """Validate a profile's YAML data (see module docstring)."""
+def parse_profile(raw: Any, name: str, source: str = "profile") -> Profile:
+    """Validate a profile's YAML data (see module docstring); `source` is the file it came from."""
     errors: list[str] = []
 
     def err(path: str, msg: str) -> None:
         errors.append(f"{path}: {msg}")
+
+    def expression(text, path):
+        try:
+            sqlexpr.check(text, where(name, path))
+        except sqlexpr.ExpressionError as exc:
+            err(path, exc.reason)
 
     def mapping(value, path, allowed, required=()):
         if not isinstance(value, dict):
@@ -117,6 +131,8 @@ def parse_profile(raw: Any, name: str, where: str = "profile") -> Profile:
             err(f"{p}.type", f"{ctype!r} is not one of {', '.join(TYPES)}")
         if "formats" in c and ctype not in ("timestamp", "date"):
             err(f"{p}.formats", "formats are for timestamp and date columns")
+        if "expr" in c:
+            expression(c["expr"], f"{p}.expr")
         if "map" in c and not isinstance(c["map"], dict):
             err(f"{p}.map", "expected a mapping of source values to target values")
         columns.append(Column(target, c.get("from"), ctype, tuple(c.get("formats") or ()),
@@ -127,14 +143,20 @@ def parse_profile(raw: Any, name: str, where: str = "profile") -> Profile:
     for i, d in enumerate(top.get("drop") or []):
         m = mapping(d, f"drop[{i}]", ("when", "reason"), ("when", "reason"))
         if m:
+            if "when" in m:
+                expression(m["when"], f"drop[{i}].when")
             drops.append(Drop(str(m.get("when")), str(m.get("reason"))))
     key = tuple(top.get("key") or KEYS.get(table, ()))
     if table in KEYS:
         missing = [k for k in key if k not in {c.target for c in columns}]
         if missing:
             err("key", f"the key column(s) {', '.join(missing)} are not made by the profile's columns")
+    if len(errors) == 1:      # one problem: one sentence, on one line
+        one = ConfigError(f"profile {name}: {errors[0]}" + (f" (in {source})" if source != "profile" else ""))
+        one.errors = errors
+        raise one
     if errors:
-        raise ConfigError(f"{where}: {len(errors)} error{'s' if len(errors) > 1 else ''}", errors)
+        raise ConfigError(f"{source}: {len(errors)} errors", errors)
     return Profile(name, table, str(top.get("description") or ""), fmt, str(f.get("delimiter", ",")),
                    str(f.get("encoding", "utf-8")), bool(f.get("header", True)), str(f.get("quote", '"')),
                    int(f.get("skip_rows", 0)), f.get("sheet"), tuple(columns), tuple(drops), key)

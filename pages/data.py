@@ -1,5 +1,5 @@
 """Data (administrators): load an export through the same loader as the command line; see and undo loads."""
-import tempfile
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -7,7 +7,7 @@ import streamlit as st
 import session
 import widgets
 from metrics.errors import MetricsError
-from metrics.ingest import load_file, unload
+from metrics.ingest import load_upload, unload
 from metrics.profiles import KEYS, MAPPINGS_DIR, load_profile
 
 viewer = session.require_viewer()
@@ -21,14 +21,16 @@ st.caption("Loads are all-or-nothing: a file is checked in full and written in o
 st.subheader("Load an export")
 profiles = ["(columns named as in the schema)"] + sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml"))
 profile_name = st.selectbox("Mapping profile", profiles)
-default_table = load_profile(profile_name).table if profile_name != profiles[0] else "contacts"
+try:
+    profile = load_profile(profile_name) if profile_name != profiles[0] else None
+except MetricsError as exc:
+    st.error(str(exc))
+    st.stop()
+default_table = profile.table if profile else "contacts"
 table = st.selectbox("Table", list(KEYS), index=list(KEYS).index(default_table))
 upload = st.file_uploader("File (CSV, TSV, Excel or Parquet)", type=["csv", "tsv", "txt", "xlsx", "parquet"])
 dry_run = st.checkbox("Check only (write nothing)")
 if upload is not None and st.button("Load", type="primary"):
-    folder = Path(tempfile.mkdtemp())
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getbuffer())
     bar = st.progress(0.05, text="Reading the file…")
     steps = {"read and converted": (0.6, "Checking every row…"), "loaded in": (1.0, "Loaded."),
              "needs checking": (0.3, "Checking row by row…"), "validated": (0.8, "Writing…"), "written": (1.0, "Done.")}
@@ -41,12 +43,17 @@ if upload is not None and st.button("Load", type="primary"):
 
     with st.status(f"Loading {upload.name}…", expanded=True) as status:
         try:
-            profile = load_profile(profile_name) if profile_name != profiles[0] else None
-            result = load_file(eng.con, eng.config, table, path, profile, loaded_by=viewer.user, dry_run=dry_run,
-                               report_dir=folder, log=log)
+            result, report = load_upload(eng.con, eng.config, table, upload.name, upload.getvalue(), profile,
+                                         loaded_by=viewer.user, dry_run=dry_run, log=log)
         except MetricsError as exc:
             status.update(label="Not loaded", state="error")
             st.error(str(exc))
+            st.stop()
+        except Exception:      # a bug, not the file: one sentence here, the traceback in the server's log
+            logging.getLogger(__name__).exception("load of %s failed", upload.name)
+            status.update(label="Not loaded", state="error")
+            st.error(f"{upload.name} could not be loaded because of an unexpected failure (logged on the server); "
+                     "nothing was written.")
             st.stop()
         status.update(label=result.summary().split("; all problems in")[0], state="complete" if result.ok else "error")
         bar.progress(1.0, text="Done." if result.ok else "Not loaded: see the problems below.")
@@ -55,9 +62,9 @@ if upload is not None and st.button("Load", type="primary"):
     else:
         st.error(result.summary().split("; all problems in")[0])
         widgets.table(result.problems, "load-problems")
-        if result.report:
-            st.download_button("Download every problem (CSV)", Path(result.report).read_bytes(),
-                               file_name=Path(result.report).name, mime="text/csv")
+        if report:
+            st.download_button("Download every problem (CSV)", report, file_name=Path(result.report).name,
+                               mime="text/csv")
 
 st.subheader("Loads")
 batches = eng.query("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, rows_dropped, "
