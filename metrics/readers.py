@@ -82,6 +82,9 @@ def refuse_non_text(path: Path, profile: Profile) -> None:
             raise MetricsError(f"{path.name} is {what}, not a text (CSV) file: {fix.format(name=path.name)}")
     if profile.encoding.lower().replace("_", "-").startswith("utf-16"):
         return
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 16 and head[1::2].count(0) > len(head) // 4):
+        raise MetricsError(f"{path.name} is UTF-16 text, but the profile says {profile.encoding}: set file.encoding "
+                           "to utf-16 in the profile, or save the file as UTF-8")
     control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
     if control > len(head) * 0.05:
         raise MetricsError(f"{path.name} is not a text (CSV) file: {control:,} of its first {len(head):,} bytes are "
@@ -116,6 +119,7 @@ def _limit(name: str, config_path: str) -> str:
 def _workbook_refusal(path: Path, limits: SpreadsheetLimits, config_path: str) -> str | None:
     """A sentence if the file cannot be an .xlsx workbook the loader should open, else None."""
     import zipfile
+    import zlib
     with open(path, "rb") as f:
         head = f.read(1 << 20)
     if head.startswith(_OLE):
@@ -126,7 +130,13 @@ def _workbook_refusal(path: Path, limits: SpreadsheetLimits, config_path: str) -
     try:
         with zipfile.ZipFile(path) as z:
             size = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            if size <= limits.max_bytes:       # a zip's sizes can lie: count what really unpacks, up to the limit
+                size = 0
+                for info in z.infolist():
+                    with z.open(info) as member:
+                        while size <= limits.max_bytes and (block := member.read(1 << 20)):
+                            size += len(block)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
         return (f"{path.name} is not an .xlsx spreadsheet (an .xlsx file is a zip archive and this one is not, or it "
                 "is damaged): save it again from Excel as .xlsx, or as CSV")
     if size > limits.max_bytes:

@@ -149,6 +149,9 @@ SHEETS = {
     "unpacks to more than max_bytes": (
         lambda d: workbook(d / "packed.xlsx", sheet(invoice_rows(*GOOD)) + " " * 200_000),
         {"max_bytes": 100_000}, ("packed.xlsx", "unpacks to", "100,000", "max_bytes")),
+    "a zip that understates what its sheet unpacks to": (
+        lambda d: _understated(workbook(d / "lie.xlsx", sheet(invoice_rows(*GOOD)) + " " * 200_000)),
+        {"max_bytes": 100_000}, ("lie.xlsx", "damaged")),
     "a value beyond the header": (
         lambda d: workbook(d / "beyond.xlsx", sheet({**invoice_rows(*GOOD), 3: {**invoice_rows(*GOOD)[3], 14: "x"}})),
         {}, ("beyond.xlsx", "cell N3", "beyond the header's 11 columns")),
@@ -170,6 +173,20 @@ def _zip(path: Path, parts: dict) -> Path:
     with zipfile.ZipFile(path, "w") as z:
         for name, text in parts.items():
             z.writestr(name, text)
+    return path
+
+
+def _understated(path: Path) -> Path:
+    """Rewrite the sheet's uncompressed size in the zip's directory as 100 bytes (a zip bomb's lie)."""
+    import struct
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        n = struct.unpack("<H", data[at + 28:at + 30])[0]
+        if data[at + 46:at + 46 + n] == b"xl/worksheets/sheet1.xml":
+            data[at + 24:at + 28] = struct.pack("<I", 100)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -244,6 +261,9 @@ FILES = {
     "a gzip file named .csv": (
         lambda d: _csv(d / "packed.csv", gzip.compress((HEADER + "\n" + GOOD[0] + "\n").encode())),
         ("packed.csv", "gzip-compressed", "packed.csv.gz")),
+    "UTF-16 text under a UTF-8 profile": (
+        lambda d: _csv(d / "wide_chars.csv", (HEADER + "\n" + GOOD[0] + "\n").encode("utf-16")),
+        ("wide_chars.csv", "UTF-16", "file.encoding")),
     "random bytes": (
         lambda d: _csv(d / "noise.csv", os.urandom(5000)), ("noise.csv", "not a text (CSV) file")),
     "a header and no rows": (
@@ -264,6 +284,25 @@ def test_a_file_that_is_not_what_it_seems_is_refused_in_one_sentence(db, config,
     assert_one_sentence(str(refused.value), *words)
     assert "cut off" not in str(refused.value)
     assert table_checksums(db) == before
+
+
+@pytest.mark.parametrize("value, words", [(-5, ("expected a whole number", "-5")), ("lots", ("'lots'",)),
+                                          (True, ("True",))])
+def test_the_spreadsheet_limits_are_checked_at_start_up(tmp_path, value, words):
+    import yaml
+
+    from metrics.config import load_config
+    from metrics.errors import ConfigError
+    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    limits = raw.setdefault("loader", {}).setdefault("spreadsheets", {})
+    limits["max_rows"], limits["max_rowz"] = value, 10
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(tmp_path / "config.yaml")
+    assert len(refused.value.errors) == 2, refused.value.errors
+    bad, typo = sorted(refused.value.errors)
+    assert_one_sentence(bad, "loader.spreadsheets.max_rows", *words)
+    assert_one_sentence(typo, "loader.spreadsheets.max_rowz", "unknown key", "max_rows, max_columns, max_bytes")
 
 
 def test_a_nul_byte_in_text_is_a_problem_with_its_row_and_column(db, config, tmp_path):
