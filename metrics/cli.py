@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     ld.add_argument("file", help="CSV/TSV, Excel (.xlsx) or Parquet file")
     ld.add_argument("--mapping", help="mapping profile name (data/mappings/NAME.yaml) or path")
     ld.add_argument("--dry-run", action="store_true", help="validate and count only; write nothing")
-    ld.add_argument("--report-dir", help="where to write the CSV of all problems (default: current folder)")
+    ld.add_argument("--report-dir", help="where to write the CSV of all problems (default: beside the file, or the temporary folder if that one cannot be written)")
     un = sub.add_parser("unload", parents=[common, db], help="undo a load batch",
                         description="Remove exactly what a batch added and restore the rows it replaced.")
     un.add_argument("batch", type=int)

@@ -20,12 +20,12 @@ import duckdb
 import pandas as pd
 
 from metrics.definitions import Config
-from metrics import ingest_fast
+from metrics import csvsafe, ingest_fast
 from metrics.errors import MetricsError
 from metrics.ingest_sql import conversion_sql, problems_sql
 from metrics.readers import is_sheet, open_as_text, read_failure
 from metrics.profiles import KEYS, Column, Profile
-from metrics.sql import ident, literal
+from metrics.sql import ident
 
 DUCK_TYPES = {"VARCHAR": "varchar", "BIGINT": "integer", "INTEGER": "integer", "SMALLINT": "integer",
               "DOUBLE": "double", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DATE": "date"}
@@ -299,8 +299,7 @@ def _report(cur, report_dir, path: Path) -> str:
         out = folder.resolve() / f"{path.stem}.problems.csv"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            cur.execute(f"COPY (SELECT * FROM _problems ORDER BY row, \"column\") TO {literal(out)} (HEADER)")
-            return str(out)
+            return csvsafe.copy_query(cur, 'SELECT * FROM _problems ORDER BY row, "column"', out)   # values quoted
         except (OSError, duckdb.IOException):
             continue
     raise MetricsError(f"the problems report cannot be written to {folders[-1]} (the folder cannot be written); "

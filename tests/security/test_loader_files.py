@@ -379,3 +379,15 @@ def test_cli_a_file_with_a_quote_in_its_name_keeps_its_problems_report(demo_copy
     assert_one_sentence(last, "it's.csv", "1 problem", "nothing was written", str(tmp_path / "it's.problems.csv"))
     assert (tmp_path / "it's.problems.csv").read_text().splitlines()[1].startswith("1,amount,lots,")
     assert not (REPO / "it's.problems.csv").exists()
+
+
+def test_the_problems_report_carries_no_live_formula(db, config, tmp_path):
+    """A bad value that a spreadsheet would run (an amount of '=HYPERLINK(...)') is reported, quoted with a
+    leading apostrophe in the CSV report (metrics.csvsafe, OWASP)."""
+    import csv
+    path = _csv(tmp_path / "formula.csv", HEADER + "\n" + GOOD[0].replace("100.5", '=HYPERLINK("http://x.example")') + "\n")
+    r = load_file(db, config, "invoices", path, report_dir=tmp_path)
+    assert not r.ok
+    rows = list(csv.DictReader(open(r.report, encoding="utf-8", newline="")))
+    assert [(row["row"], row["column"], row["value"]) for row in rows] == [
+        ("1", "amount", "'=HYPERLINK(\"http://x.example\")")]
