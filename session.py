@@ -63,6 +63,15 @@ def require_viewer() -> Viewer:
     return v
 
 
+def require_admin(page: str) -> Viewer:
+    """First line of an administrators' page: the viewer, or one sentence and stop (the menu is not the gate)."""
+    v = require_viewer()
+    if v.role != "admin":
+        st.warning(f"The {page} page is for administrators.")
+        st.stop()
+    return v
+
+
 def sign_in(v: Viewer, token: str | None = None) -> None:
     st.session_state[KEY], st.session_state[TOKEN] = v, token
     st.session_state.pop(ACTING, None)

@@ -10,10 +10,7 @@ from metrics.errors import MetricsError
 from metrics.ingest import load_upload, unload
 from metrics.profiles import KEYS, MAPPINGS_DIR, load_profile
 
-viewer = session.require_viewer()
-if viewer.role != "admin":
-    st.warning("The Data page is for administrators.")
-    st.stop()
+viewer = session.require_admin("Data")
 eng = session.engine()
 st.title("Data")
 st.caption("Loads are all-or-nothing: a file is checked in full and written in one transaction, or not at all.")

@@ -12,10 +12,7 @@ import widgets
 from metrics import accounts
 from metrics.errors import MetricsError
 
-viewer = session.require_viewer()
-if viewer.role != "admin":
-    st.warning("The Users page is for administrators.")
-    st.stop()
+viewer = session.require_admin("Users")
 eng = session.engine()
 st.title("Users")
 st.caption("Disabling an account, resetting its password or changing its role ends its sessions at once. "

@@ -65,3 +65,18 @@ def with_columns(con, sql: str) -> str:
         cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in BOOKKEEPING]
         return f"INSERT INTO {table} ({', '.join(cols)}) VALUES"
     return re.sub(r"INSERT INTO (\w+) VALUES", columns, sql)
+
+
+def serve_in_password_mode(db, tmp_path, monkeypatch) -> None:
+    """Point the dashboard (AppTest) at database `db` with a copy of config.yaml saying auth.mode: password;
+    the caller clears app_cache.engine again when done."""
+    from pathlib import Path
+
+    import app_cache
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text((Path(__file__).resolve().parent.parent / "config.yaml").read_text().replace("  mode: demo",
+                                                                                                "  mode: password"))
+    monkeypatch.setenv("CX_DB", str(db))
+    monkeypatch.setenv("CX_CONFIG", str(cfg))
+    monkeypatch.setattr(app_cache, "CONFIG_PATH", str(cfg))
+    app_cache.engine.clear()

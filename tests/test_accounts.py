@@ -14,6 +14,7 @@ from metrics import accounts
 from metrics.cli import main
 from metrics.errors import MetricsError
 from metrics.store import connect
+from tests.conftest import serve_in_password_mode
 
 T0 = dt.datetime(2025, 1, 6, 9, 0, 0)
 PW = "correct horse battery"
@@ -144,12 +145,7 @@ def password_app(demo_db, tmp_path, monkeypatch, config):
     accounts.add_user(c, "gone@council.example", "staff", password=PW, department_id="cc_phones")
     accounts.set_active(c, "gone@council.example", False)
     c.close()
-    cfg = tmp_path / "config.yaml"
-    cfg.write_text((ROOT / "config.yaml").read_text().replace("  mode: demo", "  mode: password"))
-    monkeypatch.setenv("CX_DB", str(db))
-    monkeypatch.setenv("CX_CONFIG", str(cfg))
-    monkeypatch.setattr(app_cache, "CONFIG_PATH", str(cfg))
-    app_cache.engine.clear()
+    serve_in_password_mode(db, tmp_path, monkeypatch)
     yield
     app_cache.engine.clear()
 

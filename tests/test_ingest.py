@@ -1,6 +1,5 @@
 """Loading: bad input is reported row by row and changes nothing; loads upsert; unload restores exactly."""
 import datetime as dt
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -12,18 +11,9 @@ from metrics.errors import MetricsError
 from metrics.ingest import load_file, unload
 from metrics.profiles import parse_profile
 from metrics.store import connect
+from tests.security.support import table_checksums
 
 BAD = Path(__file__).parent / "bad_inputs"
-
-
-def table_checksums(con) -> dict:
-    """A hash of every table's full contents (sorted), to prove nothing changed."""
-    out = {}
-    for (name,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-                               "ORDER BY 1").fetchall():
-        rows = con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
-        out[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return out
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from metrics.access import Viewer, viewing_as
 from metrics.errors import AccessDenied
 from metrics.periods import month
 from metrics.scope import Scope
+from tests.test_access import allowed
 
 MAY = month(2024, 5)
 EXTRA = """
@@ -89,14 +90,6 @@ def engine(config):
     con.execute(with_columns(con, EXTRA))
     yield Engine(con, config)
     con.close()
-
-
-def allowed(call) -> bool:
-    try:
-        call()
-        return True
-    except AccessDenied:
-        return False
 
 
 @pytest.mark.parametrize("who, where", MATRIX)

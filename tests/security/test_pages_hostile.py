@@ -1,6 +1,6 @@
 """Pages under hostile or unlucky use (Streamlit AppTest on a copy of the demo database): view-as is read-only,
 a shared link from another time does not break a page, and a write lost to someone else's says so."""
-import shutil
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from metrics import cases
 from metrics.engine import Engine
 from metrics.personas import demo_personas
 from tests.security.support import assert_one_sentence, table_checksums
+from tests.test_pages import app_db, env, signed_in  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PAGES = {"executive": ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
@@ -18,30 +19,9 @@ PAGES = {"executive": ("overview", "department", "my_contribution", "voice", "ch
          "staff": ("department", "my_contribution", "voice", "chain", "ideas", "you_said", "definitions")}
 
 
-@pytest.fixture(scope="module")
-def app_db(demo_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("hostile") / "app.duckdb"
-    shutil.copy(demo_db, db)
-    return str(db)
-
-
-@pytest.fixture
-def env(app_db, monkeypatch):
-    monkeypatch.setenv("CX_DB", app_db)
-    app_cache.engine.clear()
-    yield app_db
-    app_cache.engine.clear()
-
-
 def sign_in(role: str) -> AppTest:
-    persona = next(p for p in demo_personas(app_cache.engine()) if p.viewer.role == role)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.run()
-    at.radio[0].set_value(persona.label)
-    at.button[0].click()
-    at.run()
-    assert not at.exception
-    return at
+    """The dashboard signed in as the demo persona of `role` (tests/test_pages.py's sign-in)."""
+    return signed_in(role, os.environ["CX_DB"], app_cache.engine().config)[0]
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

@@ -19,6 +19,7 @@ from metrics.cli import main
 from metrics.errors import AccessDenied, MetricsError
 from metrics.store import connect
 from tests.security.support import assert_one_sentence, table_checksums
+from tests.conftest import serve_in_password_mode
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2025, 1, 6, 9, 0, 0)
@@ -238,12 +239,7 @@ def password_app(demo_db, tmp_path, monkeypatch, config):
     accounts.add_user(c, ANN, "staff", "Ann", department_id="cc_phones", password=PW)
     accounts.add_user(c, HANA, "head", "Hana", department_id="housing", password=PW)
     c.close()
-    cfg = tmp_path / "config.yaml"
-    cfg.write_text((ROOT / "config.yaml").read_text().replace("  mode: demo", "  mode: password"))
-    monkeypatch.setenv("CX_DB", str(db))
-    monkeypatch.setenv("CX_CONFIG", str(cfg))
-    monkeypatch.setattr(app_cache, "CONFIG_PATH", str(cfg))
-    app_cache.engine.clear()
+    serve_in_password_mode(db, tmp_path, monkeypatch)
     yield str(db)
     app_cache.engine.clear()
 
