@@ -101,6 +101,7 @@ def test_figures_series_and_breakdowns(engine, who, where):
     if s.kind != "staff":
         b = engine.breakdown(v, "first_contact_resolution", s, MAY, by="staff")
         assert set(b["grp"]) <= PEOPLE[who]
+        assert len(engine.breakdown(v, "first_contact_resolution", s, MAY, by="team")) > 0    # units: shared
 
 
 @pytest.mark.parametrize("who, where", MATRIX)

@@ -128,9 +128,25 @@ def test_a_decision_lost_to_someone_else_says_so(env):
     assert any(f"Suggestion {pick} was changed by {boss.user}" in t for t in said), said
 
 
-def test_a_staff_members_tables_and_csv_downloads_name_only_them(env, monkeypatch):
-    """Every table on the Department page and its CSV download (what widgets.table serves) names no colleague:
-    the Person column holds the staff member's own id or nothing."""
+def line_below(staff_id: str) -> set:
+    """The person and everyone below them in the line, walked in Python from the staff table."""
+    rows = app_cache.engine().query("SELECT staff_id, manager_id FROM staff")
+    reports: dict = {}
+    for sid, mgr in zip(rows["staff_id"], rows["manager_id"]):
+        reports.setdefault(mgr, []).append(sid)
+    seen, todo = {staff_id}, [staff_id]
+    while todo:
+        for r in reports.get(todo.pop(), []):
+            if r not in seen:
+                seen.add(r)
+                todo.append(r)
+    return seen
+
+
+@pytest.mark.parametrize("role", ["staff", "head"])
+def test_department_tables_and_csv_downloads_name_only_people_in_the_viewers_line(env, monkeypatch, role):
+    """Every table on the Department page and its CSV download (what widgets.table serves) names only people
+    whose figures the viewer may see: a staff member themselves, a head the people below them in the line."""
     import csv
     import io
 
@@ -139,16 +155,14 @@ def test_a_staff_members_tables_and_csv_downloads_name_only_them(env, monkeypatc
     real = st.download_button
     monkeypatch.setattr(st, "download_button", lambda label, data, **k: served.update({k.get("key"): data})
                         or real(label, data, **k))
-    at = sign_in("staff")
-    me = next(p.viewer for p in demo_personas(app_cache.engine()) if p.viewer.role == "staff")
+    at = sign_in(role)
+    me = next(p.viewer for p in demo_personas(app_cache.engine()) if p.viewer.role == role)
+    mine = line_below(me.staff_id)
     open_page(at, "department")
     tables = [d.value for d in at.dataframe if "Person" in d.value.columns]
     assert tables, "the Department page shows no table with a Person column"
-    others = {"Person": set()}
-    for df in tables:
-        others["Person"] |= set(df["Person"].dropna()) - {me.staff_id}
-    assert others["Person"] == set()
+    assert set().union(*(set(df["Person"].dropna()) for df in tables)) <= mine
     downloads = [csv.DictReader(io.StringIO(data.decode("utf-8"))) for key, data in served.items() if key]
     people = {row["Person"] for rows in downloads for row in rows if "Person" in row and row["Person"]}
-    assert people <= {me.staff_id}, people
+    assert people <= mine, people - mine
     assert len(tables) == 2 and all(len(df) for df in tables)     # what waits on us; the records behind a figure
