@@ -21,6 +21,7 @@ mode = eng.config.auth_mode
 if mode == "demo":
     st.info("Demo sign-in is on (auth.mode: demo): people pick a persona, so these accounts are not used, and only "
             "an administrator signed in with an account (password or OIDC) may change them.", icon=":material/science:")
+    st.stop()
 widgets.flash()
 try:
     users = accounts.list_users(eng.con, viewer)
