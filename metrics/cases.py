@@ -24,7 +24,7 @@ from metrics import access, writes
 from metrics.access import Viewer
 from metrics.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
-from metrics.records import NEGATIVE, check_access
+from metrics.records import check_access, negative
 from metrics.scope import Scope
 from metrics.themes import label, theme_sql
 
@@ -48,7 +48,7 @@ def cases_sql(engine: Engine, params: dict, where: str = "TRUE") -> str:
                f.acknowledged_at, f.followed_up_at, f.follow_up_by, f.follow_up_note, f.action_taken, f.resolved_at,
                f.reopened_at, f.reopen_count, f.version,
                CAST(l.day + INTERVAL 1 DAY AS TIMESTAMP) AS due_before
-        FROM (SELECT * FROM feedback WHERE {NEGATIVE} AND ({where})) f
+        FROM (SELECT * FROM feedback WHERE {negative(engine)} AND ({where})) f
         JOIN calendar c ON c.day = CAST(f.received_at AS DATE)
         LEFT JOIN last_day l ON l.bd_before = c.bd_before + $bd"""
 

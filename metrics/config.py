@@ -151,23 +151,61 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
         r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
         idle = 60
-    voice = _voice(r, top.get("voice") or {}, departments)
+    voice = _voice(r, top.get("voice") or {}, departments, sources)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
-    spreadsheets = _loader(r, top.get("loader") or {})
+    spreadsheets, allowed, ranges = _loader(r, top.get("loader") or {})
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
     return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
                   MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
-                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark, spreadsheets)
+                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark, spreadsheets,
+                  MappingProxyType(allowed), MappingProxyType(ranges))
 
 
-def _loader(r: _Reader, raw: Any) -> SpreadsheetLimits:
-    m = r.mapping(raw, "loader", ("spreadsheets",))
+def _loader(r: _Reader, raw: Any) -> tuple[SpreadsheetLimits, dict, dict]:
+    """The loader's limits, the values coded columns accept and the ranges scores must lie in.
+    (Whether each table.column exists is checked against the schema in metrics.sqlcheck.)"""
+    m = r.mapping(raw, "loader", ("spreadsheets", "allowed_values", "ranges"))
     s = r.mapping(m.get("spreadsheets") or {}, "loader.spreadsheets", ("max_rows", "max_columns", "max_bytes"))
     d = SpreadsheetLimits()
-    return SpreadsheetLimits(*(r.whole(s.get(k), f"loader.spreadsheets.{k}", getattr(d, k))
-                               for k in ("max_rows", "max_columns", "max_bytes")))
+    limits = SpreadsheetLimits(*(r.whole(s.get(k), f"loader.spreadsheets.{k}", getattr(d, k))
+                                 for k in ("max_rows", "max_columns", "max_bytes")))
+    allowed, ranges = {}, {}
+    for name, values in _table_columns(r, m.get("allowed_values"), "loader.allowed_values").items():
+        p = f"loader.allowed_values.{name[0]}.{name[1]}"
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            r.error(p, "expected a non-empty list of the values the column accepts, e.g. [phone, email, web]")
+        else:
+            allowed[name] = tuple(v.strip() for v in values)
+    for name, bounds in _table_columns(r, m.get("ranges"), "loader.ranges").items():
+        p = f"loader.ranges.{name[0]}.{name[1]}"
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds) or bounds[0] > bounds[1]):
+            r.error(p, "expected [lowest, highest] accepted, e.g. [1, 5]")
+        else:
+            ranges[name] = (bounds[0], bounds[1])
+    return limits, allowed, ranges
+
+
+def _table_columns(r: _Reader, raw: Any, path: str) -> dict:
+    """A `table: {column: value}` mapping flattened to {(table, column): value}, names checked."""
+    out = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        r.error(path, "expected a mapping of table → {column: ...}")
+        return out
+    for table, columns in raw.items():
+        if not is_identifier(str(table)) or not isinstance(columns, dict):
+            r.error(f"{path}.{table}", "expected a table name with a mapping of its columns")
+            continue
+        for column, value in columns.items():
+            if not is_identifier(str(column)):
+                r.error(f"{path}.{table}.{column}", "is not a plain column name (letters, digits, _)")
+                continue
+            out[(str(table), str(column))] = value
+    return out
 
 
 def _spark(r: _Reader, raw: Any) -> SparkSettings:
@@ -208,8 +246,25 @@ def _spark(r: _Reader, raw: Any) -> SparkSettings:
 _KEYWORD = re.compile(r"^[a-z0-9][a-z0-9 '&/-]*\*?$")
 
 
-def _voice(r: _Reader, raw: Any, departments: dict[str, Department]) -> Voice:
-    v = r.mapping(raw, "voice", ("unrouted_department", "values", "themes"))
+FEEDBACK_RULES = ("negative", "positive")    # derived columns of voice.feedback_source the product reads
+
+
+def _voice(r: _Reader, raw: Any, departments: dict[str, Department], sources: dict) -> Voice:
+    v = r.mapping(raw, "voice", ("unrouted_department", "values", "themes", "feedback_source"))
+    source = r.text(v.get("feedback_source"), "voice.feedback_source", "feedback")
+    rules = {}
+    if source not in sources:
+        r.error("voice.feedback_source", f"{source!r} is not a key of `sources` (sources: {', '.join(sources)})")
+    else:
+        for name in FEEDBACK_RULES:
+            key = f"sources.{source}.derived.{name}"
+            if name not in sources[source].derived:
+                if any(e.startswith(key + ":") for e in r.errors):
+                    continue                     # written but refused: that sentence already says why
+                r.error(key, f"required by voice.feedback_source: the rule for "
+                        f"{name} feedback, e.g. \"kind = 'complaint' OR coalesce(csat <= 2, false)\"")
+            else:
+                rules[name] = sources[source].derived[name]
     unrouted = r.text(v.get("unrouted_department"), "voice.unrouted_department")
     if unrouted is not None and unrouted not in departments:
         r.error("voice.unrouted_department", f"{unrouted!r} is not a department key in `departments`")
@@ -241,7 +296,8 @@ def _voice(r: _Reader, raw: Any, departments: dict[str, Department]) -> Voice:
             else:
                 clean.append(w)
         themes[key] = Theme(key, r.text(t.get("label"), f"{p}.label", key) or key, tuple(clean))
-    return Voice(unrouted, tuple(x.strip() for x in values), MappingProxyType(themes))
+    return Voice(unrouted, tuple(x.strip() for x in values), MappingProxyType(themes), source,
+                 rules.get("negative", "FALSE"), rules.get("positive", "FALSE"))
 
 
 def _organisation(r: _Reader, raw: Any) -> Organisation:

@@ -112,10 +112,15 @@ class Theme:
 
 @dataclass(frozen=True)
 class Voice:
-    """Listening and acting: where unrouted cases go, the organisation's values, comment themes."""
+    """Listening and acting: where unrouted cases go, the organisation's values, comment themes, and what
+    counts as negative feedback (a case) and as praise — the `negative` and `positive` derived columns of
+    the source `feedback_source` names, so the metrics and the lists use one rule each."""
     unrouted_department: str | None = None
     values: tuple[str, ...] = ()
     themes: Mapping[str, Theme] = field(default_factory=dict)   # in config order (first match wins)
+    feedback_source: str = "feedback"
+    negative: str = "FALSE"                  # SQL over a feedback row (the source's derived `negative`)
+    positive: str = "FALSE"                  # likewise `positive`
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,10 @@ class Config:
     engine: str = "duckdb"                   # duckdb | spark: which engine computes the metrics
     spark: SparkSettings = field(default_factory=SparkSettings)
     spreadsheets: SpreadsheetLimits = field(default_factory=SpreadsheetLimits)
+    # What a load accepts in coded columns and scores (config `loader.allowed_values`, `loader.ranges`),
+    # keyed by (table, column): e.g. ("contacts", "channel") → ("phone", "email", ...), ("feedback", "csat") → (1, 5).
+    allowed_values: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    ranges: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""

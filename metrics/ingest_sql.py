@@ -12,14 +12,6 @@ from metrics.definitions import Config
 from metrics.profiles import Column, Profile, where
 from metrics.sql import ident
 
-ALLOWED = {("contacts", "channel"): ("phone", "email", "web", "counter", "social"),
-           ("requests", "status"): ("open", "closed", "declined"),
-           ("handoffs", "case_type"): ("request", "referral", "invoice", "complaint"),
-           ("feedback", "kind"): ("survey", "complaint", "compliment"),
-           ("feedback", "source"): ("customer", "staff"),
-           ("suggestions", "status"): ("new", "reviewing", "implemented", "declined"),
-           ("recognitions", "from_kind"): ("customer", "staff")}
-RANGES = {("feedback", "csat"): (1, 5), ("feedback", "nps"): (0, 10), ("feedback", "effort"): (1, 7)}
 # (later column, earlier column): a row where later < earlier is wrong.
 ORDER = {"requests": (("due_at", "created_at"), ("closed_at", "created_at"), ("first_response_at", "created_at")),
          "contacts": (("answered_at", "received_at"),), "handoffs": (("responded_at", "handed_at"),),
@@ -189,12 +181,12 @@ def problems_sql(profile: Profile, target_cols: dict, config: Config) -> tuple[s
             own = f" AND {col} NOT IN (SELECT staff_id FROM _stage WHERE staff_id IS NOT NULL)" if t == "staff" else ""
             add(name, col, f"{col} IS NOT NULL AND {col} NOT IN (SELECT staff_id FROM staff){own}",
                 b("unknown staff member (load staff first, or map it)"))
-        if (t, name) in ALLOWED:
-            allowed = ALLOWED[(t, name)]
+        if (t, name) in config.allowed_values:                 # config: loader.allowed_values
+            allowed = config.allowed_values[(t, name)]
             add(name, col, f"{col} IS NOT NULL AND {col} NOT IN ({', '.join(b(v) for v in allowed)})",
                 b(f"not one of {', '.join(allowed)}"))
-        if (t, name) in RANGES:
-            lo, hi = RANGES[(t, name)]
+        if (t, name) in config.ranges:                         # config: loader.ranges
+            lo, hi = config.ranges[(t, name)]
             add(name, col, f"{col} IS NOT NULL AND ({col} < {b(lo)} OR {col} > {b(hi)})", b(f"outside {lo}–{hi}"))
     for later, earlier in ORDER.get(t, ()):
         if later in made and earlier in made:

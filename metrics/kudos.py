@@ -18,7 +18,7 @@ from metrics.access import Viewer
 from metrics.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
 from metrics.periods import Period
-from metrics.records import POSITIVE, check_access, unit_filter
+from metrics.records import check_access, positive as praise_rule, unit_filter
 from metrics.scope import Scope
 
 MESSAGE_MAX = 500
@@ -36,7 +36,7 @@ def praise(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
     return engine.query(f"""
         SELECT f.feedback_id, f.received_at, f.kind, f.comment, s.name AS person, f.staff_id, f.department_id,
                f.shared_with_staff, f.version
-        FROM (SELECT * FROM feedback WHERE {POSITIVE}) f LEFT JOIN staff s ON s.staff_id = f.staff_id
+        FROM (SELECT * FROM feedback WHERE {praise_rule(engine)}) f LEFT JOIN staff s ON s.staff_id = f.staff_id
         WHERE f.comment IS NOT NULL AND f.source = 'customer'
           AND f.received_at >= $a AND f.received_at < $b AND {where}
         ORDER BY f.received_at DESC, f.feedback_id LIMIT $n""", params)
@@ -55,7 +55,7 @@ def share(engine: Engine, viewer: Viewer, feedback_id: str, version: int, at: dt
     at = at or writes.now(engine.config)
     with writes.transaction(engine.con, viewer) as cur:
         row = writes.fetch(cur, "feedback", "feedback_id", feedback_id, "feedback")
-        positive = cur.execute(f"SELECT {POSITIVE} FROM feedback WHERE feedback_id = $i", {"i": feedback_id}).fetchone()[0]
+        positive = cur.execute(f"SELECT {praise_rule(engine)} FROM feedback WHERE feedback_id = $i", {"i": feedback_id}).fetchone()[0]
         if not positive:
             raise MetricsError(f"feedback {feedback_id} is not praise (a compliment or a high score); only praise is shared")
         if not may_share(engine, viewer, row["department_id"]):

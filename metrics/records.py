@@ -16,8 +16,16 @@ from metrics.engine import Engine
 from metrics.periods import Period
 from metrics.scope import Scope
 
-POSITIVE = "(kind = 'compliment' OR coalesce(csat >= 4, false) OR coalesce(nps >= 9, false))"
-NEGATIVE = "(kind = 'complaint' OR coalesce(csat <= 2, false) OR coalesce(nps <= 6, false))"
+
+
+def negative(engine: Engine) -> str:
+    """SQL over a feedback row: negative feedback, a case to follow up (config: the feedback source's `negative`)."""
+    return f"({engine.config.voice.negative})"
+
+
+def positive(engine: Engine) -> str:
+    """SQL over a feedback row: praise (config: the feedback source's `positive`)."""
+    return f"({engine.config.voice.positive})"
 
 
 def check_access(engine: Engine, viewer: Viewer, scope: Scope, records: bool = True) -> None:
@@ -106,7 +114,7 @@ def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Peri
     params.update(least=engine.config.min_group_size)
     df = engine.query(f"""
         SELECT * FROM (
-            SELECT received_at, kind, {expr} AS theme, csat, nps, comment, department_id, {POSITIVE} AS positive,
+            SELECT received_at, kind, {expr} AS theme, csat, nps, comment, department_id, {positive(engine)} AS positive,
                    count(*) FILTER (WHERE kind = 'survey') OVER () < $least AS _few_in_scope,
                    count(*) FILTER (WHERE kind = 'survey') OVER (PARTITION BY department_id) < $least AS _few_in_team
             FROM feedback

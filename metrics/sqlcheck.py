@@ -30,6 +30,11 @@ def check_sql(config: Config) -> None:
         errors = []
         tables = {r[0]: {c[0] for c in con.execute(f"DESCRIBE {r[0]}").fetchall()}
                   for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        for section, rules in (("allowed_values", config.allowed_values), ("ranges", config.ranges)):
+            for table, column in rules:
+                if column not in tables.get(table, ()):
+                    known = ", ".join(sorted(tables.get(table, ()))) or f"no table {table!r}"
+                    errors.append(f"loader.{section}.{table}.{column}: the schema has no such column ({known})")
         for key, src in config.sources.items():
             if src.table not in tables:
                 errors.append(f"sources.{key}.table: no table {src.table!r} (tables: {', '.join(sorted(tables))})")

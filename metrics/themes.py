@@ -53,14 +53,14 @@ def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, gr
     Returns:
         bucket, theme (label), comments, negative, negative_share.
     """
-    from metrics.records import NEGATIVE, check_access, unit_filter
+    from metrics.records import check_access, negative, unit_filter
     check_access(engine, viewer, scope, records=False)
     expr, params = theme_sql(engine.config)
     params.update(a=period.start_instant, b=period.end_exclusive, g=grain)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)
     df = engine.query(f"""
         SELECT CAST(date_trunc($g, received_at) AS DATE) AS bucket, {expr} AS theme, count(*) AS comments,
-               count(*) FILTER (WHERE {NEGATIVE}) AS negative
+               count(*) FILTER (WHERE {negative(engine)}) AS negative
         FROM feedback
         WHERE comment IS NOT NULL AND source = 'customer' AND received_at >= $a AND received_at < $b AND {where}
         GROUP BY ALL ORDER BY bucket, theme""", params)
