@@ -10,11 +10,17 @@ import os
 
 import streamlit as st
 
-from metrics.access import ROLES, Viewer
-from metrics.config import load_config
-from metrics.engine import Engine
-from metrics.scope import Scope
-from metrics.sqlcheck import check_sql
+import threading
+
+from metrics import access
+from metrics.access import EVERYONE
+from metrics.catalogue.parse import load_config
+from metrics.catalogue.scope import ORGANISATION, Scope
+from metrics.compute.engine import Engine
+from metrics.compute.periods import Period, add_months
+from metrics.compute.sqlcheck import check_sql
+from metrics.features import chain
+from metrics.present import views
 
 CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the engine is first made)
 
@@ -28,56 +34,37 @@ def engine() -> Engine:
 
 
 @st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)
-def _view(name: str, data_version: str, viewer, args: tuple):
-    """One cached page-data call; the key is (function, data version, viewer, arguments)."""
-    import importlib
-    module, _, func = name.rpartition(".")
-    return getattr(importlib.import_module(f"metrics.{module or 'views'}"), func)(engine(), viewer, *args)
+def _view(name: str, data_version: str, viewer, args: tuple, _func):
+    """One cached page-data call; the key is (function name, data version, viewer, arguments)."""
+    return _func(engine(), viewer, *args)
 
 
-# Figures for the organisation or a unit are the same for every signed-in viewer (access.authorize lets any
-# role see them), so one cached copy serves everybody: the first person after a load pays, not each of them.
-# Anything about a person (a staff Scope or id) and every record list stays keyed by the viewer.
-SHARED = {"cards", "goal_table", "holds_back", "heatmap", "trend", "department_contribution",
-          "chain.internal_matrix", "chain.decline_reasons", "chain.referral_flow", "chain.attribution",
-          "chain.supplier_payments", "benchmarks.cohorts", "benchmarks.benchmark", "themes.theme_trend",
-          "kudos.feed", "ideas.you_said_we_did", "personas.demo_personas"}
-EVERYONE = Viewer("any signed-in viewer", "executive")
-
-
-def view(name: str, viewer, *args):
-    """metrics.views.<name>(engine, viewer, *args) — or metrics.<module>.<func> for "module.func" — cached
-    until the data changes."""
-    about_a_person = any(isinstance(a, Scope) and a.kind == "staff" for a in args)
-    if name in SHARED and not about_a_person and (viewer is None or viewer.role in ROLES):
-        viewer = EVERYONE
-    return _view(name, engine().data_version(), viewer, args)
+def view(func, viewer, *args):
+    """func(engine, viewer, *args) — a metrics function — cached until the data changes. One copy serves
+    every viewer when access.shared_viewer says the result is the same for all of them."""
+    return _view(f"{func.__module__}.{func.__qualname__}", engine().data_version(),
+                 access.shared_viewer(func, viewer, args), args, func)
 
 
 def warm_up() -> None:
     """Compute the shared figures of every role's first page for the default period in a background thread,
     so the first people after a start or a load find them cached (called at start-up and after each load).
     Only shared entries are warmed, so nothing about a person is computed for nobody."""
-    import threading
-
     def work():
-        from metrics import views
         try:
             eng = engine()
             period = eng.default_period()
-            from metrics.periods import Period, add_months
-            from metrics.scope import ORGANISATION, Scope
             trend_period = Period(add_months(period.end.replace(day=1), -11), period.end)
-            view("cards", EVERYONE, ORGANISATION, period)
-            view("goal_table", EVERYONE, ORGANISATION, period)
-            view("holds_back", EVERYONE, period)
-            view("chain.attribution", EVERYONE, period)
-            view("heatmap", EVERYONE, period)
-            view("trend", EVERYONE, views.HEADLINE[0], ORGANISATION, trend_period, "month")
+            view(views.cards, EVERYONE, ORGANISATION, period)
+            view(views.goal_table, EVERYONE, ORGANISATION, period)
+            view(views.holds_back, EVERYONE, period)
+            view(chain.attribution, EVERYONE, period)
+            view(views.heatmap, EVERYONE, period)
+            view(views.trend, EVERYONE, views.HEADLINE[0], ORGANISATION, trend_period, "month")
             for key, d in eng.config.departments.items():
                 if d.level == "department":
-                    view("cards", EVERYONE, Scope("department", key), period)
-                    view("department_contribution", EVERYONE, key, period)
+                    view(views.cards, EVERYONE, Scope("department", key), period)
+                    view(views.department_contribution, EVERYONE, key, period)
         except Exception:            # a warm-up is only a head start: a page computes what it needs anyway
             pass
     threading.Thread(target=work, name="cache-warm-up", daemon=True).start()

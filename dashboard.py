@@ -3,8 +3,10 @@ import streamlit as st
 
 import app_cache
 import session
-from metrics import access, writes
+from metrics import access
+from metrics.store import writes
 from metrics.errors import MetricsError
+from metrics.present import personas
 
 st.set_page_config(page_title="Customer experience", page_icon=":material/monitoring:", layout="wide")
 
@@ -44,13 +46,13 @@ def sign_in_page() -> None:
     if mode == "demo":
         st.info("Demo sign-in: choose whose view to see. Every persona sees only what that role may see.",
                 icon=":material/science:")
-        personas = app_cache.view("personas.demo_personas", None)
-        choice = st.radio("Sign in as", [p.label for p in personas])
+        people = app_cache.view(personas.demo_personas, None)
+        choice = st.radio("Sign in as", [p.label for p in people])
         if st.button("Sign in", type="primary"):
-            session.sign_in(next(p.viewer for p in personas if p.label == choice))
+            session.sign_in(next(p.viewer for p in people if p.label == choice))
             st.rerun()
     elif mode == "password":
-        from metrics import accounts as users
+        from metrics.store import accounts as users
         with st.form("sign-in"):
             user = st.text_input("User name (e-mail)")
             password = st.text_input("Password", type="password")
@@ -62,7 +64,7 @@ def sign_in_page() -> None:
                 except MetricsError as exc:
                     st.error(str(exc))
     else:
-        from metrics import accounts as users
+        from metrics.store import accounts as users
         if not st.user.is_logged_in:
             st.button("Sign in with your organisation account", on_click=st.login, type="primary")
         else:
@@ -86,11 +88,11 @@ else:
     with st.sidebar:
         st.markdown(f"**{me.user}** · {me.role}")
         if me.role == "admin":
-            personas = app_cache.view("personas.demo_personas", None)
-            labels = ["(myself)"] + [p.label for p in personas if p.viewer.role != "admin"]
+            people = app_cache.view(personas.demo_personas, None)
+            labels = ["(myself)"] + [p.label for p in people if p.viewer.role != "admin"]
             acting = st.selectbox("View as", labels, key="view-as", help="See the pages as that role does: read-only, and without "
                                   "individual figures, records or comments you may not see yourself.")
-            persona = next((p.viewer for p in personas if p.label == acting), None)
+            persona = next((p.viewer for p in people if p.label == acting), None)
             st.session_state[session.ACTING] = access.viewing_as(persona, me) if persona else None
             viewer = session.viewer()
             if viewer is None:             # the session ended meanwhile: back to sign-in

@@ -7,17 +7,18 @@ import streamlit as st
 
 import app_cache
 
-from metrics import csvsafe
-from metrics import status as stt
+from metrics.store import csvsafe
+from metrics.compute import target_status
 from metrics.errors import MetricsError
-from metrics.formatting import format_delta, format_value
-from metrics.writes import Conflict
+from metrics.present.formatting import format_delta, format_value
+from metrics.store.writes import Conflict
+from metrics.voice import praise
 
 DELTA_COLOUR = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
 
 def status_text(code: str) -> str:
-    icon, word, _ = stt.LABELS[code]
+    icon, word, _ = target_status.LABELS[code]
     return f"{icon} {word}"
 
 
@@ -67,7 +68,7 @@ FLASH = "flash_message"
 def locked(viewer) -> dict:
     """Keyword arguments for every write control: disabled, with the reason, while an administrator views as
     someone (the metrics layer refuses such writes in any case)."""
-    from metrics.writes import read_only_reason
+    from metrics.store.writes import read_only_reason
     return {"disabled": True, "help": read_only_reason(viewer)} if viewer.read_only else {}
 
 
@@ -122,7 +123,7 @@ def left_list(picker: str, kind: str, ids: list) -> str | None:
 
 def changed_warning(eng, table: str, record_key: str, what: str) -> None:
     """Say that a record changed under the person who had it open, by whom and when (writes.change_notice)."""
-    from metrics.writes import change_notice
+    from metrics.store.writes import change_notice
     st.warning(change_notice(eng.con, table, record_key, what), icon=":material/sync_problem:")
 
 
@@ -142,8 +143,8 @@ def flash() -> None:
 
 def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit: int = 12) -> None:
     """Positive first: customers' praise naming the scope, with a 'Share with the team' button for heads."""
-    from metrics import kudos
-    df = app_cache.view("kudos.praise", viewer, scope, period, limit)
+    from metrics.voice import praise
+    df = app_cache.view(praise.praise, viewer, scope, period, limit)
     if df.empty:
         st.caption("No compliments or high scores with comments in this period.")
         return
@@ -156,9 +157,9 @@ def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit:
             st.markdown(f"“{plain(r.comment)}”")
             if r.shared_with_staff:
                 st.caption("Shared with the team.")
-            elif kudos.may_share(eng, viewer, r.department_id):
+            elif praise.may_share(eng, viewer, r.department_id):
                 if st.button("Share with the team", key=f"share-{name}-{r.feedback_id}", **locked(viewer)):
-                    act("Shared with the team: it now counts toward compliments shared.", kudos.share, eng, viewer,
+                    act("Shared with the team: it now counts toward compliments shared.", praise.share, eng, viewer,
                         r.feedback_id, int(r.version))
     if len(df) > per_row:
         with st.expander(f"{len(df) - per_row} more"):
@@ -168,7 +169,7 @@ def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit:
 
 def thank_form(eng, viewer, name: str) -> None:
     """Thank a colleague or a team against one of the organisation's values."""
-    from metrics import kudos
+    from metrics.voice import praise
     if viewer.staff_id is None:
         return
     people = eng.query("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me ORDER BY name",
@@ -185,12 +186,12 @@ def thank_form(eng, viewer, name: str) -> None:
                             format_func=lambda k: eng.config.departments[k].name)
         value = st.selectbox("For which of our values", eng.config.voice.values, key=f"thanks-value-{name}")
         message = st.text_area("Message", max_chars=None, key=f"thanks-msg-{name}",
-                               help=f"Plain text, at most {kudos.MESSAGE_MAX} characters.")
+                               help=f"Plain text, at most {praise.MESSAGE_MAX} characters.")
         if st.form_submit_button("Send thanks", type="primary", **locked(viewer)):
             to_staff = person if kind == "A colleague" else None
             to_team = team if kind == "A team" else None
             if to_staff is None and to_team is None:
                 st.error(f"Choose {'a colleague' if kind == 'A colleague' else 'a team'} to thank.")
             else:
-                act("Thanks sent: they will see it on their page.", kudos.give, eng, viewer, value, message,
+                act("Thanks sent: they will see it on their page.", praise.give, eng, viewer, value, message,
                     to_staff_id=to_staff, to_department_id=to_team, _reset=gen_key)

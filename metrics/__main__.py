@@ -1,6 +1,6 @@
 """Entry point for `python -m metrics`."""
 import sys
 
-from metrics.cli import main
+from metrics.cli.main import main
 
 sys.exit(main())

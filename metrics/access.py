@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from metrics.definitions import Config
+from metrics.catalogue.definitions import Config
 from metrics.errors import AccessDenied, UnknownError
-from metrics.scope import Scope
+from metrics.catalogue.scope import Scope
 
 ROLES = ("system", "executive", "head", "staff", "admin")
 # Columns of the schema that name a person (a staff id, or the user who acted): in records and lists they keep
@@ -69,6 +69,38 @@ VIEW_AS_LIMIT = ("{real} is viewing as {who}: view-as shows that role's pages an
 
 # The command line and scheduled jobs act as this viewer until sign-in exists for them.
 SYSTEM = Viewer(user="system", role="system")
+
+
+# --- Results the same for every viewer ----------------------------------------------------------------
+# Figures for the organisation or a unit are shared (any signed-in role may see them), so a page-data
+# function that returns only such figures gives every viewer the same result, and a cache may compute it
+# once for everybody: the first person after a load pays, not each of them. A function declares this with
+# @same_for_every_viewer (tests/security/test_shared_results.py calls each one as every kind of viewer and
+# checks the results are equal). Anything about a person (a staff Scope among the arguments) and every
+# record list stays computed for, and cached per, the viewer who asked.
+EVERYONE = Viewer("any signed-in viewer", "executive")
+_SAME_FOR_EVERY_VIEWER: set = set()
+
+
+def same_for_every_viewer(func):
+    """Declare that func(engine, viewer, *args) returns the same for every signed-in viewer (unit-level
+    figures only, nothing that depends on who asks)."""
+    _SAME_FOR_EVERY_VIEWER.add(func)
+    return func
+
+
+def declared_same_for_every_viewer() -> frozenset:
+    """Every function declared with @same_for_every_viewer (for the test that proves the declarations)."""
+    return frozenset(_SAME_FOR_EVERY_VIEWER)
+
+
+def shared_viewer(func, viewer: "Viewer | None", args: tuple) -> "Viewer | None":
+    """The viewer to compute func(engine, viewer, *args) as: EVERYONE when the result may be shared across
+    viewers (declared so, about no person, asked by a signed-in role), else the viewer who asked."""
+    about_a_person = any(isinstance(a, Scope) and a.kind == "staff" for a in args)
+    if func in _SAME_FOR_EVERY_VIEWER and not about_a_person and (viewer is None or viewer.role in ROLES):
+        return EVERYONE
+    return viewer
 
 
 def managers_of(con: duckdb.DuckDBPyConnection, staff_id: str) -> list[str]:

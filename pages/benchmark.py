@@ -4,8 +4,9 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import charts
-from metrics.formatting import format_value
+from metrics.present import charts
+from metrics.present.formatting import format_value
+from metrics.features import peers
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -13,7 +14,7 @@ st.title("Benchmarks")
 st.caption("Our figure beside a cohort of peer organisations, per year. Ranks respect each measure's direction: "
            "the best quarter of a lower-is-better measure holds the lowest values.")
 session.banner(eng)
-cohorts = app_cache.view("benchmarks.cohorts", viewer)
+cohorts = app_cache.view(peers.cohorts, viewer)
 if cohorts.empty:
     st.info("No peer figures loaded yet: load a benchmarking export into `benchmarks` (see the README).")
     st.stop()
@@ -24,7 +25,7 @@ cohort = st.sidebar.selectbox("Cohort", groups, format_func=lambda c: "All peers
 keys = eng.query("SELECT DISTINCT metric_key FROM benchmarks WHERE source = $s ORDER BY 1", {"s": source})["metric_key"]
 label = lambda k: eng.config.metrics[k].label if k in eng.config.metrics else k  # noqa: E731
 metric_key = st.selectbox("Measure", list(keys), format_func=label, key="bm-metric")
-df = app_cache.view("benchmarks.benchmark", viewer, metric_key, source, cohort)
+df = app_cache.view(peers.benchmark, viewer, metric_key, source, cohort)
 metric = eng.config.metrics.get(metric_key)
 if df.empty:
     st.caption("No peer figures for this measure and cohort.")

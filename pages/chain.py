@@ -5,9 +5,10 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import charts, chain
+from metrics.present import charts
+from metrics.features import chain
 from metrics.errors import AccessDenied
-from metrics.formatting import format_hours, format_value
+from metrics.present.formatting import format_hours, format_value
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -17,10 +18,10 @@ names = {k: d.name for k, d in eng.config.departments.items()}
 st.title("The chain")
 st.caption(f"{period} · how each department's service to colleagues, and each hand-off, reaches customers.")
 session.banner(eng)
-st.info(chain.words_for(eng, app_cache.view("chain.attribution", viewer, period), key, period), icon=":material/link:")
+st.info(chain.words_for(eng, app_cache.view(chain.attribution, viewer, period), key, period), icon=":material/link:")
 
 st.subheader("Service between departments")
-matrix = app_cache.view("chain.internal_matrix", viewer, period)
+matrix = app_cache.view(chain.internal_matrix, viewer, period)
 measures = {"sla": "internal_sla_attainment", "median_hours": "internal_median_response_hours",
             "decline_rate": "internal_decline_rate", "csat": "internal_csat"}
 column = st.radio("Measure", list(measures), horizontal=True, format_func=lambda c: eng.metric(measures[c]).label)
@@ -57,14 +58,14 @@ else:
         side(held, "provider", "Provided by", f"**Providers who hold {names[key]} up** (as an internal customer)",
              f"{names[key]} asked no other department for anything in this period.", f"{key}-as-requester")
     with st.expander("Why colleagues' requests were declined"):
-        declines = app_cache.view("chain.decline_reasons", viewer, period).copy()
+        declines = app_cache.view(chain.decline_reasons, viewer, period).copy()
         for col in ("provider", "requester"):
             declines[col] = declines[col].map(lambda k: names.get(k, k))
         widgets.table(declines.rename(columns={
             "provider": "Provided by", "requester": "Asked by", "reason": "Reason", "declined": "Declined"}), "declines")
 
 st.subheader("From a contact to a callback")
-flow = app_cache.view("chain.referral_flow", viewer, period)
+flow = app_cache.view(chain.referral_flow, viewer, period)
 st.plotly_chart(charts.sankey_figure(flow["links"]), width="stretch")
 left, right = st.columns([2, 3])
 with left:
@@ -87,7 +88,7 @@ except AccessDenied:
     st.caption("The customers waiting are listed for the department concerned and executives.")
 
 st.subheader("Where late outcomes waited longest")
-att = app_cache.view("chain.attribution", viewer, period)
+att = app_cache.view(chain.attribution, viewer, period)
 if att.empty:
     st.caption("No late outcomes in this period.")
 else:
@@ -100,7 +101,7 @@ else:
                "held it longest (a tie goes to the department that had it first).")
 
 st.subheader("Paying suppliers")
-sup = app_cache.view("chain.supplier_payments", viewer, period).copy()
+sup = app_cache.view(chain.supplier_payments, viewer, period).copy()
 sup["department"] = sup["department"].map(lambda k: names.get(k, k))
 for col, mkey in (("paid_within_terms", "paid_within_terms"), ("local_small_within_terms", "paid_within_terms_local"),
                   ("approval_days", "approval_days")):

@@ -7,8 +7,8 @@ import streamlit as st
 import session
 import widgets
 from metrics.errors import MetricsError
-from metrics.ingest import load_upload, unload
-from metrics.profiles import KEYS, MAPPINGS_DIR, load_profile
+from metrics.ingest.loader import load_upload, unload
+from metrics.ingest.profiles import KEYS, MAPPINGS_DIR, load_profile
 
 viewer = session.require_admin("Data")
 eng = session.engine()

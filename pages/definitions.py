@@ -4,7 +4,7 @@ import streamlit as st
 
 import session
 import widgets
-from metrics.formatting import format_value
+from metrics.present.formatting import format_value
 
 viewer = session.require_viewer()
 eng = session.engine()

@@ -4,9 +4,13 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, chain, charts, records, views
+from metrics import access
+from metrics.features import chain
+from metrics.present import charts, views
+from metrics.compute import records
 from metrics.errors import AccessDenied
-from metrics.scope import Scope
+from metrics.catalogue.scope import Scope
+from metrics.voice import praise
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -22,32 +26,32 @@ if access.may(records.check_access, eng, viewer, scope):
     st.subheader("What customers praised")
     widgets.praise_block(eng, viewer, scope, period, key)
 
-widgets.cards(eng, app_cache.view("cards", viewer, scope, period))
+widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period))
 
 st.subheader("Our part in the shared goals")
-st.info(chain.words_for(eng, app_cache.view("chain.attribution", viewer, period), key, period), icon=":material/link:")
-widgets.table(app_cache.view("department_contribution", viewer, key, period), f"{key}-goals")
+st.info(chain.words_for(eng, app_cache.view(chain.attribution, viewer, period), key, period), icon=":material/link:")
+widgets.table(app_cache.view(views.department_contribution, viewer, key, period), f"{key}-goals")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Service we give colleagues")
-    widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.INTERNAL_GIVEN), per_row=2)
+    widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, views.INTERNAL_GIVEN), per_row=2)
 with right:
     st.subheader("Service we receive")
-    widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.INTERNAL_RECEIVED), per_row=1)
+    widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, views.INTERNAL_RECEIVED), per_row=1)
 
 try:
     st.subheader("Waiting on us")
-    wait = app_cache.view("records.waiting", viewer, scope, period.end)
+    wait = app_cache.view(records.waiting, viewer, scope, period.end)
     st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
     widgets.table(wait, f"{key}-waiting")
     st.subheader("What customers said about us")
-    widgets.table(app_cache.view("records.feedback_comments", viewer, scope, period), f"{key}-comments")
+    widgets.table(app_cache.view(records.feedback_comments, viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):
         metric = st.selectbox("Figure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
         st.caption("A person's id shows only where you may see that person's own figures.")
         try:
-            widgets.table(app_cache.view("records.metric_records", viewer, metric, scope, period, 500),
+            widgets.table(app_cache.view(records.metric_records, viewer, metric, scope, period, 500),
                           f"{key}-{metric}-records")
         except AccessDenied as exc:      # e.g. too few survey answers to show them one by one
             st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
@@ -60,7 +64,7 @@ left, right = st.columns([3, 2])
 with left:
     since = session.up_to_today(eng, period)
     st.caption(f"Since {since.start:%d %b %Y}.")
-    feed = app_cache.view("kudos.feed", viewer, key, since)
+    feed = app_cache.view(praise.feed, viewer, key, since)
     if feed.empty:
         st.caption("No thanks recorded in this period.")
     for r in feed.head(8).itertuples():
@@ -72,5 +76,5 @@ with right:
 
 st.subheader("Trend")
 metric = st.selectbox("Measure", views.HEADLINE, key="trend", format_func=lambda k: eng.metric(k).label)
-st.plotly_chart(charts.trend_figure(eng.metric(metric), app_cache.view("trend", viewer, metric, scope,
+st.plotly_chart(charts.trend_figure(eng.metric(metric), app_cache.view(views.trend, viewer, metric, scope,
                                                                    session.trend_period(period), grain)), width="stretch")

@@ -4,7 +4,8 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, ideas
+from metrics import access
+from metrics.voice import suggestions
 from metrics.errors import MetricsError
 
 viewer = session.require_viewer()
@@ -21,8 +22,8 @@ if viewer.staff_id is not None:
     gen_key, gen = widgets.form_generation("idea")
     with st.expander("Put forward an idea", expanded=False):
         with st.form(f"idea-{gen}"):
-            title = st.text_input("Title", help=f"Shown to the public if implemented; at most {ideas.TITLE_MAX} characters, no names.")
-            detail = st.text_area("The idea", help=f"At most {ideas.DETAIL_MAX} characters.")
+            title = st.text_input("Title", help=f"Shown to the public if implemented; at most {suggestions.TITLE_MAX} characters, no names.")
+            detail = st.text_area("The idea", help=f"At most {suggestions.DETAIL_MAX} characters.")
             dept = st.selectbox("For which department", depts, index=depts.index(own) if own in depts else 0,
                                 format_func=lambda k: eng.config.departments[k].name)
             source = st.radio("From", ["staff", "customer"], horizontal=True,
@@ -30,7 +31,7 @@ if viewer.staff_id is not None:
             linked = st.selectbox("The figure it should move (optional)", metrics_keys, index=None,
                                   format_func=lambda k: eng.metric(k).label)
             if st.form_submit_button("Submit the idea", type="primary", **widgets.locked(viewer)):
-                widgets.act("Thank you: your idea was recorded and goes to the head of department.", ideas.submit,
+                widgets.act("Thank you: your idea was recorded and goes to the head of department.", suggestions.submit,
                             eng, viewer, title, detail, dept, source, linked, _reset=gen_key)
 
 if viewer.role in ("executive", "admin") or own not in depts:
@@ -40,7 +41,7 @@ else:
 status = st.radio("Show", ["new", "reviewing", "implemented", "declined", None], horizontal=True,
                   format_func=lambda s: "All" if s is None else s.capitalize(), key="idea-status")
 try:
-    listing = app_cache.view("ideas.listing", viewer, unit, status)
+    listing = app_cache.view(suggestions.listing, viewer, unit, status)
 except MetricsError as exc:
     st.info(str(exc))
     st.stop()
@@ -55,23 +56,23 @@ if gone := widgets.left_list("idea-pick", "suggestion", ids):     # decided by s
     widgets.changed_warning(eng, "suggestions", gone, f"Suggestion {gone}")
     st.session_state.pop("idea-pick")
     st.session_state["opened-suggestion"].pop(gone, None)
-if ideas.may_decide(eng, viewer, unit) and ids:
+if suggestions.may_decide(eng, viewer, unit) and ids:
     st.subheader("Decide")
     names = dict(zip(ids, open_ideas["suggestion_id"] + " · " + open_ideas["title"].fillna("")))
     pick = st.selectbox("Suggestion", ids, key="idea-pick", format_func=names.get)
     row = open_ideas.set_index("suggestion_id").loc[pick]
     version, refresh = widgets.opened_version("suggestion", pick, row["version"])
     if row["status"] == "new" and st.button("Mark as under review", **widgets.locked(viewer)):
-        widgets.act(f"Suggestion {pick} is under review.", ideas.review, eng, viewer, pick, version, _refresh=refresh)
+        widgets.act(f"Suggestion {pick} is under review.", suggestions.review, eng, viewer, pick, version, _refresh=refresh)
     with st.form(f"decide-{pick}"):
         decision = st.radio("Decision", ["implemented", "declined"], horizontal=True,
                             format_func=lambda d: "Implemented" if d == "implemented" else "Declined")
         text = st.text_area("What we did (shown to the public, no names) — or why not",
-                            help=f"Plain text, at most {ideas.PUBLIC_MAX} characters.")
+                            help=f"Plain text, at most {suggestions.PUBLIC_MAX} characters.")
         linked = row["linked_metric"] if row["linked_metric"] in metrics_keys else None
         metric = st.selectbox("The figure it should move", metrics_keys,
                               index=metrics_keys.index(linked) if linked else None,
                               format_func=lambda k: eng.metric(k).label)
         if st.form_submit_button("Record the decision", type="primary", **widgets.locked(viewer)):
-            widgets.act(f"Decision recorded for suggestion {pick}.", ideas.decide, eng, viewer, pick, version, decision,
+            widgets.act(f"Decision recorded for suggestion {pick}.", suggestions.decide, eng, viewer, pick, version, decision,
                         text, metric, _refresh=refresh)

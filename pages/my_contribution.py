@@ -4,9 +4,10 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import records
+from metrics.compute import records
 from metrics.errors import AccessDenied
-from metrics.scope import Scope
+from metrics.catalogue.scope import Scope
+from metrics.present import views
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -31,7 +32,7 @@ widgets.praise_block(eng, viewer, me, period, "me")
 st.subheader("Thanks from colleagues")
 since = session.up_to_today(eng, period)          # thanks given today show at once, whatever the period
 st.caption(f"Since {since.start:%d %b %Y}.")
-thanks = app_cache.view("records.thanks", viewer, me, since)
+thanks = app_cache.view(records.thanks, viewer, me, since)
 thanks = thanks[thanks["what"] != "Compliment from a customer"]
 if thanks.empty:
     st.caption("No thanks recorded in this period.")
@@ -43,19 +44,19 @@ if len(thanks) > 5:
     widgets.table(thanks, "my-thanks")
 
 st.subheader("My figures beside my team's")
-mine = app_cache.view("personal", viewer, viewer.staff_id, period)
+mine = app_cache.view(views.personal, viewer, viewer.staff_id, period)
 if mine.empty:
     st.caption("No figures about your work in this period.")
 else:
     widgets.table(mine[["Measure", "Me", "My team", "Target", "Status"]], "my-figures")
 
 st.subheader("Waiting on me")
-wait = app_cache.view("records.waiting", viewer, me, period.end)
+wait = app_cache.view(records.waiting, viewer, me, period.end)
 st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
 widgets.table(wait, "my-waiting")
 
 st.subheader("How my work feeds our shared goals")
-for sentence in app_cache.view("goals_in_words", viewer, viewer.staff_id, period):
+for sentence in app_cache.view(views.goals_in_words, viewer, viewer.staff_id, period):
     st.markdown(f"- {sentence}")
 
 st.subheader("Say thank you")

@@ -4,8 +4,9 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import charts, views
-from metrics.scope import ORGANISATION
+from metrics.present import charts, views
+from metrics.catalogue.scope import ORGANISATION
+from metrics.features import chain
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -15,16 +16,16 @@ st.title("Overview")
 st.caption(f"The whole organisation · {period} · compared with {period.previous()}")
 session.banner(eng)
 
-widgets.cards(eng, app_cache.view("cards", viewer, ORGANISATION, period))
+widgets.cards(eng, app_cache.view(views.cards, viewer, ORGANISATION, period))
 
 st.subheader("Shared goals")
-goals = app_cache.view("goal_table", viewer, ORGANISATION, period)
+goals = app_cache.view(views.goal_table, viewer, ORGANISATION, period)
 st.plotly_chart(charts.goal_bars(goals), width="stretch")
 widgets.table(goals.drop(columns=["goal"]), "shared-goals")
 
 st.subheader("Which department holds each goal back")
 st.caption("Where most of the misses customers felt sat this period.")
-hb = app_cache.view("holds_back", viewer, period)
+hb = app_cache.view(views.holds_back, viewer, period)
 hb["share"] = [None if s is None or s != s else f"{s * 100:.0f} %" for s in hb["share"]]
 widgets.table(hb.rename(columns={"label": "Goal", "department": "Department", "misses": "Misses there",
                                  "share": "Share of all misses", "what": "Misses counted"}).drop(columns=["goal"]),
@@ -33,7 +34,7 @@ widgets.table(hb.rename(columns={"label": "Goal", "department": "Department", "m
 st.subheader("Where late outcomes waited longest")
 st.caption("Each late outcome (a request closed late, a callback not returned within a working day, an invoice paid "
            "late) counts for the department that held it longest across its hand-offs — see *The chain*.")
-att = app_cache.view("chain.attribution", viewer, period)
+att = app_cache.view(chain.attribution, viewer, period)
 if att.empty:
     st.caption("No late outcomes in this period.")
 else:
@@ -41,12 +42,12 @@ else:
                     width="stretch")
 
 st.subheader("Departments at a glance")
-hm = app_cache.view("heatmap", viewer, period)
+hm = app_cache.view(views.heatmap, viewer, period)
 st.plotly_chart(charts.heatmap_figure(hm), width="stretch")
 widgets.table(hm[["name", "label", "formatted", "word"]].rename(
     columns={"name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments")
 
 st.subheader("Trends")
 key = st.selectbox("Measure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
-tr = app_cache.view("trend", viewer, key, ORGANISATION, session.trend_period(period), grain)
+tr = app_cache.view(views.trend, viewer, key, ORGANISATION, session.trend_period(period), grain)
 st.plotly_chart(charts.trend_figure(eng.metric(key), tr), width="stretch")

@@ -9,7 +9,7 @@ import streamlit as st
 
 import session
 import widgets
-from metrics import accounts
+from metrics.store import accounts
 from metrics.errors import MetricsError
 
 viewer = session.require_admin("Users")

@@ -5,9 +5,14 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics import access, cases, charts, records, views, writes
+from metrics import access
+from metrics.voice import cases
+from metrics.present import charts, views
+from metrics.compute import records
+from metrics.store import writes
 from metrics.errors import MetricsError
-from metrics.scope import Scope
+from metrics.catalogue.scope import Scope
+from metrics.voice import themes
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -19,7 +24,7 @@ st.caption(f"{period} · compared with {period.previous()}")
 session.banner(eng)
 widgets.flash()
 
-widgets.cards(eng, app_cache.view("cards", viewer, scope, period, views.VOICE))
+widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, views.VOICE))
 
 if not access.may(records.check_access, eng, viewer, scope):
     st.info("The cases and customers' comments are visible to the department concerned and to executives.")
@@ -28,13 +33,13 @@ if not access.may(records.check_access, eng, viewer, scope):
 st.subheader("Unhappy customers to follow up")
 bd = cases.business_days(eng)
 minute = writes.now(eng.config).replace(second=0)       # "overdue now", cached for a minute at most
-counts = app_cache.view("cases.summary", viewer, key, minute)
+counts = app_cache.view(cases.summary, viewer, key, minute)
 c1, c2, c3 = st.columns(3)
 c1.metric("Open cases", f"{counts['open']:,}")
 c2.metric("Awaiting follow-up", f"{counts['awaiting_follow_up']:,}")
 c3.metric("Overdue now", f"{counts['overdue']:,}", help=f"Not followed up within {bd} working days of receipt.")
 status = st.radio("Show", cases.STATUSES, horizontal=True, format_func=str.capitalize, key="case-status")
-inbox = app_cache.view("cases.inbox", viewer, key, status, minute, 200)
+inbox = app_cache.view(cases.inbox, viewer, key, status, minute, 200)
 shown = inbox.assign(overdue=inbox["overdue"].map({True: "⚠ Overdue", False: ""}))[
     ["case_id", "overdue", "status", "kind", "received_at", "due", "theme_label", "assignee", "comment"]].rename(
     columns={"case_id": "Case", "overdue": "Overdue", "status": "Status", "kind": "Kind", "received_at": "Received",
@@ -99,9 +104,9 @@ if ids:
                                         version, note, action, _refresh=reset)
                 if pd.isna(case["resolved_at"]):
                     with st.form(f"resolve-{pick}"):
-                        themes = list(eng.config.voice.themes)
-                        cause = st.selectbox("Root cause", themes, format_func=lambda t: eng.config.voice.themes[t].label,
-                                             index=themes.index(case["theme"]) if case["theme"] in themes else None,
+                        causes = list(eng.config.voice.themes)
+                        cause = st.selectbox("Root cause", causes, format_func=lambda t: eng.config.voice.themes[t].label,
+                                             index=causes.index(case["theme"]) if case["theme"] in causes else None,
                                              placeholder="Choose the root cause")
                         done = st.text_input("Action taken")
                         if st.form_submit_button("Resolve", **widgets.locked(viewer)):
@@ -123,11 +128,11 @@ if ids:
                                                               "changes": "Changes"}), f"case-{pick}-history")
 
 st.subheader("What customers talk about")
-trend = app_cache.view("themes.theme_trend", viewer, scope, session.trend_period(period), grain)
+trend = app_cache.view(themes.theme_trend, viewer, scope, session.trend_period(period), grain)
 if trend.empty:
     st.caption("No comments in the last twelve months.")
 else:
     st.plotly_chart(charts.theme_figure(trend), width="stretch")
-themes = [None] + list(eng.config.voice.themes)
-theme = st.selectbox("Comments on", themes, format_func=lambda t: "every theme" if t is None else eng.config.voice.themes[t].label)
-widgets.table(app_cache.view("records.feedback_comments", viewer, scope, period, 200, theme), f"{key}-comments-{theme or 'all'}")
+theme_keys = [None] + list(eng.config.voice.themes)
+theme = st.selectbox("Comments on", theme_keys, format_func=lambda t: "every theme" if t is None else eng.config.voice.themes[t].label)
+widgets.table(app_cache.view(records.feedback_comments, viewer, scope, period, 200, theme), f"{key}-comments-{theme or 'all'}")

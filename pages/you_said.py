@@ -4,6 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
+from metrics.voice import suggestions
 
 eng = session.engine()
 st.title("You said, we did")
@@ -12,7 +13,7 @@ st.caption(f"{eng.config.organisation.name}: ideas from customers and colleagues
 if eng.synthetic():
     st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
 count = st.select_slider("How many", [10, 20, 50, 100], value=20)
-df = app_cache.view("ideas.you_said_we_did", None, count)
+df = app_cache.view(suggestions.you_said_we_did, None, count)
 if df.empty:
     st.caption("Nothing implemented yet.")
 for r in df.itertuples():

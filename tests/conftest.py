@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from metrics.config import load_config
+from metrics.catalogue.parse import load_config
 
 # The dashboard's background cache warm-up would race with tests that swap the database between runs
 # (app_cache.engine.clear()); pages are tested on what they compute themselves.
@@ -18,7 +18,7 @@ def config():
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory, config):
     """A demo database at scale 0.25 (~100,000 contacts), same generator and seed as `make run`'s."""
-    from metrics.demodb import build_demo_database
+    from metrics.demo.build import build_demo_database
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo_database(path, config, scale=0.25)
     return str(path)
@@ -29,8 +29,8 @@ def engine(config):
     """The hand-worked fixture organisation (tests/fixture.sql) in an in-memory database."""
     from pathlib import Path
 
-    from metrics.engine import Engine
-    from metrics.store import connect
+    from metrics.compute.engine import Engine
+    from metrics.store.database import connect
     con = connect(":memory:", config, create=True)
     con.execute(with_columns(con, (Path(__file__).parent / "fixture.sql").read_text(encoding="utf-8")))
     yield Engine(con, config)
@@ -48,8 +48,8 @@ def fresh_engine(config):
     """The fixture organisation in a new in-memory database for each test (for tests that write)."""
     from pathlib import Path
 
-    from metrics.engine import Engine
-    from metrics.store import connect
+    from metrics.compute.engine import Engine
+    from metrics.store.database import connect
     con = connect(":memory:", config, create=True)
     con.execute(with_columns(con, (Path(__file__).parent / "fixture.sql").read_text(encoding="utf-8")))
     yield Engine(con, config)

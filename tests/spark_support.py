@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.definitions import Config
-from metrics.engine import Engine
-from metrics.export import export_parquet
-from metrics.spark import with_source, write_config
+from metrics.catalogue.definitions import Config
+from metrics.compute.engine import Engine
+from metrics.store.export import export_parquet
+from metrics.compute.spark.facts import with_source, write_config
 
 # Small local session settings for tests: 2 cores, few shuffle partitions, tables kept in memory.
 TEST_SPARK = {"master": "local[2]", "cache": True, "conf": {"spark.sql.shuffle.partitions": "2"}}
@@ -42,7 +42,7 @@ def demo(config, tmp_path_factory):
     """The demo database `make run` opens (built by `make test`; built here when missing), read-only."""
     db = ROOT / config.database_path
     if not db.exists():
-        from metrics.demodb import build_demo_database
+        from metrics.demo.build import build_demo_database
         db = tmp_path_factory.mktemp("demo1") / "cx.duckdb"
         build_demo_database(db, config)
     return db

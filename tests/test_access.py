@@ -12,11 +12,11 @@ import datetime as dt
 
 import pytest
 
-from metrics import records
+from metrics.compute import records
 from metrics.access import Viewer
 from metrics.errors import AccessDenied
-from metrics.periods import month
-from metrics.scope import Scope
+from metrics.compute.periods import month
+from metrics.catalogue.scope import Scope
 
 MAY = month(2024, 5)
 VIEWERS = {
@@ -47,8 +47,8 @@ def engine(request, config, tmp_path_factory):
     """The hand-worked fixture organisation, its figures computed by DuckDB or by Spark (local)."""
     from pathlib import Path
 
-    from metrics.engine import Engine
-    from metrics.store import connect
+    from metrics.compute.engine import Engine
+    from metrics.store.database import connect
     from tests.conftest import with_columns
     from tests.spark_support import exported, spark_config
     con = connect(":memory:", config, create=True)

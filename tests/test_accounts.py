@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_cache
-from metrics import accounts
-from metrics.cli import main
+from metrics.store import accounts
+from metrics.cli.main import main
 from metrics.errors import MetricsError
-from metrics.store import connect
+from metrics.store.database import connect
 from tests.conftest import serve_in_password_mode
 
 T0 = dt.datetime(2025, 1, 6, 9, 0, 0)

@@ -4,9 +4,9 @@ import datetime as dt
 import pytest
 
 from metrics.access import SYSTEM
-from metrics.benchmarks import benchmark, percentile_rank, period_of
-from metrics.engine import Engine
-from metrics.periods import Period
+from metrics.features.peers import benchmark, percentile_rank, period_of
+from metrics.compute.engine import Engine
+from metrics.compute.periods import Period
 
 
 def add(eng, metric, values, ours=None, period="2024", cohort="Test"):

@@ -17,12 +17,14 @@ import threading
 
 import pytest
 
-from metrics import cases, records
+from metrics.voice import cases
+
+from metrics.compute import records
 from metrics.access import Viewer
 from metrics.errors import AccessDenied, MetricsError
-from metrics.periods import month
-from metrics.scope import ORGANISATION, Scope
-from metrics.writes import Conflict
+from metrics.compute.periods import month
+from metrics.catalogue.scope import ORGANISATION, Scope
+from metrics.store.writes import Conflict
 
 MAY = month(2024, 5)
 HEAD_HOUSING = Viewer("Hana", "head", "housing", None)

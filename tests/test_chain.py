@@ -11,10 +11,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from metrics import chain
+from metrics.features import chain
 from metrics.access import SYSTEM, Viewer
 from metrics.errors import AccessDenied
-from metrics.periods import month
+from metrics.compute.periods import month
 
 MAY = month(2024, 5)
 T = pd.Timestamp

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from metrics.cli import main
+from metrics.cli.main import main
 
 COMMANDS = ("demo", "check", "list", "value", "series", "breakdown", "goals", "staff", "chain", "benchmark",
             "export-parquet")

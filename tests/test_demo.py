@@ -2,20 +2,22 @@
 import duckdb
 import pytest
 
-from metrics import calendar, demo
+from metrics.catalogue import calendar
+
+from metrics.demo import council
 
 
 @pytest.fixture(scope="module")
 def frames(config):
-    return demo.generate(list(config.departments.values()), set(calendar.holiday_names(config.organisation)),
+    return council.generate(list(config.departments.values()), set(calendar.holiday_names(config.organisation)),
                          config.organisation.name, scale=1.0)
 
 
 def test_same_seed_same_data(config):
     args = (list(config.departments.values()), set(calendar.holiday_names(config.organisation)), "X")
-    a, b = demo.generate(*args, scale=0.05), demo.generate(*args, scale=0.05)
+    a, b = council.generate(*args, scale=0.05), council.generate(*args, scale=0.05)
     assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
-    c = demo.generate(*args, scale=0.05, seed=7)
+    c = council.generate(*args, scale=0.05, seed=7)
     assert not a["contacts"].equals(c["contacts"])
 
 
@@ -65,13 +67,13 @@ def test_written_database_is_consistent(demo_db):
 
 def test_some_departments_improve_and_some_slip(demo_db, config):
     from metrics.access import SYSTEM
-    from metrics.engine import Engine
-    from metrics.periods import Period
+    from metrics.compute.engine import Engine
+    from metrics.compute.periods import Period
     import datetime as dt
     e = Engine.open(demo_db, config, read_only=True)
     y = lambda year: Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
     val = lambda key, dep, year: e.value(SYSTEM, key, e_scope(dep), y(year), compare=False).value
-    from metrics.scope import Scope
+    from metrics.catalogue.scope import Scope
     e_scope = lambda dep: Scope("department", dep)
     assert val("callback_within_1_day", "housing", 2025) > val("callback_within_1_day", "housing", 2023) + 0.1
     assert val("callback_within_1_day", "waste", 2025) < val("callback_within_1_day", "waste", 2023) - 0.1

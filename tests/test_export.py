@@ -2,8 +2,8 @@
 import duckdb
 import pytest
 
-from metrics.cli import main
-from metrics.export import PARTITIONED, TABLES
+from metrics.cli.main import main
+from metrics.store.export import PARTITIONED, TABLES
 
 
 def rows(con, sql):

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from metrics.access import SYSTEM
-from metrics.engine import Engine
+from metrics.compute.engine import Engine
 from metrics.errors import MetricsError
-from metrics.ingest import load_file, unload
-from metrics.profiles import parse_profile
-from metrics.store import connect
+from metrics.ingest.loader import load_file, unload
+from metrics.ingest.profiles import parse_profile
+from metrics.store.database import connect
 from tests.security.support import table_checksums
 
 BAD = Path(__file__).parent / "bad_inputs"
@@ -80,7 +80,7 @@ def test_good_file_loads_then_same_file_is_skipped(db, config):
 def test_corrected_export_upserts_and_unload_restores_the_previous_figures(db, config, tmp_path):
     engine = Engine(db, config)
     period = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-    from metrics.periods import Period
+    from metrics.compute.periods import Period
     year = Period(*period)
     before = {k: engine.value(SYSTEM, k, period=year, compare=False) for k in ("paid_within_terms", "median_days_to_pay")}
     sums_before = table_checksums(db)
@@ -157,7 +157,7 @@ def test_cli_load_refuses_clearly_while_another_process_writes(demo_db, tmp_path
 
 
 def test_reloading_an_export_keeps_the_work_done_in_the_dashboard(db, config, tmp_path):
-    from metrics import cases
+    from metrics.voice import cases
     engine = Engine(db, config)
     fid, received, dept = db.execute("""SELECT feedback_id, received_at, department_id FROM feedback
         WHERE kind = 'complaint' AND followed_up_at IS NULL AND resolved_at IS NULL ORDER BY feedback_id LIMIT 1""").fetchone()

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from metrics.access import SYSTEM
-from metrics.benchmarks import peer_medians
-from metrics.engine import Engine
-from metrics.ingest import load_file
-from metrics.periods import Period
-from metrics.profiles import load_profile
-from metrics.scope import Scope
-from metrics.store import connect
+from metrics.features.peers import peer_medians
+from metrics.compute.engine import Engine
+from metrics.ingest.loader import load_file
+from metrics.compute.periods import Period
+from metrics.ingest.profiles import load_profile
+from metrics.catalogue.scope import Scope
+from metrics.store.database import connect
 
 EXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 FILES = {"bank": ("contacts", EXT / "anonymous-bank-callcentre-1999-02/data_anonymous_bank_february.txt", "bank_callcentre"),
@@ -109,7 +109,7 @@ def test_oflog_medians_match_the_published_ones(loaded):
 
 def test_the_benchmark_page_reproduces_every_published_median(loaded):
     """The benchmark view (quartiles, ranks) uses the same cohort median as the publisher, per measure and year."""
-    from metrics.benchmarks import benchmark
+    from metrics.features.peers import benchmark
     raw = rows(FILES["oflog"][1])
     published = {(r["Code"], r["Financial year"]): float(r["MEDIAN"]) for r in raw if r["MEDIAN"]}
     seen = 0

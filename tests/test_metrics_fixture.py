@@ -10,9 +10,9 @@ from types import MappingProxyType
 import pytest
 
 from metrics.access import SYSTEM
-from metrics.engine import Engine
-from metrics.periods import Period, month
-from metrics.scope import ORGANISATION, Scope
+from metrics.compute.engine import Engine
+from metrics.compute.periods import Period, month
+from metrics.catalogue.scope import ORGANISATION, Scope
 
 MAY, APRIL = month(2024, 5), month(2024, 4)
 CC, HOUSING = Scope("department", "contact_centre"), Scope("department", "housing")

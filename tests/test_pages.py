@@ -8,11 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_cache
-from metrics.cli import main
-from metrics.engine import Engine
-from metrics.formatting import format_value
-from metrics.personas import demo_personas
-from metrics.scope import ORGANISATION
+from metrics.cli.main import main
+from metrics.compute.engine import Engine
+from metrics.present.formatting import format_value
+from metrics.present.personas import demo_personas
+from metrics.catalogue.scope import ORGANISATION
+from metrics.present import views
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
@@ -142,12 +143,12 @@ def test_a_write_changes_the_data_version_that_keys_the_cache(env, config):
     eng = app_cache.engine()
     before = eng.data_version()
     viewer = demo_personas(eng)[0].viewer
-    first = app_cache.view("cards", viewer, ORGANISATION,
+    first = app_cache.view(views.cards, viewer, ORGANISATION,
                            eng.default_period())
     eng.con.execute("INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by, status) VALUES (1, 'contacts', 'x.csv', 'abc', 0, now(), 'test', 'loaded')")
     try:
         assert eng.data_version() != before
-        again = app_cache.view("cards", viewer, ORGANISATION,
+        again = app_cache.view(views.cards, viewer, ORGANISATION,
                                eng.default_period())
         assert [r.value for r in again] == [r.value for r in first]     # recomputed, same data → same figures
     finally:

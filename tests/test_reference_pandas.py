@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from metrics.access import SYSTEM
-from metrics.engine import Engine
-from metrics.periods import month
-from metrics.scope import ORGANISATION, Scope
+from metrics.compute.engine import Engine
+from metrics.compute.periods import month
+from metrics.catalogue.scope import ORGANISATION, Scope
 
 PERIOD = month(2025, 3)
 START, END = pd.Timestamp("2025-03-01"), pd.Timestamp("2025-04-01")   # END = first instant after the period

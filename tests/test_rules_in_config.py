@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from metrics import cases, kudos
+from metrics.voice import cases, praise
 from metrics.access import SYSTEM
-from metrics.config import load_config
-from metrics.engine import Engine
+from metrics.catalogue.parse import load_config
+from metrics.compute.engine import Engine
 from metrics.errors import ConfigError
-from metrics.ingest import load_file
-from metrics.periods import month
-from metrics.scope import Scope
-from metrics.sqlcheck import check_sql
-from metrics.store import connect
+from metrics.ingest.loader import load_file
+from metrics.compute.periods import month
+from metrics.catalogue.scope import Scope
+from metrics.compute.sqlcheck import check_sql
+from metrics.store.database import connect
 from tests.conftest import with_columns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +60,9 @@ def test_the_negative_rule_in_config_decides_what_is_a_case(tmp_path, config):
 def test_the_positive_rule_in_config_decides_what_is_praise(tmp_path, config):
     """Praise about Ann (S1) in May with words: compliment F11 'Thanks Ann' and survey F1 'Great' (CSAT 5).
     With praise narrowed to compliments, F1 is no longer praise."""
-    assert set(kudos.praise(fixture_engine(config), SYSTEM, Scope("staff", "S1"), MAY)["feedback_id"]) == {"F1", "F11"}
+    assert set(praise.praise(fixture_engine(config), SYSTEM, Scope("staff", "S1"), MAY)["feedback_id"]) == {"F1", "F11"}
     narrow = edited(tmp_path, POSITIVE, "      positive: \"kind = 'compliment'\"\n")
-    assert set(kudos.praise(fixture_engine(narrow), SYSTEM, Scope("staff", "S1"), MAY)["feedback_id"]) == {"F11"}
+    assert set(praise.praise(fixture_engine(narrow), SYSTEM, Scope("staff", "S1"), MAY)["feedback_id"]) == {"F11"}
 
 
 CONTACT = ("contact_id,channel,received_at,answered_at,abandoned,wait_seconds,department_id,staff_id,"

@@ -3,10 +3,11 @@ import shutil
 
 import app_cache
 from metrics.access import SYSTEM
-from metrics.engine import Engine
-from metrics.ingest import load_file
-from metrics.periods import month
-from metrics.scope import ORGANISATION
+from metrics.compute.engine import Engine
+from metrics.ingest.loader import load_file
+from metrics.compute.periods import month
+from metrics.catalogue.scope import ORGANISATION
+from metrics.present import views
 
 
 def test_a_snapshot_keeps_one_state_while_a_load_commits(fresh_engine):
@@ -30,11 +31,11 @@ def test_a_load_invalidates_cached_figures(demo_db, config, tmp_path, monkeypatc
     app_cache.engine.clear()
     app_cache._view.clear()
     period = month(2025, 12)
-    first = app_cache.view("cards", SYSTEM, ORGANISATION, period, ("late_payments",))[0]
+    first = app_cache.view(views.cards, SYSTEM, ORGANISATION, period, ("late_payments",))[0]
     eng = app_cache.engine()
     direct = Engine(eng.con, config).value(SYSTEM, "late_payments", ORGANISATION, period)
     assert first.value == direct.value                     # the cached path gives the event-table number
-    again = app_cache.view("cards", SYSTEM, ORGANISATION, period, ("late_payments",))[0]
+    again = app_cache.view(views.cards, SYSTEM, ORGANISATION, period, ("late_payments",))[0]
     assert again.value == first.value
     # One invoice paid 40 days after receipt on 30-day terms, paid in December 2025: one more late payment.
     csv = tmp_path / "late.csv"
@@ -45,7 +46,7 @@ def test_a_load_invalidates_cached_figures(demo_db, config, tmp_path, monkeypatc
     version = eng.data_version()
     assert load_file(eng.con, config, "invoices", csv).ok
     assert eng.data_version() != version
-    after = app_cache.view("cards", SYSTEM, ORGANISATION, period, ("late_payments",))[0]
+    after = app_cache.view(views.cards, SYSTEM, ORGANISATION, period, ("late_payments",))[0]
     assert after.value == first.value + 1
     app_cache.engine.clear()
 
@@ -57,9 +58,9 @@ def test_one_scan_ratios_give_exactly_the_two_scan_numbers(demo_db, config, monk
 
     import pandas as pd
 
-    from metrics.periods import Period
-    from metrics.query import QueryBuilder
-    from metrics.scope import Scope
+    from metrics.compute.periods import Period
+    from metrics.compute.query import QueryBuilder
+    from metrics.catalogue.scope import Scope
     eng = Engine.open(demo_db, config, read_only=True)
     quarter = Period(dt.date(2025, 10, 1), dt.date(2025, 12, 31))
     keys = [k for k, m in config.metrics.items() if eng.builder._one_scan(m)]

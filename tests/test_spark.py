@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from metrics.access import SYSTEM
 from metrics.errors import UnknownError
-from metrics.periods import Period
-from metrics.scope import ORGANISATION, Scope
+from metrics.compute.periods import Period
+from metrics.catalogue.scope import ORGANISATION, Scope
 from tests.spark_support import demo, differences, engines  # noqa: F401 (fixtures)
 
 

@@ -11,17 +11,17 @@ import duckdb
 import pytest
 
 from metrics.access import SYSTEM
-from metrics.config import load_config
-from metrics.dialect import to_spark
-from metrics.engine import Engine
+from metrics.catalogue.parse import load_config
+from metrics.compute.spark.dialect import to_spark
+from metrics.compute.engine import Engine
 from metrics.errors import MetricsError
-from metrics.personas import demo_personas
-from metrics.scope import Scope
+from metrics.present.personas import demo_personas
+from metrics.catalogue.scope import Scope
 from tests.spark_support import ROOT, demo, engines, spark_config, spark_config_file  # noqa: F401 (fixtures)
 
 
 def test_the_rows_behind_a_figure_are_the_same_on_spark(engines):
-    from metrics.records import metric_records
+    from metrics.compute.records import metric_records
     duck, spark = engines
     period = duck.default_period()
     scope = Scope("department", "housing")
@@ -96,7 +96,7 @@ def test_spark_settings_typos_are_named(tmp_path):
 def test_the_command_line_gives_the_same_figure_on_either_engine(engines, demo, config, tmp_path, capsys):
     import json
 
-    from metrics.cli import main
+    from metrics.cli.main import main
     duck, spark = engines
     cfg_file = spark_config_file(config, Path(spark.config.spark.source), tmp_path / "spark.yaml")
     db = tmp_path / "cli.duckdb"               # the fixture holds the demo read-only; the CLI opens it to write

@@ -5,8 +5,8 @@ import shutil
 import duckdb
 import pytest
 
-from metrics import store
-from metrics.config import load_config
+from metrics.store import database
+from metrics.catalogue.parse import load_config
 from metrics.errors import SchemaError
 
 # The public schema of data-and-metrics.md, typed out from the document (not from the migration).
@@ -40,18 +40,18 @@ def config():
 
 
 def test_fresh_database_has_the_public_schema(config, tmp_path):
-    con = store.connect(tmp_path / "a.duckdb", config, create=True)
+    con = database.connect(tmp_path / "a.duckdb", config, create=True)
     for table, columns in SPEC.items():
         have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
         want = {c.strip() for c in columns.split(",") if c.strip()}
         assert want <= have, (table, want - have)
-    assert store.schema_version(con) == store.latest_version()
+    assert database.schema_version(con) == database.latest_version()
     rows = con.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall()
-    assert [r[0] for r in rows] == list(range(1, store.latest_version() + 1))
+    assert [r[0] for r in rows] == list(range(1, database.latest_version() + 1))
 
 
 def test_departments_and_calendar_are_copied_from_config(config, tmp_path):
-    con = store.connect(tmp_path / "a.duckdb", config, create=True)
+    con = database.connect(tmp_path / "a.duckdb", config, create=True)
     assert con.execute("SELECT count(*) FROM departments").fetchone()[0] == len(config.departments)
     assert con.execute("SELECT parent_id, level FROM departments WHERE department_id = 'cc_phones'").fetchone() == \
         ("contact_centre", "team")
@@ -67,12 +67,12 @@ def test_departments_and_calendar_are_copied_from_config(config, tmp_path):
 def _with_next_migration(config, tmp_path, monkeypatch, name, sql):
     """A database at today's version, and code that ships one more migration."""
     path = tmp_path / "old.duckdb"
-    store.connect(path, config, create=True).close()
+    database.connect(path, config, create=True).close()
     newer = tmp_path / "migrations"
-    shutil.copytree(store.MIGRATIONS_DIR, newer)
-    n = store.latest_version() + 1
+    shutil.copytree(database.MIGRATIONS_DIR, newer)
+    n = database.latest_version() + 1
     (newer / f"{n:03d}_{name}.sql").write_text(sql)
-    monkeypatch.setattr(store, "MIGRATIONS_DIR", newer)
+    monkeypatch.setattr(database, "MIGRATIONS_DIR", newer)
     return path, n
 
 
@@ -80,8 +80,8 @@ def test_older_database_is_upgraded(config, tmp_path, monkeypatch):
     """A file written at version 1 gains migration 2 when opened by code that has it."""
     path, n = _with_next_migration(config, tmp_path, monkeypatch, "add_contact_language",
                                    "ALTER TABLE contacts ADD COLUMN language VARCHAR;")
-    con = store.connect(path, config)
-    assert store.schema_version(con) == n
+    con = database.connect(path, config)
+    assert database.schema_version(con) == n
     assert "language" in {r[0] for r in con.execute("DESCRIBE contacts").fetchall()}
     assert con.execute("SELECT description FROM schema_version WHERE version = $v", {"v": n}).fetchone()[0] == \
         "add contact language"
@@ -91,38 +91,38 @@ def test_failed_migration_leaves_the_database_as_it_was(config, tmp_path, monkey
     path, n = _with_next_migration(config, tmp_path, monkeypatch, "broken",
                                    "ALTER TABLE contacts ADD COLUMN x INTEGER; SELECT * FROM nowhere;")
     with pytest.raises(duckdb.Error):
-        store.connect(path, config)
+        database.connect(path, config)
     monkeypatch.undo()
-    con = store.connect(path, config)
-    assert store.schema_version(con) == n - 1
+    con = database.connect(path, config)
+    assert database.schema_version(con) == n - 1
     assert "x" not in {r[0] for r in con.execute("DESCRIBE contacts").fetchall()}
 
 
 def test_newer_database_is_refused(config, tmp_path):
     path = tmp_path / "new.duckdb"
-    con = store.connect(path, config, create=True)
+    con = database.connect(path, config, create=True)
     con.execute("INSERT INTO schema_version VALUES (99, 'from the future', now())")
     con.close()
     with pytest.raises(SchemaError, match="schema version 99, newer than this code understands"):
-        store.connect(path, config)
+        database.connect(path, config)
 
 
 def test_missing_file_says_how_to_build_one(config, tmp_path):
     with pytest.raises(SchemaError, match="python -m metrics demo"):
-        store.connect(tmp_path / "none.duckdb", config)
+        database.connect(tmp_path / "none.duckdb", config)
 
 
 def test_not_a_database(config, tmp_path):
     path = tmp_path / "junk.duckdb"
     path.write_text("this is not a database")
     with pytest.raises(SchemaError, match="cannot be opened as a DuckDB database"):
-        store.connect(path, config)
+        database.connect(path, config)
 
 
 def test_read_only_needs_a_current_schema(config, tmp_path):
     path = tmp_path / "a.duckdb"
-    con = store.connect(path, config, create=True)
+    con = database.connect(path, config, create=True)
     con.execute("DELETE FROM schema_version WHERE version = (SELECT max(version) FROM schema_version)")
     con.close()
     with pytest.raises(SchemaError, match="open it once without read-only"):
-        store.connect(path, config, read_only=True)
+        database.connect(path, config, read_only=True)

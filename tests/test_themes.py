@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.themes import theme_sql
+from metrics.voice.themes import theme_sql
 
 NHS = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "nhs-fft-patient-feedback" / \
     "v6framework_230831.csv"

@@ -14,11 +14,13 @@ import datetime as dt
 
 import pytest
 
-from metrics import cases, records
+from metrics.voice import cases
+
+from metrics.compute import records
 from metrics.access import Viewer, viewing_as
 from metrics.errors import AccessDenied
-from metrics.periods import month
-from metrics.scope import Scope
+from metrics.compute.periods import month
+from metrics.catalogue.scope import Scope
 from tests.test_access import allowed
 
 MAY = month(2024, 5)
@@ -82,8 +84,8 @@ MATRIX = [(v, s) for v in VIEWERS for s in SCOPES]
 def engine(config):
     from pathlib import Path
 
-    from metrics.engine import Engine
-    from metrics.store import connect
+    from metrics.compute.engine import Engine
+    from metrics.store.database import connect
     from tests.conftest import with_columns
     con = connect(":memory:", config, create=True)
     con.execute(with_columns(con, (Path(__file__).parent.parent / "fixture.sql").read_text(encoding="utf-8")))

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from metrics import csvsafe
+from metrics.store import csvsafe
 
 ROOT = Path(__file__).resolve().parents[2]
 

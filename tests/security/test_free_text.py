@@ -3,7 +3,9 @@ category, real markup and script/data links refused, a lone "<" accepted — eac
 what, where and what is accepted, and nothing written."""
 import pytest
 
-from metrics import cases, kudos, writes
+from metrics.voice import cases, praise
+
+from metrics.store import writes
 from metrics.errors import MetricsError
 from tests.security.support import assert_one_sentence, table_checksums
 from tests.test_cases import BOB
@@ -94,7 +96,7 @@ def test_hostile_text_is_refused_in_one_sentence(typed, words):
 def test_a_refused_thanks_writes_nothing(fresh_engine, typed):
     before = table_checksums(fresh_engine.con)
     with pytest.raises(MetricsError) as refused:
-        kudos.give(fresh_engine, BOB, "Commitment", typed, to_staff_id="S1")      # S1: Ann, a colleague
+        praise.give(fresh_engine, BOB, "Commitment", typed, to_staff_id="S1")      # S1: Ann, a colleague
     assert_one_sentence(str(refused.value), "Message")
     assert table_checksums(fresh_engine.con) == before
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from metrics.definitions import SpreadsheetLimits
+from metrics.catalogue.definitions import SpreadsheetLimits
 from metrics.errors import MetricsError
-from metrics.ingest import load_file, load_upload
-from metrics.store import connect
+from metrics.ingest.loader import load_file, load_upload
+from metrics.store.database import connect
 from tests.security.support import assert_one_sentence, table_checksums
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ def invoice_rows(*lines: str) -> dict:
 @pytest.fixture(scope="module")
 def demo_copy(tmp_path_factory, config):
     """A small demo database (the demo generator at scale 0.02, so checksums stay quick)."""
-    from metrics.demodb import build_demo_database
+    from metrics.demo.build import build_demo_database
     path = tmp_path_factory.mktemp("loader") / "demo.duckdb"
     build_demo_database(path, config, scale=0.02)
     return path
@@ -291,7 +291,7 @@ def test_a_file_that_is_not_what_it_seems_is_refused_in_one_sentence(db, config,
 def test_the_spreadsheet_limits_are_checked_at_start_up(tmp_path, value, words):
     import yaml
 
-    from metrics.config import load_config
+    from metrics.catalogue.parse import load_config
     from metrics.errors import ConfigError
     raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     limits = raw.setdefault("loader", {}).setdefault("spreadsheets", {})

@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_cache
-from metrics import cases
-from metrics.engine import Engine
-from metrics.personas import demo_personas
+from metrics.voice import cases
+from metrics.compute.engine import Engine
+from metrics.present.personas import demo_personas
 from tests.security.support import assert_one_sentence, table_checksums
 from tests.test_pages import app_db, env, signed_in  # noqa: F401 (fixtures)
 
@@ -111,16 +111,16 @@ def test_a_resolve_lost_to_someone_else_says_so(env):
 
 
 def test_a_decision_lost_to_someone_else_says_so(env):
-    from metrics import ideas
+    from metrics.voice import suggestions
     eng = app_cache.engine()
     head = next(p.viewer for p in demo_personas(eng) if p.viewer.role == "head")
-    ideas.submit(eng, head, "Text when the repair is booked", None, head.department_id)
+    suggestions.submit(eng, head, "Text when the repair is booked", None, head.department_id)
     at = sign_in("head")
     open_page(at, "ideas")
     pick = at.selectbox(key="idea-pick").value
     boss = next(p.viewer for p in demo_personas(eng) if p.viewer.role == "executive")
     v = int(eng.query("SELECT version FROM suggestions WHERE suggestion_id = $k", {"k": pick}).iloc[0, 0])
-    ideas.decide(eng, boss, pick, v, "declined", "Not this year", None)
+    suggestions.decide(eng, boss, pick, v, "declined", "Not this year", None)
     at.button(key=f"FormSubmitter:decide-{pick}-Record the decision").click()
     at.run()
     assert not at.exception

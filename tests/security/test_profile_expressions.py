@@ -9,11 +9,11 @@ import shutil
 import pytest
 import yaml
 
-from metrics.config import load_config
+from metrics.catalogue.parse import load_config
 from metrics.errors import ConfigError, MetricsError
-from metrics.ingest import load_file
-from metrics.profiles import parse_profile
-from metrics.store import connect
+from metrics.ingest.loader import load_file
+from metrics.ingest.profiles import parse_profile
+from metrics.store.database import connect
 from tests.security.support import assert_one_sentence, table_checksums
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$not-a-real-hash"
@@ -63,7 +63,7 @@ HOSTILE = {
 def demo_copy(tmp_path_factory, config):
     """A demo database for the corpus (the demo generator at a small scale, so that proving every table
     unchanged after each of the ~70 cases stays quick), with a user whose password hash an attack would want."""
-    from metrics.demodb import build_demo_database
+    from metrics.demo.build import build_demo_database
     path = tmp_path_factory.mktemp("hostile") / "demo.duckdb"
     build_demo_database(path, config, scale=0.02)
     con = connect(path, config)

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from metrics import accounts, store
-from metrics.store import connect
+from metrics.store import accounts, database
+from metrics.store.database import connect
 
 T0 = dt.datetime(2025, 1, 6, 9, 0, 0)
 PW = "correct horse battery"
@@ -94,12 +94,12 @@ def test_an_upgraded_database_keeps_an_accounts_running_count(config, tmp_path, 
     """Migration 005 carries users.failed_attempts over to sign_in_failures (and retires the old columns)."""
     old = tmp_path / "migrations"
     old.mkdir()
-    for path in sorted(store.MIGRATIONS_DIR.glob("00[1-4]_*.sql")):
+    for path in sorted(database.MIGRATIONS_DIR.glob("00[1-4]_*.sql")):
         shutil.copy(path, old / path.name)
-    monkeypatch.setattr(store, "MIGRATIONS_DIR", old)
+    monkeypatch.setattr(database, "MIGRATIONS_DIR", old)
     db = tmp_path / "v4.duckdb"
     c = connect(db, config, create=True)
-    assert store.schema_version(c) == 4
+    assert database.schema_version(c) == 4
     c.execute("INSERT INTO users (user_id, display_name, role, password_hash, created_at, failed_attempts, "
               "last_failed_at) VALUES ($u, $u, 'staff', $h, $t, 6, $t)",
               {"u": REAL, "h": accounts._hasher.hash(PW), "t": T0})
@@ -107,7 +107,7 @@ def test_an_upgraded_database_keeps_an_accounts_running_count(config, tmp_path, 
     monkeypatch.undo()
     c = connect(db, config)
     try:
-        assert store.schema_version(c) >= 5
+        assert database.schema_version(c) >= 5
         assert c.execute("SELECT failures, last_failed_at FROM sign_in_failures").fetchall() == [(6, T0)]
         assert c.execute("SELECT failed_attempts, last_failed_at FROM users").fetchall() == [(0, None)]
         # Six failures → 60 s from T0: at T0+10 s, 50 s are left → "51 seconds" (whole seconds left plus one).

@@ -13,11 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_cache
-from metrics import accounts
+from metrics.store import accounts
 from metrics.access import SYSTEM, Viewer
-from metrics.cli import main
+from metrics.cli.main import main
 from metrics.errors import AccessDenied, MetricsError
-from metrics.store import connect
+from metrics.store.database import connect
 from tests.security.support import assert_one_sentence, table_checksums
 from tests.conftest import serve_in_password_mode
 

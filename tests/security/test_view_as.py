@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from metrics import cases, ideas, kudos, writes
+from metrics.voice import cases, suggestions, praise
+
+from metrics.store import writes
 from metrics.access import Viewer, viewing_as
 from metrics.errors import AccessDenied
 from tests.security.support import assert_one_sentence, table_checksums
@@ -30,9 +32,9 @@ WRITES = {
     "resolve": lambda e, v: cases.resolve(e, v, "F5", version(e, "feedback", "feedback_id", "F5"), "repairs", "Fixed",
                                           at=AT),
     "reopen": lambda e, v: cases.reopen(e, v, "F6", version(e, "feedback", "feedback_id", "F6"), "Came back", at=AT),
-    "share": lambda e, v: kudos.share(e, v, "F2", version(e, "feedback", "feedback_id", "F2"), at=AT),
-    "thank": lambda e, v: kudos.give(e, v, "Commitment", "Thank you", to_staff_id="S2", at=AT),
-    "submit_idea": lambda e, v: ideas.submit(e, v, "Shorter forms", None, "cc_phones", at=AT),
+    "share": lambda e, v: praise.share(e, v, "F2", version(e, "feedback", "feedback_id", "F2"), at=AT),
+    "thank": lambda e, v: praise.give(e, v, "Commitment", "Thank you", to_staff_id="S2", at=AT),
+    "submit_idea": lambda e, v: suggestions.submit(e, v, "Shorter forms", None, "cc_phones", at=AT),
 }
 
 
@@ -50,11 +52,11 @@ def test_every_write_is_refused_while_viewing_as(fresh_engine, persona, action):
 
 
 def test_deciding_a_suggestion_is_refused_while_viewing_as(fresh_engine):
-    sid = ideas.submit(fresh_engine, HEAD, "Call-back slots", None, "cc_phones", at=AT)
+    sid = suggestions.submit(fresh_engine, HEAD, "Call-back slots", None, "cc_phones", at=AT)
     before = table_checksums(fresh_engine.con)
     v = version(fresh_engine, "suggestions", "suggestion_id", sid)
-    for call in (lambda p: ideas.review(fresh_engine, p, sid, v, at=AT),
-                 lambda p: ideas.decide(fresh_engine, p, sid, v, "implemented", "Slots added", None, at=AT)):
+    for call in (lambda p: suggestions.review(fresh_engine, p, sid, v, at=AT),
+                 lambda p: suggestions.decide(fresh_engine, p, sid, v, "implemented", "Slots added", None, at=AT)):
         with pytest.raises(AccessDenied, match="read-only"):
             call(viewing_as(EXEC, ADMIN))
     assert table_checksums(fresh_engine.con) == before

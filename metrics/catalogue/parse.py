@@ -1,0 +1,79 @@
+"""config.yaml → a validated, frozen, typed catalogue.
+
+Every problem is collected with its key path and a hint, then raised at once as ConfigError, so a
+person fixing the file sees all of them in one go. Unknown keys are errors (a typo never silently
+falls back to a default). Every expression (a metric's `expr` and `filter`, a source's `filter` and
+`derived` columns) is parsed and checked by metrics.sqlexpr here, at start-up; SQL-level checks (do the
+columns exist?) live in metrics.sqlcheck.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from metrics.catalogue.definitions import Config
+from metrics.catalogue.metric_defs import goals as _goals, metrics as _metrics
+from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
+from metrics.catalogue.sections import (departments as _departments, loader as _loader, organisation as _organisation,
+                                        sources as _sources, spark as _spark, voice as _voice)
+from metrics.errors import ConfigError
+
+
+def load_config(path: str | Path = "config.yaml") -> Config:
+    """Read and validate a config file.
+
+    Args:
+        path: the YAML file.
+    Returns:
+        The frozen Config. Raises ConfigError listing every problem found.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: Any, path: str = "config.yaml") -> Config:
+    """Validate raw YAML data (see load_config)."""
+    r = Reader()
+    top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
+                                         "privacy", "auth", "voice", "engine", "spark", "loader"),
+                    ("organisation", "departments", "sources", "metrics"))
+    org = _organisation(r, top.get("organisation"))
+    db = r.mapping(top.get("database") or {}, "database", ("path",))
+    departments = _departments(r, top.get("departments"))
+    sources = _sources(r, top.get("sources"))
+    metrics = _metrics(r, top.get("metrics"), sources, departments)
+    goals = _goals(r, top.get("goals") or {}, metrics, departments)
+    privacy = r.mapping(top.get("privacy") or {}, "privacy", ("min_group_size",))
+    min_group = privacy.get("min_group_size", 5)
+    if not isinstance(min_group, int) or isinstance(min_group, bool) or min_group < 1:
+        r.error("privacy.min_group_size", "expected a whole number, 1 or more (e.g. 5)")
+        min_group = 5
+    auth = r.mapping(top.get("auth") or {}, "auth", ("mode", "session_idle_minutes"))
+    mode = r.choice(auth.get("mode"), "auth.mode", AUTH_MODES, "demo")
+    idle = auth.get("session_idle_minutes", 60)
+    if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
+        r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
+        idle = 60
+    voice = _voice(r, top.get("voice") or {}, departments, sources)
+    engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
+    spark = _spark(r, top.get("spark") or {})
+    spreadsheets, allowed, ranges = _loader(r, top.get("loader") or {})
+    if r.errors:
+        raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
+    return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
+                  MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
+                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark, spreadsheets,
+                  MappingProxyType(allowed), MappingProxyType(ranges))
+
+

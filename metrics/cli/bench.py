@@ -1,0 +1,298 @@
+"""`python -m metrics bench ingest`: the loader against a bare DuckDB read_csv of the same file, side by side.
+
+Timings are printed as measured ratios, never asserted in tests (the machine decides the numbers).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from metrics.catalogue.definitions import Config
+from metrics.ingest.loader import load_file
+from metrics.sql import literal
+from metrics.store.database import connect
+
+
+def contacts_csv(path: Path, rows: int) -> None:
+    """A contacts export of `rows` rows with the schema's column names (written by DuckDB, fast)."""
+    duckdb.connect().execute(f"""
+        COPY (SELECT 'K' || i AS contact_id, CASE WHEN i % 5 = 0 THEN 'email' ELSE 'phone' END AS channel,
+                     TIMESTAMP '2024-01-01 08:00:00' + (i % 31536000) * INTERVAL 1 SECOND AS received_at,
+                     TIMESTAMP '2024-01-01 08:00:30' + (i % 31536000) * INTERVAL 1 SECOND AS answered_at,
+                     i % 17 = 0 AS abandoned, (i % 97) * 1.0 AS wait_seconds, 'cc_phones' AS department_id,
+                     NULL AS staff_id, i % 4 <> 0 AS resolved_first_contact, NULL AS request_id,
+                     i % 6 = 0 AS referred, 'P' || (i % 50000) AS customer_id
+              FROM range({int(rows)}) t(i)) TO {literal(path)} (HEADER)""")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_ingest(config: Config, rows: int) -> dict:
+    """Time a validated load and a bare read_csv of the same generated file into fresh databases."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        csv = tmp / "contacts.csv"
+        t = time.perf_counter()
+        contacts_csv(csv, rows)
+        made = time.perf_counter() - t
+        bare_db = duckdb.connect(str(tmp / "bare.duckdb"))
+        t = time.perf_counter()
+        bare_db.execute("CREATE TABLE contacts AS SELECT * FROM read_csv($f)", {"f": str(csv)})
+        bare = time.perf_counter() - t
+        bare_db.close()
+        con = connect(tmp / "load.duckdb", config, create=True)
+        t = time.perf_counter()
+        result = load_file(con, config, "contacts", csv, loaded_by="bench")
+        ours = time.perf_counter() - t
+        con.close()
+    if not result.ok:
+        raise RuntimeError(f"the benchmark file did not load: {result.summary()}")
+    return {"rows": rows, "file_mb": None, "generate_s": made, "bare_read_csv_s": bare, "load_s": ours,
+            "bare_rows_per_s": rows / bare, "load_rows_per_s": rows / ours, "ratio": bare / ours,
+            "peak_rss_mb": _peak_mb()}
+
+
+def print_ingest(r: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(r, indent=2))
+        return
+    print(f"ingest, {r['rows']:,} rows of contacts")
+    print(f"  bare DuckDB read_csv into a table : {r['bare_read_csv_s']:7.2f} s  {r['bare_rows_per_s']:>12,.0f} rows/s")
+    print(f"  validated load (metrics load)     : {r['load_s']:7.2f} s  {r['load_rows_per_s']:>12,.0f} rows/s")
+    print(f"  ratio (load / bare throughput)    : {r['ratio']:.2f}   (target ≥ 0.50)")
+    print(f"  peak memory of this process       : {r['peak_rss_mb']:,.0f} MB")
+
+
+# --- python -m metrics bench [--rows N | --scale F] -------------------------------------------------------
+DEMO_ROWS_PER_SCALE = 407_996          # contacts in the demo at scale 1
+# The same aggregation written by hand, to measure what the metrics layer costs. Each returns
+# (numerator, denominator, value) for the organisation over [$a, $b).
+HAND = {
+    "calls_offered": "SELECT count(*), NULL, count(*) FROM contacts WHERE channel = 'phone' AND received_at >= $a "
+                     "AND received_at < $b",
+    "grade_of_service": "SELECT count(*) FILTER (WHERE NOT abandoned AND wait_seconds <= 20), count(*), NULL FROM contacts "
+                        "WHERE channel = 'phone' AND received_at >= $a AND received_at < $b "
+                        "AND NOT (abandoned AND coalesce(wait_seconds, 0) < 5)",
+    "abandonment_rate": "SELECT count(*) FILTER (WHERE abandoned), count(*), NULL FROM contacts WHERE channel = 'phone' "
+                        "AND received_at >= $a AND received_at < $b AND NOT (abandoned AND coalesce(wait_seconds, 0) < 5)",
+    "avg_speed_of_answer": "SELECT sum(wait_seconds), count(wait_seconds), avg(wait_seconds) FROM contacts "
+                           "WHERE channel = 'phone' AND NOT abandoned AND received_at >= $a AND received_at < $b",
+    "first_contact_resolution": "SELECT count(*) FILTER (WHERE resolved_first_contact), count(*), NULL FROM contacts "
+                                "WHERE received_at >= $a AND received_at < $b",
+    "referral_rate": "SELECT count(*) FILTER (WHERE referred), count(*), NULL FROM contacts WHERE received_at >= $a "
+                     "AND received_at < $b",
+    "sla_attainment": "SELECT count(*) FILTER (WHERE closed_at <= due_at), count(*), NULL FROM requests "
+                      "WHERE requester_department_id IS NULL AND status = 'closed' AND due_at IS NOT NULL "
+                      "AND closed_at >= $a AND closed_at < $b",
+    "median_resolution_hours": "SELECT NULL, count(*), median(date_diff('second', created_at, closed_at) / 3600.0) "
+                               "FROM requests WHERE requester_department_id IS NULL AND status = 'closed' "
+                               "AND closed_at >= $a AND closed_at < $b",
+    "callback_within_1_day": "SELECT count(*) FILTER (WHERE h.responded_at IS NOT NULL AND ce.bd_before - cs.bd_before <= 1), "
+                             "count(*), NULL FROM handoffs h JOIN calendar cs ON cs.day = CAST(h.handed_at AS DATE) "
+                             "LEFT JOIN calendar ce ON ce.day = CAST(h.responded_at AS DATE) "
+                             "WHERE h.case_type = 'referral' AND h.handed_at >= $a AND h.handed_at < $b",
+    "csat": "SELECT count(*) FILTER (WHERE csat >= 4), count(*), NULL FROM feedback WHERE kind = 'survey' "
+            "AND source = 'customer' AND csat IS NOT NULL AND received_at >= $a AND received_at < $b",
+    "nps": "SELECT sum(CASE WHEN nps >= 9 THEN 1 WHEN nps <= 6 THEN -1 ELSE 0 END), count(*), NULL FROM feedback "
+           "WHERE source = 'customer' AND nps IS NOT NULL AND received_at >= $a AND received_at < $b",
+    "complaints_per_1000_contacts": "SELECT (SELECT count(*) FROM feedback WHERE kind = 'complaint' AND received_at >= $a "
+                                    "AND received_at < $b), (SELECT count(*) FROM contacts WHERE received_at >= $a "
+                                    "AND received_at < $b), NULL",
+    "paid_within_terms": "SELECT count(*) FILTER (WHERE date_diff('day', CAST(received_at AS DATE), CAST(paid_at AS DATE)) "
+                         "<= terms_days), count(*), NULL FROM invoices WHERE paid_at >= $a AND paid_at < $b",
+    "median_days_to_pay": "SELECT NULL, count(*), median(date_diff('day', CAST(received_at AS DATE), CAST(paid_at AS DATE))) "
+                          "FROM invoices WHERE paid_at >= $a AND paid_at < $b",
+    "open_backlog": "SELECT count(*), NULL, count(*) FROM requests WHERE created_at < $b AND (closed_at IS NULL "
+                    "OR closed_at >= $b)",
+}
+
+
+def _best(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def demo_db(config: Config, rows: int, folder: Path) -> tuple[Path, float | None]:
+    """A demo database with about `rows` contacts, built once and reused; returns (path, seconds to build or None)."""
+    from metrics.demo.build import build_demo_database
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"demo-{rows}.duckdb"
+    if path.exists():
+        return path, None
+    t = time.perf_counter()
+    build_demo_database(path, config, scale=rows / DEMO_ROWS_PER_SCALE)
+    return path, time.perf_counter() - t
+
+
+def bench_metrics(engine, period) -> list[dict]:
+    """Each hand-written metric through the metrics layer and by hand: best of 3, same numbers checked."""
+    from metrics.access import SYSTEM
+    both = {"a": period.start_instant, "b": period.end_exclusive}
+    out = []
+    for key, sql in HAND.items():
+        params = {k: v for k, v in both.items() if f"${k}" in sql}
+        metric = engine.metric(key)
+        mult = metric.multiplier if metric.type == "ratio" else 1.0
+        ours = engine.value(SYSTEM, key, period=period, compare=False)
+        n, d, v = engine.con.cursor().execute(sql, params).fetchone()
+        if v is None and d:
+            v = (n or 0) / d * mult
+        same = all(_same(a, b) for a, b in ((ours.numerator, n), (ours.denominator, d), (ours.value, v)) if b is not None)
+        t_ours = _best(lambda: engine.value(SYSTEM, key, period=period, compare=False))
+        t_hand = _best(lambda: engine.con.cursor().execute(sql, params).fetchall())
+        out.append({"metric": key, "metrics_layer_s": t_ours, "hand_sql_s": t_hand, "ratio": t_ours / t_hand,
+                    "same_numbers": same})
+    return out
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+
+
+def bench_pages(db: Path, config_file: Path | None = None) -> list[dict]:
+    """Every page each role opens, cold and warm, timed in a child process (tests/perf/page_times.py)."""
+    import subprocess
+    import sys
+    script = Path(__file__).resolve().parents[2] / "tests" / "perf" / "page_times.py"
+    extra = ["--config", str(config_file)] if config_file else []
+    res = subprocess.run([sys.executable, str(script), "--db", str(db), *extra], capture_output=True, text=True,
+                         timeout=3600)
+    if res.returncode != 0:
+        raise RuntimeError(f"page timing failed: {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else res.returncode}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _child_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def spark_side(config: Config, db: Path, folder: Path) -> tuple[Config, Path, float]:
+    """Export the database as Parquet for Spark (once per database) and write a config file with engine: spark;
+    returns (config, config file, seconds the export took — 0 when reused)."""
+    from metrics.store.export import export_parquet
+    from metrics.compute.spark.facts import with_source, write_config
+    pq = folder / f"{db.stem}.parquet"
+    took = 0.0
+    if not pq.exists() or pq.stat().st_mtime < db.stat().st_mtime:
+        t = time.perf_counter()
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            export_parquet(con, pq, force=True)
+        finally:
+            con.close()
+        took = time.perf_counter() - t
+    cfg_file = write_config(config, pq.resolve(), folder / f"{db.stem}.spark.yaml")
+    return with_source(config, pq), cfg_file, took
+
+
+def bench_spark_metrics(spark, duck, duck_rows: list[dict], period) -> None:
+    """The same metrics on the Spark engine beside the DuckDB engine's (best of 3), checked for the same numbers."""
+    from metrics.access import SYSTEM
+    for row in duck_rows:
+        key = row["metric"]
+        duck_fig = duck.value(SYSTEM, key, period=period, compare=False)
+        ours = spark.value(SYSTEM, key, period=period, compare=False)
+        row["spark_s"] = _best(lambda: spark.value(SYSTEM, key, period=period, compare=False))
+        row["spark_vs_duckdb"] = row["spark_s"] / row["metrics_layer_s"]
+        row["spark_same_numbers"] = all(_same(a, b) for a, b in ((ours.numerator, duck_fig.numerator),
+                                                                 (ours.denominator, duck_fig.denominator),
+                                                                 (ours.value, duck_fig.value)))
+
+
+def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True, ingest: bool = True,
+              engine: str = "duckdb") -> list[dict]:
+    """The whole benchmark at each size: build or reuse the demo, metrics vs hand SQL, pages, ingest, memory.
+    With engine 'spark', also the same metrics and pages on Spark over the exported Parquet, side by side."""
+    from metrics.compute.engine import Engine
+    from metrics.compute.periods import Period
+    results = []
+    for rows in sizes:
+        db, built = demo_db(config, rows, folder)
+        eng = Engine.open(db, config, read_only=True)
+        n = eng.query("SELECT count(*) AS n FROM contacts").iloc[0, 0]
+        rng = eng.data_range()
+        year = Period(rng[1].replace(month=1, day=1), rng[1])
+        r = {"rows": int(n), "db": str(db), "build_s": built, "db_mb": db.stat().st_size / 1e6,
+             "metrics": bench_metrics(eng, year), "engine": engine}
+        spark_cfg_file = None
+        if engine == "spark":
+            spark_cfg, spark_cfg_file, r["export_s"] = spark_side(config, db, folder)
+            t = time.perf_counter()
+            seng = Engine.open(db, spark_cfg, read_only=True)
+            r["spark_open_s"] = time.perf_counter() - t
+            bench_spark_metrics(seng, eng, r["metrics"], year)
+            seng.con.close()               # the page-timing child opens the database file itself
+        eng.con.close()
+        if pages:
+            r["pages"] = bench_pages(db)
+            if spark_cfg_file:
+                spark_pages = {(p["role"], p["page"]): p for p in bench_pages(db, spark_cfg_file)}
+                for p in r["pages"]:
+                    sp = spark_pages.get((p["role"], p["page"]), {})
+                    p["spark_cold_s"], p["spark_warm_s"] = sp.get("cold_s"), sp.get("warm_s")
+                    p["errors"] += sp.get("errors", 0)
+        if ingest:
+            r["ingest"] = bench_ingest(config, rows)
+        r["peak_rss_mb"], r["peak_child_rss_mb"] = _peak_mb(), _child_peak_mb()
+        results.append(r)
+    return results
+
+
+def print_all(results: list[dict], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(results, indent=2, default=str))
+        return
+    for r in results:
+        print(f"\n=== {r['rows']:,} contacts ({r['db_mb']:,.0f} MB database"
+              + (f", built in {r['build_s']:.0f} s" if r["build_s"] else ", reused") + ") ===")
+        spark = r.get("engine") == "spark"
+        if spark:
+            print(f"Spark: export to Parquet {r['export_s']:.1f} s" + (" (reused)" if not r["export_s"] else "")
+                  + f", session start and table registration {r['spark_open_s']:.1f} s")
+        print("metrics layer vs hand-written SQL, one year, organisation (best of 3; target ratio ≤ 1.3)"
+              + (", and the same metric on Spark:" if spark else ":"))
+        for m in r["metrics"]:
+            side = (f"  spark {m['spark_s'] * 1000:8.1f} ms (×{m['spark_vs_duckdb']:.1f} DuckDB"
+                    f"{', same' if m['spark_same_numbers'] else ', NUMBERS DIFFER'})") if spark else ""
+            print(f"  {m['metric']:<30} {m['metrics_layer_s'] * 1000:8.1f} ms  {m['hand_sql_s'] * 1000:8.1f} ms  "
+                  f"ratio {m['ratio']:5.2f}  {'same numbers' if m['same_numbers'] else 'NUMBERS DIFFER'}{side}")
+        worst = max(r["metrics"], key=lambda m: m["ratio"])
+        print(f"  worst ratio {worst['ratio']:.2f} ({worst['metric']})")
+        if "pages" in r:
+            print("pages, cold (empty result cache) / warm (cached); targets ≤ 2 s / ≤ 250 ms:")
+            for p in r["pages"]:
+                flag = "" if p["cold_s"] <= 2 and p["warm_s"] <= 0.25 else "  ← over target"
+                side = (f"   spark {p['spark_cold_s'] * 1000:8.0f} ms  {p['spark_warm_s'] * 1000:7.0f} ms"
+                        if p.get("spark_cold_s") is not None else "")
+                print(f"  {p['role']:<10} {p['page']:<24} {p['cold_s'] * 1000:8.0f} ms  {p['warm_s'] * 1000:7.0f} ms"
+                      f"{side}{'  ERRORS' if p['errors'] else ''}{flag}")
+        if "ingest" in r:
+            i = r["ingest"]
+            print(f"ingest: validated load {i['load_rows_per_s']:,.0f} rows/s vs bare read_csv "
+                  f"{i['bare_rows_per_s']:,.0f} rows/s → ratio {i['ratio']:.2f} (target ≥ 0.50)")
+        print(f"peak memory: this process {r['peak_rss_mb']:,.0f} MB, page-timing child {r['peak_child_rss_mb']:,.0f} MB")
+    if len(results) > 1:
+        print("\nhow time grows with size:")
+        base = results[0]
+        for r in results:
+            ms = sum(m["metrics_layer_s"] for m in r["metrics"])
+            cold = sum(p["cold_s"] for p in r.get("pages", []))
+            base_cold = sum(p["cold_s"] for p in base.get("pages", []))
+            sp = sum(m.get("spark_s", 0) for m in r["metrics"])
+            spark_note = f"  spark {sp * 1000:8.0f} ms (spark/duckdb ×{sp / ms:.1f})" if sp else ""
+            pages_note = f"  pages cold {cold:6.1f} s (×{cold / base_cold:.1f})" if cold and base_cold else ""
+            print(f"  {r['rows']:>12,} contacts  metrics {ms * 1000:8.0f} ms (×{ms / sum(m['metrics_layer_s'] for m in base['metrics']):.1f})"
+                  f"{spark_note}{pages_note}  rows ×{r['rows'] / base['rows']:.1f}")

@@ -1,0 +1,458 @@
+"""The metrics engine: figures for any metric, scope and period, with comparison, target and status.
+
+`Engine.frame` is the one code path: `value`, `series` and `breakdown` all call it, so a department
+row in a breakdown and the department's own card are the same aggregation over the same rows.
+Every public method takes the Viewer first and checks access before any figure is computed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from metrics import access
+
+from metrics.compute import target_status
+from metrics.access import Viewer
+from metrics.catalogue.definitions import Config, Metric
+from metrics.errors import MetricsError, UnknownError
+from metrics.present.formatting import format_value
+from metrics.compute.periods import GRAINS, Period, last_full_month
+from metrics.compute.query import Grouping, QueryBuilder, Rows
+from metrics.catalogue.scope import ORGANISATION, Scope
+from metrics.store.database import connect
+
+LEVELS = ("directorate", "department", "team")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A metric's figure for one period."""
+    start: dt.date
+    end: dt.date
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """A metric for a scope and period, with its target, status and the comparison periods."""
+    metric: str
+    label: str
+    scope: str
+    start: dt.date
+    end: dt.date
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    target: float | None
+    warning: float | None
+    status: str
+    formatted: str
+    previous: Figure | None
+    last_year: Figure | None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready fields; `from`/`to` as ISO dates."""
+        def figure(f: Figure | None) -> dict | None:
+            if f is None:
+                return None
+            d = asdict(f)
+            return {"from": d.pop("start").isoformat(), "to": d.pop("end").isoformat(), **d}
+        d = asdict(self)
+        d.pop("previous"), d.pop("last_year")
+        out = {"metric": d.pop("metric"), "label": d.pop("label"), "scope": d.pop("scope"),
+               "from": d.pop("start").isoformat(), "to": d.pop("end").isoformat(), **d}
+        out["previous"], out["last_year"] = figure(self.previous), figure(self.last_year)
+        return out
+
+
+def _clean(x) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return None
+    return float(x)
+
+
+class Engine:
+    """Computes metrics from one DuckDB database (or, with engine 'spark', from Spark over the exported
+    tables — see metrics.spark); give each thread its own Engine or share one."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, engine: str | None = None):
+        self.con = con
+        self.config = config
+        self.builder = QueryBuilder(config)
+        self._local = threading.local()          # a thread's snapshot cursor, while one is open
+        self._range = None                       # (data version, data_range()) last computed
+        self.engine = engine or config.engine
+        if self.engine not in ("duckdb", "spark"):
+            raise MetricsError(f"engine {self.engine!r} is not one of duckdb, spark")
+        self.spark = None
+        if self.engine == "spark":
+            from metrics.compute.spark.facts import SparkFacts
+            self.spark = SparkFacts(config.spark)
+
+    @contextmanager
+    def snapshot(self):
+        """Every query of this thread inside the block reads the same committed state of the database.
+
+        A page run is wrapped in one, so a load committed half-way through a page cannot give it old figures
+        in one place and new ones in another (DuckDB's MVCC: the read transaction keeps its snapshot and
+        never blocks writers). Nested calls reuse the open snapshot.
+        """
+        if getattr(self._local, "cursor", None) is not None:
+            yield self
+            return
+        cur = self.con.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        self._local.cursor = cur
+        try:
+            yield self
+        finally:
+            self._local.cursor = None
+            try:
+                cur.execute("ROLLBACK")          # read-only: nothing to keep
+            finally:
+                cur.close()
+
+    @classmethod
+    def open(cls, db_path: str | Path, config: Config, read_only: bool = False, engine: str | None = None) -> "Engine":
+        """Open a database file (upgrading its schema unless read-only) and return an Engine computing metrics
+        on `engine` (default: config's `engine`)."""
+        con = connect(db_path, config, read_only=read_only)
+        try:
+            return cls(con, config, engine)
+        except BaseException:
+            con.close()
+            raise
+
+    # --- lookups -----------------------------------------------------------------------------
+    def metric(self, key: str) -> Metric:
+        """The metric definition; UnknownError if there is none."""
+        return self.config.metric(key)
+
+    @contextmanager
+    def cursor(self):
+        """This thread's snapshot cursor if one is open, else a fresh cursor closed after the block."""
+        snap = getattr(self._local, "cursor", None)
+        if snap is not None:
+            yield snap
+            return
+        cur = self.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Run SQL on a fresh cursor (safe across threads), or in this thread's open snapshot, as a DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or {}).df()
+
+    def facts(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Run metric SQL (QueryBuilder's) on the metrics engine: DuckDB, or Spark with engine 'spark'."""
+        if self.spark is not None:
+            return self.spark.query(sql, params)
+        return self.query(sql, params)
+
+    def staff_department(self, staff_id: str) -> str:
+        """The department key of a staff member; UnknownError if there is none."""
+        df = self.query("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id})
+        if df.empty:
+            raise UnknownError(f"unknown staff member {staff_id!r}; `python -m metrics staff` lists them")
+        return df.iloc[0, 0]
+
+    def data_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last day with contacts, or None for an empty database. On Spark, remembered until the data
+        version (which includes the export's) changes: every page asks, and each Spark query costs ~0.3 s."""
+        version = self.data_version() if self.spark is not None else None
+        known = self._range
+        if version is not None and known is not None and known[0] == version:
+            return known[1]
+        row = self.facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
+        a, b = row.iloc[0]
+        rng = None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
+        self._range = (version, rng)
+        return rng
+
+    def default_period(self) -> Period:
+        """The last full calendar month in the data."""
+        rng = self.data_range()
+        if rng is None:
+            raise MetricsError("the database has no contacts yet; load data or build the demo, or give --from and --to")
+        return last_full_month(rng[1])
+
+    def data_version(self) -> str:
+        """Changes whenever data is written (loads, demo builds): the key that invalidates cached figures."""
+        row = self.query("""SELECT (SELECT count(*) FROM load_batches) AS n,
+                                   (SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches) AS t,
+                                   (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS m""").iloc[0]
+        spark = f"|{self.spark.version()}" if self.spark is not None else ""
+        return f"{row['n']}|{row['t']}|{row['m']}{spark}"
+
+    def last_load(self) -> str | None:
+        """When data last arrived: the newest load batch, else when the demo was built."""
+        df = self.query("""SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
+                                           (SELECT value FROM meta WHERE key = 'built_at')) AS t""")
+        return df.iloc[0, 0]
+
+    def synthetic(self) -> bool:
+        """True when the database holds generated demo data."""
+        df = self.query("SELECT value FROM meta WHERE key = 'synthetic'")
+        return not df.empty and df.iloc[0, 0] == "true"
+
+    # --- the one code path -------------------------------------------------------------------
+    def rows_for(self, metric: Metric, scope: Scope) -> Rows:
+        """Which rows of the metric's sources belong to the scope (errors if the sources cannot place them)."""
+        for m in metric.measures():
+            src = self.config.sources[m.source]
+            if scope.kind == "staff" and src.staff is None:
+                raise UnknownError(f"{metric.key} has no figure per person: its source {src.key!r} "
+                                   "records no staff member")
+            if scope.is_unit and src.department is None:
+                raise UnknownError(f"{metric.key} has no figure per department: its source {src.key!r} "
+                                   "records no department")
+        if metric.observations and scope.kind == "staff":
+            raise UnknownError(f"{metric.key} comes from pre-aggregated figures with no per-person breakdown")
+        if scope.kind == "organisation":
+            return Rows("all")
+        if scope.kind == "staff":
+            return Rows("staff", staff=scope.key)
+        return Rows("departments", departments=self.config.descendants(scope.key))
+
+    def _department_map(self, scope: Scope, level: str) -> tuple[tuple[str, str], ...]:
+        """Each department key in the scope → its ancestor at `level` (or itself when above it)."""
+        keys = self.config.descendants(scope.key) if scope.is_unit else tuple(self.config.departments)
+        rank = LEVELS.index(level)
+        out = []
+        for key in keys:
+            chain = self.config.ancestors(key)
+            at_level = [k for k in chain if LEVELS.index(self.config.departments[k].level) == rank]
+            out.append((key, at_level[0] if at_level else key))
+        return tuple(out)
+
+    def frame(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+              grain: str | None = None, by: str | None = None) -> pd.DataFrame:
+        """Raw figures: [bucket] [grp] numerator, denominator, value — empty buckets and groups filled.
+
+        Args:
+            viewer: who is asking (checked against the scope).
+            metric_key: a key of the catalogue.
+            scope: whose rows.
+            period: the days covered (default: the last full month in the data).
+            grain: cut into day/week/month/quarter/year buckets.
+            by: cut by directorate/department/team (within the scope) or staff.
+        Returns:
+            A DataFrame with one row per bucket and/or group.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        self._authorize(viewer, scope)
+        if scope.kind == "staff":
+            self.staff_department(scope.key)
+        if grain is not None and grain not in GRAINS:
+            raise MetricsError(f"grain {grain!r} is not one of {', '.join(GRAINS)}")
+        buckets = tuple(period.buckets(grain)) if grain else (period,)
+        dmap, by_staff = (), False
+        if by in LEVELS:
+            dmap = self._department_map(scope, by)
+        elif by == "staff":
+            by_staff = True
+        elif by is not None:
+            raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
+        rows = self.rows_for(metric, scope)
+        sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
+        if grain is None and not dmap and not by_staff:
+            return self._one_figure(metric, sql, params, whole_organisation=scope.kind == "organisation")
+        df = self.facts(sql, params)
+        if by_staff:
+            df = self._visible_staff_rows(viewer, df)
+        groups = None
+        if dmap:   # every unit at the level, in config order; units above it only if they have rows
+            groups = [g for g in dict.fromkeys(g for _, g in dmap) if self.config.departments[g].level == by]
+        df = self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
+        return self._suppress(metric, df, whole_organisation=scope.kind == "organisation" and by is None)
+
+    def _authorize(self, viewer: Viewer, scope: Scope) -> None:
+        cur = self.con.cursor()
+        try:
+            access.authorize(cur, viewer, scope)
+        finally:
+            cur.close()
+
+    def matrix(self, viewer: Viewer, metric_key: str, period: Period | None = None,
+               level: str = "department") -> pd.DataFrame:
+        """Internal service between units: one row per (provider `grp`, requester `grp2`) pair with rows.
+
+        The same aggregation as `frame`, cut by the providing unit (the source's department column) and the
+        asking unit (its `requester` column), both rolled up to `level`. Pairs without internal requests are
+        absent; anonymous survey figures from small groups are blanked as everywhere.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        self._authorize(viewer, ORGANISATION)
+        if level not in LEVELS:
+            raise MetricsError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+        dmap = self._department_map(ORGANISATION, level)
+        sql, params = self.builder.build(metric, self.rows_for(metric, ORGANISATION), period,
+                                         Grouping(None, (), dmap, False, dmap))
+        df = self.facts(sql, params)
+        df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
+        return self._suppress(metric, df, whole_organisation=False)
+
+    def _one_figure(self, metric: Metric, sql: str, params: dict, whole_organisation: bool) -> pd.DataFrame:
+        """An ungrouped figure without pandas on the way: the same filling and suppression as _fill and
+        _suppress apply to a frame of one row (tests/test_metrics_fixture.py covers both paths)."""
+        if self.spark is not None:
+            got = self.spark.row(sql, params)
+        else:
+            with self.cursor() as cur:
+                rel = cur.execute(sql, params)
+                names = [d[0] for d in rel.description]
+                row = rel.fetchone()
+            got = dict(zip(names, row)) if row else {}
+        n, d, v = (_clean(got.get(k)) for k in ("numerator", "denominator", "value"))
+        additive = metric.type == "ratio" or (metric.measure is not None
+                                              and metric.measure.agg in ("count", "count_distinct", "sum"))
+        if additive:
+            n = 0.0 if n is None else n
+            if metric.type == "ratio":
+                d = 0.0 if d is None else d
+            elif v is None:
+                v = 0.0
+        elif metric.measure is not None and metric.measure.agg != "avg" and d is None:
+            d = 0.0
+        small = d is not None and 0 < d < self.config.min_group_size
+        suppressed = bool(small and metric.anonymous and not whole_organisation)
+        if suppressed:
+            n = d = v = None
+        nan = float("nan")
+        return pd.DataFrame({"numerator": [nan if n is None else n], "denominator": [nan if d is None else d],
+                             "value": [nan if v is None else v], "suppressed": [suppressed]})
+
+    def _suppress(self, metric: Metric, df: pd.DataFrame, whole_organisation: bool) -> pd.DataFrame:
+        """Blank anonymous survey figures from fewer than privacy.min_group_size answers (not the whole org)."""
+        small = (df["denominator"] > 0) & (df["denominator"] < self.config.min_group_size)
+        df["suppressed"] = small & metric.anonymous & (not whole_organisation)
+        if df["suppressed"].any():
+            df.loc[df["suppressed"], ["numerator", "denominator", "value"]] = float("nan")
+        return df
+
+    def _visible_staff_rows(self, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
+        """Keep only the people whose figures the viewer may see (access.visible_staff)."""
+        with self.cursor() as cur:
+            seen = access.visible_staff(cur, viewer)
+        return df[df["grp"].notna() & (True if seen is None else df["grp"].isin(seen))]
+
+    @staticmethod
+    def _fill(metric: Metric, df: pd.DataFrame, buckets: list | None, groups: list | None) -> pd.DataFrame:
+        """Add the buckets and groups with no rows: counts are 0 there; other values have none."""
+        keys = (["bucket"] if buckets is not None else []) + (["grp"] if groups is not None else [])
+        additive = metric.type == "ratio" or (metric.measure is not None and metric.measure.agg in ("count", "count_distinct", "sum"))
+        if buckets is not None:
+            df["bucket"] = pd.to_datetime(df["bucket"]).dt.date if len(df) else pd.Series(dtype=object)
+        if groups is not None and len(df):   # units above the level appear only when they have rows
+            groups = list(groups) + [g for g in df["grp"].unique() if g not in groups]
+        if keys:
+            levels = [buckets if k == "bucket" else groups for k in keys]
+            full = pd.MultiIndex.from_product(levels, names=keys) if len(keys) > 1 else pd.Index(levels[0], name=keys[0])
+            df = df.set_index(keys).reindex(full).reset_index()
+        if not len(df) and "grp" not in df.columns:      # an ungrouped figure always has its one row
+            df = pd.DataFrame([{"numerator": None, "denominator": None, "value": None}])
+        if additive:   # event rows and kpi_observations look the same to callers
+            df["numerator"] = df["numerator"].fillna(0.0)
+            if metric.type == "ratio":
+                df["denominator"] = df["denominator"].fillna(0.0)
+            else:
+                df["value"] = df["value"].fillna(0.0)
+        elif metric.measure is not None and metric.measure.agg != "avg":
+            df["denominator"] = df["denominator"].fillna(0.0)
+        return df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
+
+    # --- figures with targets ----------------------------------------------------------------
+    def target_department(self, scope: Scope) -> str | None:
+        """The department whose target applies to a scope (a person takes their team's)."""
+        if scope.kind == "staff":
+            return self.staff_department(scope.key)
+        return scope.key if scope.is_unit else None
+
+    def figure(self, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> Figure:
+        """One figure with its status (no comparison periods)."""
+        metric = self.metric(metric_key)
+        row = self.frame(viewer, metric_key, scope, period).iloc[0]
+        num, den, val = _clean(row["numerator"]), _clean(row["denominator"]), _clean(row["value"])
+        target = target_status.target_for(metric, self.target_department(scope), self.config)
+        status = target_status.SUPPRESSED if row["suppressed"] else target_status.status(metric, val, den, target)
+        return Figure(period.start, period.end, num, den, val, status)
+
+    def value(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+              compare: bool = True) -> MetricResult:
+        """A metric for a scope and period, with target, status, previous period and last year.
+
+        Args:
+            viewer: who is asking.
+            metric_key: a key of the catalogue.
+            scope: whose figures (default the organisation).
+            period: default the last full month in the data.
+            compare: also compute the previous period and the same period last year.
+        Returns:
+            A MetricResult.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        fig = self.figure(viewer, metric_key, scope, period)
+        target = target_status.target_for(metric, self.target_department(scope), self.config)
+        previous = self.figure(viewer, metric_key, scope, period.previous()) if compare else None
+        last_year = self.figure(viewer, metric_key, scope, period.last_year()) if compare else None
+        return MetricResult(metric.key, metric.label, str(scope), period.start, period.end, fig.numerator,
+                            fig.denominator, fig.value, target.target if target else None,
+                            target.warning if target else None, fig.status, format_value(metric, fig.value),
+                            previous, last_year)
+
+    def series(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+               grain: str = "month") -> pd.DataFrame:
+        """A metric per time bucket: bucket, end, numerator, denominator, value, target, warning, status."""
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        df = self.frame(viewer, metric_key, scope, period, grain=grain)
+        ends = {b.start: b.end for b in period.buckets(grain)}
+        df.insert(1, "end", df["bucket"].map(ends))
+        return self._with_status(metric, df, lambda _: self.target_department(scope))
+
+    def breakdown(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
+                  by: str | None = None) -> pd.DataFrame:
+        """A metric per unit below the scope: grp, name, numerator, denominator, value, target, warning, status.
+
+        Args:
+            by: directorate, department, team or staff; default one level below the scope.
+        """
+        metric = self.metric(metric_key)
+        period = period or self.default_period()
+        if by is None:
+            by = {"organisation": "department", "directorate": "department", "department": "team"}.get(scope.kind, "staff")
+        df = self.frame(viewer, metric_key, scope, period, by=by)
+        if by == "staff":
+            names = self.query("SELECT staff_id, name, department_id FROM staff")
+            lookup = dict(zip(names.staff_id, names.name))
+            dept = dict(zip(names.staff_id, names.department_id))
+            df.insert(1, "name", df["grp"].map(lookup))
+            return self._with_status(metric, df, lambda g: dept.get(g))
+        deps = self.config.departments
+        df.insert(1, "name", [deps[g].name if LEVELS.index(deps[g].level) >= LEVELS.index(by)
+                              else f"{deps[g].name} (not in a {by})" for g in df["grp"]])
+        return self._with_status(metric, df, lambda g: g)
+
+    def _with_status(self, metric: Metric, df: pd.DataFrame, department_of) -> pd.DataFrame:
+        targets = [target_status.target_for(metric, department_of(g), self.config) for g in df.get("grp", [None] * len(df))]
+        df["target"] = [t.target if t else None for t in targets]
+        df["warning"] = [t.warning if t else None for t in targets]
+        df["status"] = [target_status.SUPPRESSED if hidden else target_status.status(metric, _clean(v), _clean(d), t)
+                        for v, d, t, hidden in zip(df["value"], df["denominator"], targets, df["suppressed"])]
+        return df

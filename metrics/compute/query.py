@@ -1,0 +1,282 @@
+"""Metric definition + scope + period (+ grain or breakdown) → one SQL statement and its parameters.
+
+This is the only place metric SQL is written. Every figure — a card, a trend point, a department
+row, a person's number — comes from `build()`, so they always agree. The SQL is plain, portable
+SQL (CTEs, aggregates with FILTER, window functions, unnest of bound lists) so a transpiler can
+carry it to another engine. Values are bound parameters; identifiers come from validated config.
+
+Result columns: [bucket DATE] [grp VARCHAR] numerator DOUBLE, denominator DOUBLE, value DOUBLE.
+What numerator and denominator mean depends on the aggregation:
+  count, count_distinct, sum → numerator = value, denominator NULL
+  avg                        → numerator = sum, denominator = count, value = their quotient
+  median, quantile, min, max → numerator NULL, denominator = number of values
+  ratio                      → numerator and denominator summed over the scope, then divided
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from metrics.catalogue.definitions import Config, Measure, Metric
+from metrics.errors import MetricsError
+from metrics.compute.periods import Period
+from metrics.sql import PLACEHOLDER, expression, ident, mentions
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Which rows a query covers: every row, rows of some departments, or rows of one person."""
+    kind: str                                  # all | departments | staff
+    departments: tuple[str, ...] = ()
+    staff: str | None = None
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How to cut the result: by time bucket (grain) and/or by a department map or by person."""
+    grain: str | None = None
+    buckets: tuple[Period, ...] = ()           # needed for snapshots; the whole period when no grain
+    department_map: tuple[tuple[str, str], ...] = ()   # (department key, group key)
+    by_staff: bool = False
+    requester_map: tuple[tuple[str, str], ...] = ()    # internal service: the asking department → group (grp2)
+
+    @property
+    def keys(self) -> list[str]:
+        return ((["bucket"] if self.grain else []) + (["grp"] if self.department_map or self.by_staff else [])
+                + (["grp2"] if self.requester_map else []))
+
+
+@dataclass
+class _Params:
+    values: dict = field(default_factory=dict)
+
+    def bind(self, name: str, value) -> str:
+        self.values[name] = value
+        return f"${name}"
+
+
+class QueryBuilder:
+    """Writes the SQL of a metric; stateless apart from the config."""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def build(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping) -> tuple[str, dict]:
+        """The SQL and bound parameters computing `metric` over `rows` in `period`, cut by `grouping`."""
+        params = _Params()
+        if metric.observations:
+            return self._observations(metric, rows, period, grouping, params), params.values
+        keys = grouping.keys
+        if self._one_scan(metric):           # both sides of the ratio from one scan: v0 / v1 (see _measure)
+            num, den = metric.numerator, metric.denominator
+            ctes = self._measure("m0", den, metric, rows, period, grouping, params,
+                                 tuple(t for t in (num.filter, num.expr) if t), pair=num)
+            mult = params.bind("multiplier", float(metric.multiplier))
+            select = (f"coalesce(v0, 0) AS numerator, coalesce(v1, 0) AS denominator, "
+                      f"coalesce(v0, 0) / NULLIF(v1, 0) * {mult} AS value")
+            body = "FROM m0"
+        else:
+            ctes = []
+            for i, m in enumerate(metric.measures()):
+                ctes.extend(self._measure(f"m{i}", m, metric, rows, period, grouping, params))
+            if metric.type == "simple":
+                select = self._simple_columns(metric.measure.agg, "m0")
+                body = "FROM m0"
+            else:
+                mult = params.bind("multiplier", float(metric.multiplier))
+                select = ("coalesce(m0.v, 0) AS numerator, coalesce(m1.v, 0) AS denominator, "
+                          f"coalesce(m0.v, 0) / NULLIF(m1.v, 0) * {mult} AS value")
+                body = f"FROM m0 FULL OUTER JOIN m1 USING ({', '.join(keys)})" if keys else "FROM m0 CROSS JOIN m1"
+        key_cols = "".join(f"{k}, " for k in keys)
+        order = f" ORDER BY {', '.join(keys)}" if keys else ""
+        sql = f"WITH {', '.join(ctes)}\nSELECT {key_cols}{select} {body}{order}"
+        return sql, params.values
+
+    def _one_scan(self, metric: Metric) -> bool:
+        """A ratio whose two sides read the same rows in the same time window is computed in one scan."""
+        if metric.type != "ratio" or metric.observations:
+            return False
+        num, den = metric.numerator, metric.denominator
+        src = self.config.sources[den.source]
+        return (num.source == den.source and not num.at_period_end and not den.at_period_end
+                and (num.time or src.time) == (den.time or src.time))
+
+    @staticmethod
+    def _simple_columns(agg: str, cte: str) -> str:
+        if agg in ("count", "count_distinct", "sum"):
+            return f"{cte}.v AS numerator, CAST(NULL AS DOUBLE) AS denominator, {cte}.v AS value"
+        if agg == "avg":
+            return f"{cte}.v AS numerator, {cte}.n AS denominator, {cte}.v / NULLIF({cte}.n, 0) AS value"
+        return f"CAST(NULL AS DOUBLE) AS numerator, {cte}.n AS denominator, {cte}.v AS value"
+
+    def _source_rows(self, name: str, m: Measure, also: tuple[str, ...] = ()) -> str:
+        """The source's rows with the derived and business-day columns this measure (or `also`) uses."""
+        src = self.config.sources[m.source]
+        texts = (m.expr, m.filter) + also
+        inner = f"SELECT * FROM {ident(src.table)}" + (f" WHERE {expression(src.filter, {})}" if src.filter else "")
+        cols, joins = ["s.*"], []
+        for col, expr in src.derived.items():
+            if any(mentions(t, col) for t in texts):
+                cols.append(f"({expression(expr, {})}) AS {ident(col)}")
+        for i, (col, (start, end)) in enumerate(src.business_days.items()):
+            if any(mentions(t, col) for t in texts):
+                cs, ce = f"{name}_cs{i}", f"{name}_ce{i}"
+                joins.append(f"LEFT JOIN calendar {cs} ON {cs}.day = CAST(s.{ident(start)} AS DATE) "
+                             f"LEFT JOIN calendar {ce} ON {ce}.day = CAST(s.{ident(end)} AS DATE)")
+                cols.append(f"({ce}.bd_before - {cs}.bd_before) AS {ident(col)}")
+        return f"SELECT {', '.join(cols)} FROM ({inner}) s {' '.join(joins)}"
+
+    def _rows_condition(self, name: str, m: Measure, metric: Metric, rows: Rows, params: _Params) -> list[str]:
+        src = self.config.sources[m.source]
+        if rows.kind == "departments":
+            return [f"r.{ident(src.department)} IN (SELECT unnest({params.bind(name + '_depts', list(rows.departments))}))"]
+        if rows.kind == "staff":
+            return [f"r.{ident(src.staff)} = {params.bind(name + '_staff', rows.staff)}"]
+        return []
+
+    def _measure(self, name: str, m: Measure, metric: Metric, rows: Rows, period: Period, grouping: Grouping,
+                 params: _Params, also: tuple[str, ...] = (), pair: Measure | None = None) -> list[str]:
+        """The CTEs of one measure: its rows, and its aggregate `v` (with its count `n`). With `pair` (a ratio's
+        numerator reading the same rows), one scan gives both: `v0` the pair's aggregate, `v1` this measure's."""
+        src = self.config.sources[m.source]
+        start = params.bind(f"{name}_start", period.start_instant)
+        end = params.bind(f"{name}_end", period.end_exclusive)
+        conds = self._rows_condition(name, m, metric, rows, params)
+        texts = f"{m.filter or ''} {m.expr or ''} {(pair.filter or '') if pair else ''} {(pair.expr or '') if pair else ''}"
+        used = set(PLACEHOLDER.findall(texts))
+        holders = {k: params.bind(f"{name}_{k}", v) for k, v in metric.params.items() if k in used}
+        groups: list[tuple[str, str]] = []
+        source = f"{name}_rows r"
+        if m.at_period_end:
+            opened, closed = (ident(c) for c in m.at_period_end)
+            conds += [f"r.{opened} < {end}", f"(r.{closed} IS NULL OR r.{closed} >= {start})"]
+            buckets = grouping.buckets or (period,)
+            bs = params.bind(f"{name}_bstart", [b.start for b in buckets])
+            be = params.bind(f"{name}_bend", [b.end_exclusive for b in buckets])
+            source += (f" JOIN (SELECT unnest({bs}) AS _b, unnest({be}) AS _e) b"
+                       f" ON r.{opened} < b._e AND (r.{closed} IS NULL OR r.{closed} >= b._e)")
+            holders["period_end"] = "b._e"
+            if grouping.grain:
+                groups.append(("bucket", "b._b"))
+        else:
+            time = f"r.{ident(m.time or src.time)}"
+            conds += [f"{time} >= {start}", f"{time} < {end}"]
+            if grouping.grain == "day":
+                groups.append(("bucket", f"CAST({time} AS DATE)"))
+            elif grouping.grain:
+                first = params.bind(f"{name}_first", period.start)
+                groups.append(("bucket", f"greatest(CAST(date_trunc('{grouping.grain}', {time}) AS DATE), {first})"))
+        if grouping.department_map:
+            mf = params.bind(f"{name}_map_from", [a for a, _ in grouping.department_map])
+            mt = params.bind(f"{name}_map_to", [b for _, b in grouping.department_map])
+            source += (f" JOIN (SELECT unnest({mf}) AS _d, unnest({mt}) AS _g) mp"
+                       f" ON mp._d = r.{ident(src.department)}")
+            groups.append(("grp", "mp._g"))
+        elif grouping.by_staff:
+            groups.append(("grp", f"r.{ident(src.staff)}"))
+        if grouping.requester_map:
+            if src.requester is None:
+                raise MetricsError(f"{metric.key} cannot be split by the asking department: its source {src.key!r} "
+                                   "names no `requester` column")
+            qf = params.bind(f"{name}_req_from", [a for a, _ in grouping.requester_map])
+            qt = params.bind(f"{name}_req_to", [b for _, b in grouping.requester_map])
+            source += (f" JOIN (SELECT unnest({qf}) AS _d, unnest({qt}) AS _g) rq"
+                       f" ON rq._d = r.{ident(src.requester)}")
+            groups.append(("grp2", "rq._g"))
+        where = " AND ".join([f"({expression(m.filter, holders)})"] if m.filter else []) or "TRUE"
+        x = f"({expression(m.expr, holders)})" if m.expr else None
+        rows_sql = f"SELECT * FROM ({self._source_rows(name, m, also)}) r" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        if grouping is _RECORDS:
+            return [f"{name}_rows AS ({rows_sql})", f"SELECT r.* FROM {source} WHERE {where}", holders]
+        value, count = _aggregate(m, x)
+        group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
+        group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
+        if pair is not None:
+            pwhere = f"({expression(pair.filter, holders)})" if pair.filter else "TRUE"
+            pvalue, _ = _aggregate(pair, f"({expression(pair.expr, holders)})" if pair.expr else None)
+            return [f"{name}_rows AS ({rows_sql})",
+                    f"{name} AS (SELECT {group_sel}CAST({pvalue} FILTER (WHERE {pwhere}) AS DOUBLE) AS v0, "
+                    f"CAST({value} FILTER (WHERE {where}) AS DOUBLE) AS v1 "
+                    f"FROM {source} WHERE ({pwhere}) OR ({where}){group_by})"]
+        return [f"{name}_rows AS ({rows_sql})",
+                f"{name} AS (SELECT {group_sel}CAST({value} AS DOUBLE) AS v, CAST({count} AS DOUBLE) AS n "
+                f"FROM {source} WHERE {where}{group_by})"]
+
+    def records(self, metric: Metric, rows: Rows, period: Period, limit: int,
+                counts: tuple[str, ...] = ()) -> tuple[str, dict]:
+        """The rows behind a figure: the simple measure's rows, or a ratio's denominator rows with a
+        `counted` column saying whether each is in the numerator (when both sides read the same rows).
+        With `counts` (source column names), also `_n` (rows behind the figure) and `_n_<column>` (rows with
+        the same value of that column), counted before the limit: what small-group suppression needs."""
+        params = _Params()
+        m = metric.measure if metric.type == "simple" else metric.denominator
+        num = metric.numerator
+        also = (num.filter,) if num is not None and num.filter else ()
+        cte, select, holders = self._measure("m0", m, metric, rows, period, _RECORDS, params, also)
+        if num is not None and num.source == m.source and (num.time or None) == (m.time or None) and num.filter:
+            used = set(PLACEHOLDER.findall(num.filter))
+            holders.update({k: params.bind(f"m0_{k}", v) for k, v in metric.params.items() if k in used})
+            select = select.replace("SELECT r.*", f"SELECT coalesce(({expression(num.filter, holders)}), false) AS counted, r.*", 1)
+        src = self.config.sources[m.source]
+        if counts:
+            windows = ["count(*) OVER () AS _n"] + [f"count(*) OVER (PARTITION BY r.{ident(c)}) AS {ident('_n_' + c)}"
+                                                    for c in counts]
+            select = select.replace("SELECT ", f"SELECT {', '.join(windows)}, ", 1)
+        time = ident(m.at_period_end[0] if m.at_period_end else (m.time or src.time))
+        sql = f"WITH {cte}\n{select} ORDER BY r.{time} DESC LIMIT {params.bind('limit', int(limit))}"
+        return sql, params.values
+
+    def _observations(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping, params: _Params) -> str:
+        """Pre-aggregated figures from kpi_observations, summed like event rows.
+
+        Organisation-wide rows (department_id NULL) are used for the organisation when present in a
+        bucket; otherwise the organisation is the sum of its departments' rows.
+        """
+        conds = ["r.metric_key = " + params.bind("o_key", metric.key),
+                 "r.period_start >= " + params.bind("o_start", period.start),
+                 "r.period_end <= " + params.bind("o_end", period.end)]
+        if rows.kind == "departments":
+            conds.append(f"r.department_id IN (SELECT unnest({params.bind('o_depts', list(rows.departments))}))")
+        groups, source = [], "kpi_observations r"
+        if grouping.grain:
+            first = params.bind("o_first", period.start)
+            trunc = "r.period_start" if grouping.grain == "day" else f"date_trunc('{grouping.grain}', r.period_start)"
+            groups.append(("bucket", f"greatest(CAST({trunc} AS DATE), {first})"))
+        if grouping.department_map:
+            mf = params.bind("o_map_from", [a for a, _ in grouping.department_map])
+            mt = params.bind("o_map_to", [b for _, b in grouping.department_map])
+            source += f" JOIN (SELECT unnest({mf}) AS _d, unnest({mt}) AS _g) mp ON mp._d = r.department_id"
+            groups.append(("grp", "mp._g"))
+
+        def total(col: str) -> str:
+            org = "r.department_id IS NULL"
+            return (f"CASE WHEN count(*) FILTER (WHERE {org}) > 0 THEN sum({col}) FILTER (WHERE {org}) "
+                    f"ELSE sum({col}) END")
+        num, den = total("coalesce(r.numerator, r.value)"), total("r.denominator")
+        if metric.type == "ratio":
+            mult = params.bind("multiplier", float(metric.multiplier))
+            select = f"CAST({num} AS DOUBLE) AS numerator, CAST({den} AS DOUBLE) AS denominator, " \
+                     f"CAST({num} AS DOUBLE) / NULLIF({den}, 0) * {mult} AS value"
+        else:
+            select = f"CAST({num} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator, CAST({num} AS DOUBLE) AS value"
+        group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
+        group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
+        return f"SELECT {group_sel}{select} FROM {source} WHERE {' AND '.join(conds)}{group_by}"
+
+
+_RECORDS = Grouping()      # a marker: _measure returns the row query instead of the aggregate
+
+
+def _aggregate(m: Measure, x: str | None) -> tuple[str, str]:
+    """(value, count) SQL of a measure's aggregation over the row expression x."""
+    count = f"count({x})" if x else "count(*)"
+    if m.agg == "count":
+        return count, count
+    if m.agg == "count_distinct":
+        return f"count(DISTINCT {x})", count
+    if m.agg in ("sum", "avg"):
+        return f"sum({x})", count
+    if m.agg == "median":
+        return f"quantile_cont({x}, 0.5)", count
+    if m.agg == "quantile":
+        return f"quantile_cont({x}, {float(m.quantile)!r})", count
+    return f"{m.agg}({x})", count      # min, max

@@ -1,0 +1,54 @@
+"""Targets and the status rule (style.md), in one place.
+
+higher_is_better: on target if value ≥ target, warning if value ≥ warning, else off target;
+lower_is_better: mirrored; thresholds inclusive. No value, or a denominator below the metric's
+min_denominator → insufficient data. A metric with no target → no target.
+"""
+from __future__ import annotations
+
+from metrics.catalogue.definitions import Config, Metric, Target
+
+ON_TARGET, WARNING, OFF_TARGET = "on_target", "warning", "off_target"
+INSUFFICIENT, NO_TARGET = "insufficient_data", "no_target"
+SUPPRESSED = "suppressed"          # too few anonymous answers to show (privacy.min_group_size)
+STATUSES = (ON_TARGET, WARNING, OFF_TARGET, INSUFFICIENT, NO_TARGET, SUPPRESSED)
+
+# Never colour alone: every status has an icon and a word (colours are the Okabe–Ito palette).
+LABELS = {ON_TARGET: ("✔", "On target", "#009E73"), WARNING: ("▲", "Warning", "#E69F00"),
+          OFF_TARGET: ("✖", "Off target", "#D55E00"), INSUFFICIENT: ("…", "Not enough data", "#999999"),
+          NO_TARGET: ("–", "No target", "#999999"), SUPPRESSED: ("◌", "Too few answers to show", "#999999")}
+
+
+def target_for(metric: Metric, department: str | None, config: Config) -> Target | None:
+    """The target that applies to a department (nearest override up the hierarchy) or the organisation."""
+    if department is not None:
+        for key in config.ancestors(department):
+            if key in metric.department_targets:
+                return metric.department_targets[key]
+    return metric.default_target
+
+
+def has_enough_data(metric: Metric, value: float | None, denominator: float | None) -> bool:
+    """False when there is no value, or fewer cases than the metric's min_denominator."""
+    if value is None:
+        return False
+    return denominator is None or denominator >= metric.min_denominator
+
+
+def status(metric: Metric, value: float | None, denominator: float | None, target: Target | None) -> str:
+    """The status of a figure against its target (see module docstring)."""
+    if not has_enough_data(metric, value, denominator):
+        return INSUFFICIENT
+    if target is None or metric.direction == "neutral":
+        return NO_TARGET
+    return threshold_status(value, target.target, target.warning, metric.direction == "higher_is_better")
+
+
+def threshold_status(value: float, target: float, warning: float | None, higher_is_better: bool) -> str:
+    """The inclusive threshold rule on a bare number."""
+    sign = 1 if higher_is_better else -1
+    if sign * value >= sign * target:
+        return ON_TARGET
+    if warning is not None and sign * value >= sign * warning:
+        return WARNING
+    return OFF_TARGET

@@ -1,0 +1,167 @@
+"""Plotly figures from tidy DataFrames: pure functions, tested for their data, not their pixels.
+
+Status is never colour alone: cells carry an icon and a word. Colours are the Okabe–Ito palette.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics.compute import target_status
+from metrics.catalogue.definitions import Metric
+from metrics.present.formatting import format_value
+
+BLUE, GREY = "#0072B2", "#999999"
+_SCALE = {"percent": 100.0}
+
+
+def _y(metric: Metric, values) -> list:
+    k = _SCALE.get(metric.format, 1.0)
+    return [None if v is None or v != v else v * k for v in values]
+
+
+def trend_figure(metric: Metric, df: pd.DataFrame) -> go.Figure:
+    """A metric over time with its target line and the same buckets a year earlier (dashed)."""
+    unit = "%" if metric.format == "percent" else (metric.unit or "")
+    fig = go.Figure()
+    labels = [format_value(metric, v if v == v else None) for v in df["value"]]
+    fig.add_scatter(x=df["bucket"], y=_y(metric, df["value"]), mode="lines+markers", name="This period",
+                    line={"color": BLUE, "width": 3}, text=labels, hovertemplate="%{x}: %{text}<extra></extra>")
+    if "previous" in df:
+        fig.add_scatter(x=df["bucket"], y=_y(metric, df["previous"]), mode="lines", name="A year earlier",
+                        line={"color": GREY, "dash": "dash"})
+    if df["target"].notna().any():
+        fig.add_scatter(x=df["bucket"], y=_y(metric, df["target"]), mode="lines", name="Target",
+                        line={"color": "#009E73", "dash": "dot"})
+    fig.update_layout(title=metric.label, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      yaxis_title=unit, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def wrap(text: str, width: int = 14) -> str:
+    """Break a label into lines of about `width` characters for narrow chart columns."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line])
+
+
+def heatmap_figure(df: pd.DataFrame) -> go.Figure:
+    """Department × metric status grid: colour by status, with the figure, icon and word in each cell."""
+    order = {s: i for i, s in enumerate((target_status.OFF_TARGET, target_status.WARNING, target_status.ON_TARGET, target_status.INSUFFICIENT, target_status.NO_TARGET,
+                                         target_status.SUPPRESSED))}
+    df = df.assign(label=[wrap(x) for x in df["label"]])
+    names = list(dict.fromkeys(df["name"]))
+    labels = list(dict.fromkeys(df["label"]))
+    grid = df.pivot(index="name", columns="label", values="status").reindex(index=names, columns=labels)
+    text = df.assign(t=df["icon"] + " " + df["formatted"]).pivot(index="name", columns="label", values="t") \
+        .reindex(index=names, columns=labels)
+    z = grid.apply(lambda col: col.map(order)).to_numpy(dtype=float)
+    colours = [target_status.LABELS[s][2] for s in order]
+    n = len(colours)
+    scale = [[i / n, c] for i, c in enumerate(colours) for i in (i, i + 1)]
+    scale = [[min(p, 1.0), c] for p, c in scale]
+    fig = go.Figure(go.Heatmap(z=z, x=labels, y=names, text=text.to_numpy(), texttemplate="%{text}",
+                               zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False, xgap=2, ygap=2,
+                               hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
+    fig.update_layout(height=110 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"side": "top", "tickangle": 0}, yaxis={"autorange": "reversed"})
+    return fig
+
+
+def goal_bars(df: pd.DataFrame) -> go.Figure:
+    """Shared-goal scores (0–100) as bars, with the previous score marked."""
+    fig = go.Figure()
+    fig.add_bar(x=df["Score"], y=df["Goal"], orientation="h", marker_color=BLUE, name="Score",
+                text=[f"{s} · {w}" if s is not None else w for s, w in zip(df["Score"], df["Status"])],
+                textposition="auto")
+    fig.add_scatter(x=df["Previous"], y=df["Goal"], mode="markers", name="Previous period",
+                    marker={"symbol": "line-ns-open", "size": 18, "color": "#333333"})
+    fig.update_layout(height=80 + 40 * len(df), xaxis={"range": [0, 100], "title": "score out of 100"},
+                      yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
+
+
+def theme_figure(df: pd.DataFrame) -> go.Figure:
+    """Customer comments per theme over time (stacked bars), hover with the share that were unhappy."""
+    fig = go.Figure()
+    for i, (theme, part) in enumerate(df.groupby("theme", sort=True)):
+        fig.add_bar(x=part["bucket"], y=part["comments"], name=theme, marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                    customdata=(part["negative_share"] * 100).round(0),
+                    hovertemplate=f"{theme}<br>%{{x}}: %{{y}} comments, %{{customdata}} % unhappy<extra></extra>")
+    fig.update_layout(barmode="stack", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis_title="comments", legend={"orientation": "h", "y": -0.15})
+    return fig
+
+
+def matrix_figure(df: pd.DataFrame, column: str, metric: Metric, names: dict) -> go.Figure:
+    """Providers (rows) × requesters (columns) as a heatmap of one internal-service measure, values written in."""
+    piv = df.pivot(index="provider", columns="requester", values=column)
+    z = piv.to_numpy(dtype=float)
+    k = _SCALE.get(metric.format, 1.0)
+    text = [[("" if v != v else format_value(metric, v)) for v in row] for row in z]
+    reverse = metric.direction == "lower_is_better"
+    fig = go.Figure(go.Heatmap(z=z * k, x=[names.get(c, c) for c in piv.columns], y=[names.get(i, i) for i in piv.index],
+                               text=text, texttemplate="%{text}", colorscale="Blues_r" if reverse else "Blues",
+                               hovertemplate="%{y} for %{x}: %{text}<extra></extra>", showscale=False))
+    fig.update_layout(height=120 + 42 * len(piv.index), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis={"title": "asked by (internal customer)", "side": "top", "tickangle": -30},
+                      yaxis={"title": "provided by", "autorange": "reversed"})
+    return fig
+
+
+def sankey_figure(links: pd.DataFrame) -> go.Figure:
+    """The referral flow: contacts → contact centre → officers' departments → callback outcome."""
+    nodes = list(dict.fromkeys(list(links["source"]) + list(links["target"])))
+    idx = {n: i for i, n in enumerate(nodes)}
+    colour = {"Called back within a working day": "#009E73", "Called back later": "#E69F00",
+              "Not called back yet": "#D55E00"}
+    fig = go.Figure(go.Sankey(
+        node={"label": nodes, "pad": 14, "thickness": 16, "color": [colour.get(n, BLUE) for n in nodes]},
+        link={"source": [idx[s] for s in links["source"]], "target": [idx[t] for t in links["target"]],
+              "value": links["count"].tolist(), "color": "rgba(0,114,178,0.18)",
+              "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>"}))
+    fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    return fig
+
+
+def attribution_figure(df: pd.DataFrame, names: dict) -> go.Figure:
+    """Late outcomes by kind, split by the department each waited longest with (horizontal stacked bars)."""
+    fig = go.Figure()
+    for i, (dept, part) in enumerate(df.groupby("department", sort=True)):
+        fig.add_bar(y=part["kind"], x=part["waited_longest"], name=names.get(dept, dept), orientation="h",
+                    marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                    hovertemplate=f"{names.get(dept, dept)}: %{{x:,}} of %{{y}}<extra></extra>")
+    fig.update_layout(barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+                      xaxis_title="late outcomes that waited longest there", legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def benchmark_figure(df: pd.DataFrame, metric: Metric | None, label: str) -> go.Figure:
+    """The cohort's middle half (Q1–Q3) as a band, its median, and our figure, per period."""
+    k = _SCALE.get(metric.format, 1.0) if metric else 1.0
+    fmt = (lambda v: format_value(metric, v)) if metric else (lambda v: f"{v:,.3g}")
+    x = df["period"].astype(str).tolist()
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=(df["q3"] * k).tolist(), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=(df["q1"] * k).tolist(), mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor="rgba(153,153,153,0.3)", name="Peers' middle half (Q1–Q3)", hoverinfo="skip")
+    fig.add_scatter(x=x, y=(df["median"] * k).tolist(), mode="lines+markers", name="Peer median",
+                    line={"color": GREY, "dash": "dash"}, text=[fmt(v) for v in df["median"]],
+                    hovertemplate="%{x}: median %{text}<extra></extra>")
+    ours = [None if v != v else v * k for v in df["ours"]]
+    fig.add_scatter(x=x, y=ours, mode="lines+markers", name="Us", line={"color": BLUE, "width": 3},
+                    text=[("–" if v != v else fmt(v)) + ("" if r != r else f" · {r:.0f}th percentile")
+                          for v, r in zip(df["ours"], df["percentile_rank"])],
+                    hovertemplate="%{x}: %{text}<extra></extra>")
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=label,
+                      legend={"orientation": "h", "y": -0.2}, xaxis={"type": "category"})
+    return fig

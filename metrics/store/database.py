@@ -1,0 +1,158 @@
+"""The DuckDB file: opening it, numbered schema migrations, and the tables written from config.
+
+Migrations are the files metrics/migrations/NNN_description.sql, applied in order, each in its own
+transaction and recorded in `schema_version`. A database written by a newer version of the code is
+refused rather than guessed at. The `departments` and `calendar` tables are copies of config.yaml
+(for people's own SQL and for business-day arithmetic); they are rewritten when config changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+import duckdb
+
+from metrics.catalogue import calendar
+from metrics.catalogue.definitions import Config
+from metrics.errors import SchemaError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Every migration shipped with the code: (version, description, SQL), in order."""
+    out = []
+    for path in sorted(MIGRATIONS_DIR.iterdir()):
+        m = _NAME.match(path.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2).replace("_", " "), path.read_text(encoding="utf-8")))
+    versions = [v for v, _, _ in out]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 001, 002, ... without gaps; found {versions}")
+    return out
+
+
+def latest_version() -> int:
+    """The schema version this code writes and reads."""
+    return len(migrations())
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version recorded in a database (0 for an empty one)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+                         " AND table_schema = current_schema()").fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, where: str = "database") -> list[int]:
+    """Bring a database up to the latest schema.
+
+    Args:
+        con: an open, writable connection.
+        where: how to name the database in messages (its path).
+    Returns:
+        The versions applied (empty when already current). Raises SchemaError for a newer database.
+    """
+    current, latest = schema_version(con), latest_version()
+    if current > latest:
+        raise SchemaError(f"{where} has schema version {current}, newer than this code understands ({latest}); "
+                          "upgrade the code or open a database written by this version")
+    applied = []
+    for version, description, sql in migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if version == 1:
+                con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR,"
+                            " applied_at TIMESTAMP)")
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES ($v, $d, $t)",
+                        {"v": version, "d": description, "t": dt.datetime.now().replace(microsecond=0)})
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = $k", {"k": key}).fetchone()
+    return row[0] if row else None
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO meta VALUES ($k, $v)", {"k": key, "v": value})
+
+
+def _departments_fingerprint(config: Config) -> str:
+    return hashlib.sha256(repr(list(config.departments.values())).encode()).hexdigest()[:16]
+
+
+def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    """Rewrite `departments` and `calendar` when config.yaml changed them; True if anything was written."""
+    cal_fp, dep_fp = calendar.fingerprint(config.organisation), _departments_fingerprint(config)
+    if _meta(con, "calendar_fingerprint") == cal_fp and _meta(con, "departments_fingerprint") == dep_fp:
+        return False
+    frame = calendar.calendar_frame(config.organisation)
+    rows = [(d.key, d.name, d.parent, d.front_line, d.level) for d in config.departments.values()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM calendar")
+        con.execute("INSERT INTO calendar SELECT * FROM frame")
+        con.execute("DELETE FROM departments")
+        con.executemany("INSERT INTO departments (department_id, name, parent_id, is_front_line, level)"
+                        " VALUES (?, ?, ?, ?, ?)", rows)
+        _set_meta(con, "calendar_fingerprint", cal_fp)
+        _set_meta(con, "departments_fingerprint", dep_fp)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return True
+
+
+def connect(path: str | Path, config: Config, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a database file ready for the metrics layer.
+
+    Args:
+        path: the DuckDB file (":memory:" for a scratch database).
+        config: the validated config (departments and calendar are kept in step with it).
+        read_only: open without writing; the file must then already be current.
+        create: allow creating a new file.
+    Returns:
+        A connection; give each thread its own `.cursor()`. Raises SchemaError with a clear sentence.
+    """
+    where = str(path)
+    if where != ":memory:" and not Path(path).exists() and not create:
+        raise SchemaError(f"no database at {where}; build the demo with `python -m metrics demo --db {where}` "
+                          "or pass --db with an existing file")
+    try:
+        con = duckdb.connect(where, read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise SchemaError(f"{where} is open for writing by another process (DuckDB allows one writer per "
+                              "file); stop that process or wait for its load to finish") from None
+        raise SchemaError(f"{where} cannot be opened as a DuckDB database ({exc})") from None
+    except duckdb.Error as exc:
+        raise SchemaError(f"{where} cannot be opened as a DuckDB database ({exc})") from None
+    con.execute("SET enable_progress_bar = false")     # callers that want DuckDB's bar turn it on
+    try:
+        if read_only:
+            version = schema_version(con)
+            if version != latest_version():
+                raise SchemaError(f"{where} has schema version {version}, this code needs {latest_version()}; "
+                                  "open it once without read-only to upgrade it")
+        else:
+            migrate(con, where)
+            sync_from_config(con, config)
+    except Exception:
+        con.close()
+        raise
+    return con
