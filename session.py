@@ -10,7 +10,7 @@ import streamlit as st
 import app_cache
 from metrics.access import Viewer
 from metrics.errors import MetricsError
-from metrics.periods import GRAINS, Period, add_months, parse_date, within
+from metrics.compute.periods import GRAINS, Period, add_months, parse_date, within
 
 KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
 
@@ -33,7 +33,7 @@ def viewer() -> Viewer | None:
         return None
     token = st.session_state.get(TOKEN)
     if token is not None:
-        from metrics import accounts as users
+        from metrics.store import accounts as users
         eng = engine()
         try:
             fresh = users.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
@@ -81,7 +81,7 @@ def sign_in(v: Viewer, token: str | None = None) -> None:
 def sign_out() -> None:
     token = st.session_state.pop(TOKEN, None)
     if token is not None:
-        from metrics import accounts as users
+        from metrics.store import accounts as users
         try:
             users.end_session(engine().con.cursor(), token)
         except MetricsError:
@@ -133,7 +133,7 @@ def department_picker(eng, viewer) -> str:
 
 def up_to_today(eng, period: Period) -> Period:
     """From the period's start to today (or its end, if later): for lists where today's entries must show."""
-    from metrics.writes import now
+    from metrics.store.writes import now
     return Period(period.start, max(period.end, now(eng.config).date()))
 
 
