@@ -55,15 +55,15 @@ def warm_up() -> None:
             eng = engine()
             period = eng.default_period()
             trend_period = Period(add_months(period.end.replace(day=1), -11), period.end)
-            view(views.cards, EVERYONE, ORGANISATION, period)
+            view(views.cards, EVERYONE, ORGANISATION, period, eng.config.page("overview", "headline"))
             view(views.goal_table, EVERYONE, ORGANISATION, period)
             view(views.holds_back, EVERYONE, period)
             view(chain.attribution, EVERYONE, period)
             view(views.heatmap, EVERYONE, period)
-            view(views.trend, EVERYONE, views.HEADLINE[0], ORGANISATION, trend_period, "month")
+            view(views.trend, EVERYONE, eng.config.page("overview", "headline")[0], ORGANISATION, trend_period, "month")
             for key, d in eng.config.departments.items():
                 if d.level == "department":
-                    view(views.cards, EVERYONE, Scope("department", key), period)
+                    view(views.cards, EVERYONE, Scope("department", key), period, eng.config.page("department", "headline"))
                     view(views.department_contribution, EVERYONE, key, period)
         except Exception:            # a warm-up is only a head start: a page computes what it needs anyway
             pass

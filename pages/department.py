@@ -26,7 +26,7 @@ if access.may(records.check_access, eng, viewer, scope):
     st.subheader("What customers praised")
     widgets.praise_block(eng, viewer, scope, period, key)
 
-widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period))
+widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, eng.config.page("department", "headline")))
 
 st.subheader("Our part in the shared goals")
 st.info(chain.words_for(eng, app_cache.view(chain.attribution, viewer, period), key, period), icon=":material/link:")
@@ -35,10 +35,10 @@ widgets.table(app_cache.view(views.department_contribution, viewer, key, period)
 left, right = st.columns(2)
 with left:
     st.subheader("Service we give colleagues")
-    widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, views.INTERNAL_GIVEN), per_row=2)
+    widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, eng.config.page("department", "internal_given")), per_row=2)
 with right:
     st.subheader("Service we receive")
-    widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, views.INTERNAL_RECEIVED), per_row=1)
+    widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, eng.config.page("department", "internal_received")), per_row=1)
 
 try:
     st.subheader("Waiting on us")
@@ -48,7 +48,7 @@ try:
     st.subheader("What customers said about us")
     widgets.table(app_cache.view(records.feedback_comments, viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):
-        metric = st.selectbox("Figure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
+        metric = st.selectbox("Figure", eng.config.page("department", "headline"), format_func=lambda k: eng.metric(k).label)
         st.caption("A person's id shows only where you may see that person's own figures.")
         try:
             widgets.table(app_cache.view(records.metric_records, viewer, metric, scope, period, 500),
@@ -75,6 +75,6 @@ with right:
     widgets.thank_form(eng, viewer, f"dept-{key}")
 
 st.subheader("Trend")
-metric = st.selectbox("Measure", views.HEADLINE, key="trend", format_func=lambda k: eng.metric(k).label)
+metric = st.selectbox("Measure", eng.config.page("department", "headline"), key="trend", format_func=lambda k: eng.metric(k).label)
 st.plotly_chart(charts.trend_figure(eng.metric(metric), app_cache.view(views.trend, viewer, metric, scope,
                                                                    session.trend_period(period), grain)), width="stretch")

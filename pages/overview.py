@@ -16,7 +16,7 @@ st.title("Overview")
 st.caption(f"The whole organisation · {period} · compared with {period.previous()}")
 session.banner(eng)
 
-widgets.cards(eng, app_cache.view(views.cards, viewer, ORGANISATION, period))
+widgets.cards(eng, app_cache.view(views.cards, viewer, ORGANISATION, period, eng.config.page("overview", "headline")))
 
 st.subheader("Shared goals")
 goals = app_cache.view(views.goal_table, viewer, ORGANISATION, period)
@@ -48,6 +48,6 @@ widgets.table(hm[["name", "label", "formatted", "word"]].rename(
     columns={"name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments")
 
 st.subheader("Trends")
-key = st.selectbox("Measure", views.HEADLINE, format_func=lambda k: eng.metric(k).label)
+key = st.selectbox("Measure", eng.config.page("overview", "headline"), format_func=lambda k: eng.metric(k).label)
 tr = app_cache.view(views.trend, viewer, key, ORGANISATION, session.trend_period(period), grain)
 st.plotly_chart(charts.trend_figure(eng.metric(key), tr), width="stretch")

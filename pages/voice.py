@@ -24,7 +24,7 @@ st.caption(f"{period} · compared with {period.previous()}")
 session.banner(eng)
 widgets.flash()
 
-widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, views.VOICE))
+widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, eng.config.page("voice", "headline")))
 
 if not access.may(records.check_access, eng, viewer, scope):
     st.info("The cases and customers' comments are visible to the department concerned and to executives.")

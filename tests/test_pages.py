@@ -144,12 +144,12 @@ def test_a_write_changes_the_data_version_that_keys_the_cache(env, config):
     before = eng.data_version()
     viewer = demo_personas(eng)[0].viewer
     first = app_cache.view(views.cards, viewer, ORGANISATION,
-                           eng.default_period())
+                           eng.default_period(), eng.config.page("overview", "headline"))
     eng.con.execute("INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by, status) VALUES (1, 'contacts', 'x.csv', 'abc', 0, now(), 'test', 'loaded')")
     try:
         assert eng.data_version() != before
         again = app_cache.view(views.cards, viewer, ORGANISATION,
-                               eng.default_period())
+                               eng.default_period(), eng.config.page("overview", "headline"))
         assert [r.value for r in again] == [r.value for r in first]     # recomputed, same data → same figures
     finally:
         eng.con.execute("DELETE FROM load_batches WHERE batch_id = 1")

@@ -166,6 +166,18 @@ class Config:
     # keyed by (table, column): e.g. ("contacts", "channel") → ("phone", "email", ...), ("feedback", "csat") → (1, 5).
     allowed_values: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     ranges: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    # What each page shows (config `pages:`): page → part → metric keys in the order shown.
+    pages: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def page(self, page: str, part: str) -> tuple[str, ...]:
+        """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""
+        return self.pages[page][part]
+
+    def source_of(self, metric: Metric) -> Source:
+        """The source whose rows a metric counts (a simple metric's, a ratio's denominator's); None for a metric
+        computed from pre-aggregated observations."""
+        measure = metric.measure or metric.denominator
+        return None if measure is None else self.sources[measure.source]
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""

@@ -16,6 +16,7 @@ import yaml
 
 from metrics.catalogue.definitions import Config
 from metrics.catalogue.metric_defs import goals as _goals, metrics as _metrics
+from metrics.catalogue.pages import pages as _pages
 from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
 from metrics.catalogue.sections import (departments as _departments, loader as _loader, organisation as _organisation,
                                         sources as _sources, spark as _spark, voice as _voice)
@@ -46,8 +47,8 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
-                                         "privacy", "auth", "voice", "engine", "spark", "loader"),
-                    ("organisation", "departments", "sources", "metrics"))
+                                         "privacy", "auth", "voice", "engine", "spark", "loader", "pages"),
+                    ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
     departments = _departments(r, top.get("departments"))
@@ -69,11 +70,15 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
     spreadsheets, allowed, ranges = _loader(r, top.get("loader") or {})
+    page_parts = _pages(r, top.get("pages") or {}, metrics)
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
-    return Config(path, org, r.text(db.get("path"), "database.path", "data/cx.duckdb"),
-                  MappingProxyType(departments), MappingProxyType(sources), MappingProxyType(metrics),
-                  MappingProxyType(goals), min_group, mode, idle, voice, engine, spark, spreadsheets,
-                  MappingProxyType(allowed), MappingProxyType(ranges))
+    return Config(path=path, organisation=org,
+                  database_path=r.text(db.get("path"), "database.path", "data/cx.duckdb"),
+                  departments=MappingProxyType(departments), sources=MappingProxyType(sources),
+                  metrics=MappingProxyType(metrics), goals=MappingProxyType(goals), min_group_size=min_group,
+                  auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
+                  spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
+                  ranges=MappingProxyType(ranges), pages=page_parts)
 
 

@@ -69,7 +69,7 @@ def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope
         return engine.facts("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
                             "period_end <= $b ORDER BY period_start DESC",
                             {"k": metric.key, "a": period.start, "b": period.end})
-    src = engine.config.sources[(metric.measure or metric.denominator).source]
+    src = engine.config.source_of(metric)
     groups = tuple(c for c in (src.staff, src.department) if c) if metric.anonymous else ()
     sql, params = engine.builder.records(metric, engine.rows_for(metric, scope), period, limit, groups)
     df = engine.facts(sql, params)

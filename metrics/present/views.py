@@ -17,21 +17,9 @@ from metrics.features.goals import contributions, goal_results
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 
-# What each page leads with; every key is a metric in config.yaml (checked by a test).
-HEADLINE = ("grade_of_service", "first_contact_resolution", "sla_attainment", "callback_within_1_day",
-            "csat", "closed_loop_rate", "internal_sla_attainment", "paid_within_terms_local")
-HEATMAP = ("sla_attainment", "callback_within_1_day", "first_contact_resolution", "csat", "closed_loop_rate",
-           "internal_sla_attainment", "internal_decline_rate", "complaints_per_1000_contacts")
-INTERNAL_GIVEN = ("internal_sla_attainment", "internal_median_response_hours", "internal_decline_rate", "internal_csat")
-INTERNAL_RECEIVED = ("internal_sla_received",)
-VOICE = ("closed_loop_rate", "followed_up_rate", "complaint_resolution_days", "repeat_complaint_rate")
-PERSONAL = ("grade_of_service", "avg_speed_of_answer", "first_contact_resolution", "callback_within_1_day",
-            "sla_attainment", "csat", "closed_loop_rate", "compliments")
-
-
 @access.same_for_every_viewer
-def cards(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys=HEADLINE) -> list[MetricResult]:
-    """Headline figures with previous period and target; metrics with no figure for the scope are left out."""
+def cards(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys: tuple[str, ...]) -> list[MetricResult]:
+    """The figures of `keys` (a part of a page, config `pages:`) with previous period and target; metrics with no figure for the scope are left out."""
     out = []
     for key in keys:
         try:
@@ -42,10 +30,10 @@ def cards(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys=HEA
 
 
 @access.same_for_every_viewer
-def heatmap(engine: Engine, viewer: Viewer, period: Period, keys=HEATMAP) -> pd.DataFrame:
+def heatmap(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     """Department × metric: department, name, metric, label, value, formatted, status, icon."""
     frames = []
-    for key in keys:
+    for key in engine.config.page("overview", "heatmap"):
         metric = engine.metric(key)
         b = engine.breakdown(viewer, key, ORGANISATION, period, by="department")
         b = b[[engine.config.departments[g].level == "department" for g in b["grp"]]]
@@ -117,8 +105,10 @@ def department_contribution(engine: Engine, viewer: Viewer, department: str, per
     return pd.DataFrame(rows)
 
 
-def personal(engine: Engine, viewer: Viewer, staff_id: str, period: Period, keys=PERSONAL) -> pd.DataFrame:
-    """A person's figures beside their team's and the target (never beside other people's)."""
+def personal(engine: Engine, viewer: Viewer, staff_id: str, period: Period, keys: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A person's figures beside their team's and the target (never beside other people's); by default the
+    metrics of the My contribution page (config `pages.my_contribution.headline`)."""
+    keys = engine.config.page("my_contribution", "headline") if keys is None else keys
     team = engine.staff_department(staff_id)
     rows = []
     for key in keys:
