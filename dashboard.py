@@ -87,9 +87,9 @@ else:
     me = session.signed_in_user()
     with st.sidebar:
         st.markdown(f"**{me.user}** · {me.role}")
-        if me.role == "admin":
+        if me.is_admin:
             people = app_cache.view(personas.demo_personas, None)
-            labels = ["(myself)"] + [p.label for p in people if p.viewer.role != "admin"]
+            labels = ["(myself)"] + [p.label for p in people if not p.viewer.is_admin]
             acting = st.selectbox("View as", labels, key="view-as", help="See the pages as that role does: read-only, and without "
                                   "individual figures, records or comments you may not see yourself.")
             persona = next((p.viewer for p in people if p.label == acting), None)

@@ -43,7 +43,7 @@ def viewer() -> Viewer | None:
             return None
         if fresh != v:                 # the account changed (role, department, staff record): use it now
             st.session_state[KEY] = v = fresh
-            if v.role != "admin":
+            if not v.is_admin:
                 st.session_state.pop(ACTING, None)
     return st.session_state.get(ACTING) or v
 
@@ -66,7 +66,7 @@ def require_viewer() -> Viewer:
 def require_admin(page: str) -> Viewer:
     """First line of an administrators' page: the viewer, or one sentence and stop (the menu is not the gate)."""
     v = require_viewer()
-    if v.role != "admin":
+    if not v.is_admin:
         st.warning(f"The {page} page is for administrators.")
         st.stop()
     return v
@@ -121,7 +121,7 @@ def department_picker(eng, viewer) -> str:
     from metrics import access
     units = [k for k, d in eng.config.departments.items() if d.level == "department"]
     own = access.home_unit(eng.config, viewer)
-    if viewer.role in ("executive", "admin") or own not in units:
+    if viewer.picks_any_department or own not in units:
         wanted = st.query_params.get("department", own if own in units else units[0])
         key = st.sidebar.selectbox("Department", units, index=units.index(wanted) if wanted in units else 0,
                                    format_func=lambda k: eng.config.departments[k].name)

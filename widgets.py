@@ -7,11 +7,12 @@ import streamlit as st
 
 import app_cache
 
-from metrics.store import csvsafe
+from metrics import access
 from metrics.compute import target_status
 from metrics.errors import MetricsError
 from metrics.present.formatting import format_delta, format_value
-from metrics.store.writes import Conflict
+from metrics.store import csvsafe
+from metrics.store.writes import Conflict, change_notice, read_only_reason
 from metrics.voice import praise
 
 DELTA_COLOUR = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
@@ -68,7 +69,6 @@ FLASH = "flash_message"
 def locked(viewer) -> dict:
     """Keyword arguments for every write control: disabled, with the reason, while an administrator views as
     someone (the metrics layer refuses such writes in any case)."""
-    from metrics.store.writes import read_only_reason
     return {"disabled": True, "help": read_only_reason(viewer)} if viewer.read_only else {}
 
 
@@ -123,7 +123,6 @@ def left_list(picker: str, kind: str, ids: list) -> str | None:
 
 def changed_warning(eng, table: str, record_key: str, what: str) -> None:
     """Say that a record changed under the person who had it open, by whom and when (writes.change_notice)."""
-    from metrics.store.writes import change_notice
     st.warning(change_notice(eng.con, table, record_key, what), icon=":material/sync_problem:")
 
 
@@ -143,7 +142,6 @@ def flash() -> None:
 
 def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit: int = 12) -> None:
     """Positive first: customers' praise naming the scope, with a 'Share with the team' button for heads."""
-    from metrics.voice import praise
     df = app_cache.view(praise.praise, viewer, scope, period, limit)
     if df.empty:
         st.caption("No compliments or high scores with comments in this period.")
@@ -157,7 +155,7 @@ def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit:
             st.markdown(f"“{plain(r.comment)}”")
             if r.shared_with_staff:
                 st.caption("Shared with the team.")
-            elif praise.may_share(eng, viewer, r.department_id):
+            elif access.may_decide_for(eng.config, viewer, r.department_id):
                 if st.button("Share with the team", key=f"share-{name}-{r.feedback_id}", **locked(viewer)):
                     act("Shared with the team: it now counts toward compliments shared.", praise.share, eng, viewer,
                         r.feedback_id, int(r.version))
@@ -169,7 +167,6 @@ def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit:
 
 def thank_form(eng, viewer, name: str) -> None:
     """Thank a colleague or a team against one of the organisation's values."""
-    from metrics.voice import praise
     if viewer.staff_id is None:
         return
     people = eng.query("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me ORDER BY name",

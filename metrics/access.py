@@ -11,7 +11,7 @@ Rules (product principles 3 and 4):
 - verbatim customer comments and the records behind a figure are visible to the department
   concerned (the viewer's own department, with its teams) and to executives; inside them, a person
   column (who handled a contact, whom a callback waits on) keeps its value only where the viewer
-  may see that person's figures (records.metric_records, records.waiting);
+  may see that person's figures (records.metric_records, lists.waiting);
 - "view as": an administrator may look at the dashboard as a persona of another role, to check what
   that role is shown. The persona's Viewer carries the administrator in `real`; it sees what BOTH
   may see (so no individual figures or records the administrator could not see themselves), and it
@@ -21,6 +21,7 @@ Rules (product principles 3 and 4):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import duckdb
 
@@ -28,7 +29,18 @@ from metrics.catalogue.definitions import Config
 from metrics.errors import AccessDenied, UnknownError
 from metrics.catalogue.scope import Scope
 
-ROLES = ("system", "executive", "head", "staff", "admin")
+
+
+class Role(StrEnum):
+    """What a viewer is to the organisation (stored as its text in users.role)."""
+    SYSTEM = "system"            # the command line and scheduled jobs
+    EXECUTIVE = "executive"
+    HEAD = "head"                # head of a department
+    STAFF = "staff"
+    ADMIN = "admin"              # manages data and users
+
+
+ROLES = tuple(Role)
 # Columns of the schema that name a person (a staff id, or the user who acted): in records and lists they keep
 # their value only where the viewer may see that person's figures (visible_staff).
 PERSON_COLUMNS = ("staff_id", "to_staff_id", "from_staff_id", "manager_id", "assigned_to", "follow_up_by",
@@ -44,6 +56,28 @@ class Viewer:
     real: "Viewer | None" = None       # the signed-in administrator, when this is a persona viewed as
 
     @property
+    def sees_everyone(self) -> bool:
+        """The system and executives: every person's figures and every department's records."""
+        return self.role in (Role.SYSTEM, Role.EXECUTIVE)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_head(self) -> bool:
+        return self.role == Role.HEAD
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def picks_any_department(self) -> bool:
+        """Executives and administrators choose which department a page shows; others see their own."""
+        return self.role in (Role.EXECUTIVE, Role.ADMIN)
+
+    @property
     def read_only(self) -> bool:
         """True for a persona viewed as by an administrator: it may look, never change anything."""
         return self.real is not None
@@ -56,9 +90,9 @@ class Viewer:
 
 def viewing_as(persona: Viewer, real: Viewer) -> Viewer:
     """A persona as seen by the signed-in administrator `real` (read-only, limited to what both may see)."""
-    if real.role != "admin":
+    if not real.is_admin:
         raise AccessDenied(f"{real.user} may not view the dashboard as someone else: only administrators may")
-    if persona.role == "admin" or persona.real is not None:
+    if persona.is_admin or persona.real is not None:
         raise AccessDenied(f"{real.user} may view as a persona of another role only, not as {persona.user}")
     return Viewer(persona.user, persona.role, persona.department_id, persona.staff_id, real=real.actor)
 
@@ -68,7 +102,7 @@ VIEW_AS_LIMIT = ("{real} is viewing as {who}: view-as shows that role's pages an
 
 
 # The command line and scheduled jobs act as this viewer until sign-in exists for them.
-SYSTEM = Viewer(user="system", role="system")
+SYSTEM = Viewer(user="system", role=Role.SYSTEM)
 
 
 # --- Results the same for every viewer ----------------------------------------------------------------
@@ -78,7 +112,7 @@ SYSTEM = Viewer(user="system", role="system")
 # @same_for_every_viewer (tests/security/test_shared_results.py calls each one as every kind of viewer and
 # checks the results are equal). Anything about a person (a staff Scope among the arguments) and every
 # record list stays computed for, and cached per, the viewer who asked.
-EVERYONE = Viewer("any signed-in viewer", "executive")
+EVERYONE = Viewer("any signed-in viewer", Role.EXECUTIVE)
 _SAME_FOR_EVERY_VIEWER: set = set()
 
 
@@ -133,7 +167,7 @@ def authorize(con: duckdb.DuckDBPyConnection, viewer: Viewer, scope: Scope) -> N
     if scope.kind != "staff":
         return
     chain = managers_of(con, scope.key)
-    if viewer.role in ("system", "executive"):
+    if viewer.sees_everyone:
         return
     if viewer.staff_id is not None and (viewer.staff_id == scope.key or viewer.staff_id in chain):
         return
@@ -145,7 +179,7 @@ def home_unit(config: Config, viewer: Viewer) -> str | None:
     """The unit whose records the viewer may read: their department (a team member's parent department);
     None for administrators (they manage data and users, not a department's service)."""
     key = viewer.department_id
-    if viewer.role == "admin" or key is None or key not in config.departments:
+    if viewer.is_admin or key is None or key not in config.departments:
         return None
     return department_of(config, key)
 
@@ -155,6 +189,15 @@ def department_of(config: Config, key: str) -> str:
     if config.departments[key].level == "team":
         return config.departments[key].parent
     return key
+
+
+def may_decide_for(config: Config, viewer: Viewer, department_id: str | None) -> bool:
+    """Who decides for a department (shares its praise, decides its suggestions, works its cases as a head): its
+    head (for the department with its teams) and executives (for any)."""
+    if viewer.sees_everyone:
+        return True
+    home = home_unit(config, viewer)
+    return viewer.is_head and home is not None and department_id in config.descendants(home)
 
 
 def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Viewer, scope: Scope) -> None:
@@ -169,9 +212,9 @@ def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Vi
     authorize(con, viewer, scope)
     if viewer.real is not None and not may(authorize_records, con, config, viewer.real, scope):
         raise AccessDenied(VIEW_AS_LIMIT.format(real=viewer.real.user, who=viewer.user))
-    if viewer.role in ("system", "executive"):
+    if viewer.sees_everyone:
         return
-    if viewer.role == "admin" and scope.kind == "staff":
+    if viewer.is_admin and scope.kind == "staff":
         return                      # a person they manage (authorize let it through)
     home = home_unit(config, viewer)
     if scope.kind == "organisation" or home is None:
@@ -192,7 +235,7 @@ def visible_staff(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> frozenset[s
     if viewer.role not in ROLES:
         return frozenset()
     mine = None
-    if viewer.role not in ("system", "executive"):
+    if not viewer.sees_everyone:
         mine = frozenset()
         if viewer.staff_id is not None:
             rows = con.execute("""
@@ -225,10 +268,10 @@ def hide_people(con: duckdb.DuckDBPyConnection, viewer: Viewer, df, columns=PERS
     return df
 
 
-def may(check, *args) -> bool:
+def may(check, *args, **kwargs) -> bool:
     """True when an authorize function lets the request through."""
     try:
-        check(*args)
+        check(*args, **kwargs)
         return True
     except AccessDenied:
         return False

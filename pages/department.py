@@ -8,6 +8,7 @@ from metrics import access
 from metrics.features import chain
 from metrics.present import charts, views
 from metrics.compute import records
+from metrics.voice import lists
 from metrics.errors import AccessDenied
 from metrics.catalogue.scope import Scope
 from metrics.voice import praise
@@ -22,7 +23,7 @@ st.caption(f"{period} · compared with {period.previous()}")
 session.banner(eng)
 widgets.flash()
 
-if access.may(records.check_access, eng, viewer, scope):
+if access.may(eng.authorize, viewer, scope, records=True):
     st.subheader("What customers praised")
     widgets.praise_block(eng, viewer, scope, period, key)
 
@@ -42,11 +43,11 @@ with right:
 
 try:
     st.subheader("Waiting on us")
-    wait = app_cache.view(records.waiting, viewer, scope, period.end)
+    wait = app_cache.view(lists.waiting, viewer, scope, period.end)
     st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
     widgets.table(wait, f"{key}-waiting")
     st.subheader("What customers said about us")
-    widgets.table(app_cache.view(records.feedback_comments, viewer, scope, period), f"{key}-comments")
+    widgets.table(app_cache.view(lists.feedback_comments, viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):
         metric = st.selectbox("Figure", eng.config.page("department", "headline"), format_func=lambda k: eng.metric(k).label)
         st.caption("A person's id shows only where you may see that person's own figures.")

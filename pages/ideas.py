@@ -34,7 +34,7 @@ if viewer.staff_id is not None:
                 widgets.act("Thank you: your idea was recorded and goes to the head of department.", suggestions.submit,
                             eng, viewer, title, detail, dept, source, linked, _reset=gen_key)
 
-if viewer.role in ("executive", "admin") or own not in depts:
+if viewer.picks_any_department or own not in depts:
     unit = st.selectbox("Department", depts, format_func=lambda k: eng.config.departments[k].name, key="idea-dept")
 else:
     unit = own
@@ -56,7 +56,7 @@ if gone := widgets.left_list("idea-pick", "suggestion", ids):     # decided by s
     widgets.changed_warning(eng, "suggestions", gone, f"Suggestion {gone}")
     st.session_state.pop("idea-pick")
     st.session_state["opened-suggestion"].pop(gone, None)
-if suggestions.may_decide(eng, viewer, unit) and ids:
+if access.may_decide_for(eng.config, viewer, unit) and ids:
     st.subheader("Decide")
     names = dict(zip(ids, open_ideas["suggestion_id"] + " · " + open_ideas["title"].fillna("")))
     pick = st.selectbox("Suggestion", ids, key="idea-pick", format_func=names.get)

@@ -4,7 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics.compute import records
+from metrics.voice import lists
 from metrics.errors import AccessDenied
 from metrics.catalogue.scope import Scope
 from metrics.present import views
@@ -18,7 +18,7 @@ period, grain = session.period_controls(eng)
 me = Scope("staff", viewer.staff_id)
 st.title("My contribution")
 try:                                   # e.g. an administrator viewing as a staff member: no personal figures
-    records.check_access(eng, viewer, me, records=False)
+    eng.authorize(viewer, me, records=False)
 except AccessDenied as exc:
     st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     st.stop()
@@ -32,7 +32,7 @@ widgets.praise_block(eng, viewer, me, period, "me")
 st.subheader("Thanks from colleagues")
 since = session.up_to_today(eng, period)          # thanks given today show at once, whatever the period
 st.caption(f"Since {since.start:%d %b %Y}.")
-thanks = app_cache.view(records.thanks, viewer, me, since)
+thanks = app_cache.view(lists.thanks, viewer, me, since)
 thanks = thanks[thanks["what"] != "Compliment from a customer"]
 if thanks.empty:
     st.caption("No thanks recorded in this period.")
@@ -51,7 +51,7 @@ else:
     widgets.table(mine[["Measure", "Me", "My team", "Target", "Status"]], "my-figures")
 
 st.subheader("Waiting on me")
-wait = app_cache.view(records.waiting, viewer, me, period.end)
+wait = app_cache.view(lists.waiting, viewer, me, period.end)
 st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
 widgets.table(wait, "my-waiting")
 

@@ -8,7 +8,7 @@ import widgets
 from metrics import access
 from metrics.voice import cases
 from metrics.present import charts, views
-from metrics.compute import records
+from metrics.voice import lists
 from metrics.store import writes
 from metrics.errors import MetricsError
 from metrics.catalogue.scope import Scope
@@ -26,7 +26,7 @@ widgets.flash()
 
 widgets.cards(eng, app_cache.view(views.cards, viewer, scope, period, eng.config.page("voice", "headline")))
 
-if not access.may(records.check_access, eng, viewer, scope):
+if not access.may(eng.authorize, viewer, scope, records=True):
     st.info("The cases and customers' comments are visible to the department concerned and to executives.")
     st.stop()
 
@@ -135,4 +135,4 @@ else:
     st.plotly_chart(charts.theme_figure(trend), width="stretch")
 theme_keys = [None] + list(eng.config.voice.themes)
 theme = st.selectbox("Comments on", theme_keys, format_func=lambda t: "every theme" if t is None else eng.config.voice.themes[t].label)
-widgets.table(app_cache.view(records.feedback_comments, viewer, scope, period, 200, theme), f"{key}-comments-{theme or 'all'}")
+widgets.table(app_cache.view(lists.feedback_comments, viewer, scope, period, 200, theme), f"{key}-comments-{theme or 'all'}")

@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 
 from metrics.compute import records
+from metrics.voice import lists
 from metrics.access import Viewer
 from metrics.errors import AccessDenied
 from metrics.compute.periods import month
@@ -83,7 +84,7 @@ def test_figures(engine, who, where):
 def test_records_and_comments(engine, who, where):
     v, s = VIEWERS[who], SCOPES[where]
     expected = where in RECORDS[who]
-    assert allowed(lambda: records.feedback_comments(engine, v, s, MAY)) == expected
+    assert allowed(lambda: lists.feedback_comments(engine, v, s, MAY)) == expected
     assert allowed(lambda: records.metric_records(engine, v, "grade_of_service", s, MAY)) == expected
 
 
@@ -92,8 +93,8 @@ def test_a_persons_lists(engine, who, where):
     """Thanks and waiting items of a person follow the person rule; of a unit, the records rule."""
     v, s = VIEWERS[who], SCOPES[where]
     expected = where in PEOPLE[who] if s.kind == "staff" else where in RECORDS[who]
-    assert allowed(lambda: records.thanks(engine, v, s, MAY)) == expected
-    assert allowed(lambda: records.waiting(engine, v, s, dt.date(2024, 5, 31))) == expected
+    assert allowed(lambda: lists.thanks(engine, v, s, MAY)) == expected
+    assert allowed(lambda: lists.waiting(engine, v, s, dt.date(2024, 5, 31))) == expected
 
 
 @pytest.mark.parametrize("who", list(VIEWERS))
@@ -104,7 +105,7 @@ def test_breakdown_by_person_shows_only_visible_people(engine, who):
 
 def test_comments_never_leak_across_departments(engine):
     """Ann (contact centre) reading her department's comments gets none about housing."""
-    rows = records.feedback_comments(engine, VIEWERS["staff_s1"], SCOPES["contact_centre"], MAY)
+    rows = lists.feedback_comments(engine, VIEWERS["staff_s1"], SCOPES["contact_centre"], MAY)
     assert len(rows) and set(rows["department_id"]) <= {"cc_phones", "cc_digital", "cc_counter", "contact_centre"}
 
 

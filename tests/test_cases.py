@@ -19,7 +19,7 @@ import pytest
 
 from metrics.voice import cases
 
-from metrics.compute import records
+from metrics.voice import lists
 from metrics.access import Viewer
 from metrics.errors import AccessDenied, MetricsError
 from metrics.compute.periods import month
@@ -183,13 +183,13 @@ def test_staff_take_cases_but_do_not_assign_them_to_others(eng):
 
 
 def test_verbatim_comments_only_for_the_department_and_executives(eng):
-    assert len(records.feedback_comments(eng, HEAD_HOUSING, Scope("department", "housing"), MAY)) > 0
-    assert len(records.feedback_comments(eng, EXEC, Scope("department", "housing"), MAY)) > 0
+    assert len(lists.feedback_comments(eng, HEAD_HOUSING, Scope("department", "housing"), MAY)) > 0
+    assert len(lists.feedback_comments(eng, EXEC, Scope("department", "housing"), MAY)) > 0
     for viewer in (ANN, HEAD_CC, ADMIN):
         with pytest.raises(AccessDenied):
-            records.feedback_comments(eng, viewer, Scope("department", "housing"), MAY)
+            lists.feedback_comments(eng, viewer, Scope("department", "housing"), MAY)
     with pytest.raises(AccessDenied):
-        records.feedback_comments(eng, HEAD_HOUSING, ORGANISATION, MAY)
+        lists.feedback_comments(eng, HEAD_HOUSING, ORGANISATION, MAY)
 
 
 @pytest.mark.parametrize("call, words", [
@@ -256,7 +256,7 @@ def test_a_write_moves_the_data_version(eng):
 
 def test_waiting_lists_use_the_same_due_rule(eng):
     def unhappy(day):
-        w = records.waiting(eng, HEAD_HOUSING, Scope("department", "housing"), day)
+        w = lists.waiting(eng, HEAD_HOUSING, Scope("department", "housing"), day)
         return w[w["what"] == "Unhappy customer to follow up"][["since", "due", "overdue"]].values.tolist()
     # End of Tue 21 May: F20 (due end of Wed 8 May) and F4 (Fri 17 May, due end of Tue 21; followed up only on
     # the 22nd) are overdue; F5 (Mon 20 May, due end of Wed 22) is not yet.

@@ -48,8 +48,8 @@ def test_recognition_reaches_the_receiver_and_the_department_feed(fresh_engine):
     rid = praise.give(eng, BOB, "Commitment", "Thanks for covering the phones", to_staff_id="S1",
                      at=dt.datetime(2024, 5, 20, 10))
     assert value(eng, "recognitions_per_100_staff") == (3, 3, 100.0)
-    from metrics.compute import records
-    got = records.thanks(eng, ANN, Scope("staff", "S1"), MAY)
+    from metrics.voice import lists
+    got = lists.thanks(eng, ANN, Scope("staff", "S1"), MAY)
     assert "Thanks for covering the phones" in list(got["message"])
     feed = praise.feed(eng, ANN, "contact_centre", MAY)
     assert feed.iloc[0]["from_name"] == "Bob" and feed.iloc[0]["to_name"] == "Ann" and feed.iloc[0]["value"] == "Commitment"

@@ -254,7 +254,7 @@ class Engine:
         """
         metric = self.metric(metric_key)
         period = period or self.default_period()
-        self._authorize(viewer, scope)
+        self.authorize(viewer, scope, records=False)
         if scope.kind == "staff":
             self.staff_department(scope.key)
         if grain is not None and grain not in GRAINS:
@@ -280,12 +280,14 @@ class Engine:
         df = self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
         return self._suppress(metric, df, whole_organisation=scope.kind == "organisation" and by is None)
 
-    def _authorize(self, viewer: Viewer, scope: Scope) -> None:
-        cur = self.con.cursor()
-        try:
-            access.authorize(cur, viewer, scope)
-        finally:
-            cur.close()
+    def authorize(self, viewer: Viewer, scope: Scope, *, records: bool) -> None:
+        """Raise AccessDenied unless the viewer may see the scope's figures (records=False) or also its records and
+        verbatim comments (records=True) — the rules of metrics.access, checked by every read of the layer."""
+        with self.cursor() as cur:
+            if records:
+                access.authorize_records(cur, self.config, viewer, scope)
+            else:
+                access.authorize(cur, viewer, scope)
 
     def matrix(self, viewer: Viewer, metric_key: str, period: Period | None = None,
                level: str = "department") -> pd.DataFrame:
@@ -297,7 +299,7 @@ class Engine:
         """
         metric = self.metric(metric_key)
         period = period or self.default_period()
-        self._authorize(viewer, ORGANISATION)
+        self.authorize(viewer, ORGANISATION, records=False)
         if level not in LEVELS:
             raise MetricsError(f"level {level!r} is not one of {', '.join(LEVELS)}")
         dmap = self._department_map(ORGANISATION, level)

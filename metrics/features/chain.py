@@ -26,7 +26,6 @@ from metrics.access import Viewer
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
 from metrics.compute.query import Rows
-from metrics.compute.records import check_access
 from metrics.catalogue.scope import ORGANISATION, Scope
 
 INTERNAL = {"internal_sla_attainment": "sla", "internal_median_response_hours": "median_hours",
@@ -68,7 +67,7 @@ def internal_matrix(engine: Engine, viewer: Viewer, period: Period, level: str =
 @access.same_for_every_viewer
 def decline_reasons(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     """provider, requester, reason, declined — the declined requests counted by internal_decline_rate."""
-    check_access(engine, viewer, ORGANISATION, records=False)
+    engine.authorize(viewer, ORGANISATION, records=False)
     metric = engine.metric("internal_decline_rate")
     sql, params = engine.builder.records(metric, Rows("all"), period, 10_000_000)
     rows = engine.query(sql, params)
@@ -92,7 +91,7 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
         Referrals are those handed in the period (callback_within_1_day's rows); "within 1 working day" is
         that metric's numerator; "not returned" means no callback by the end of the period.
     """
-    check_access(engine, viewer, ORGANISATION, records=False)
+    engine.authorize(viewer, ORGANISATION, records=False)
     cc = list(engine.config.descendants("contact_centre"))
     params = {"a": period.start_instant, "b": period.end_exclusive, "cc": cc}
     contacts = engine.query("""
@@ -147,7 +146,7 @@ def _num(x) -> float | None:
 def waiting_for_callback(engine: Engine, viewer: Viewer, unit: str, as_of: dt.date) -> pd.DataFrame:
     """Customers whose callback from the unit is past due and not returned at the end of `as_of`, referred in the
     last 90 days (as the waiting lists), oldest first — a record list: the department concerned and executives."""
-    check_access(engine, viewer, Scope("department", unit))
+    engine.authorize(viewer, Scope("department", unit), records=True)
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     return engine.query("""
         SELECT h.case_id AS contact_id, c.customer_id, h.handed_at, h.due_at, h.to_department_id, s.name AS officer
@@ -163,7 +162,7 @@ def late_outcomes(engine: Engine, viewer: Viewer, period: Period, stages: bool =
     Returns one row per outcome: kind, case_id, start, end, waited_longest (department key), longest_hours,
     total_hours, stages (list of (department, hours) in order).
     """
-    check_access(engine, viewer, ORGANISATION, records=False)
+    engine.authorize(viewer, ORGANISATION, records=False)
     frames = []
     for key, (case_type, id_col, start, end, owner, words) in LATE.items():
         metric = engine.metric(key)
@@ -274,7 +273,7 @@ def words_for(engine: Engine, att: pd.DataFrame, unit: str, period: Period) -> s
 def supplier_payments(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     """Per approving department: invoices paid, paid within terms (all, and local small businesses with their
     stricter target), typical approval days, and median days in each stage (registration, approval, payment)."""
-    check_access(engine, viewer, ORGANISATION, records=False)
+    engine.authorize(viewer, ORGANISATION, records=False)
     cols = {}
     for key in ("paid_within_terms", "paid_within_terms_local", "approval_days", "late_payments"):
         b = engine.breakdown(viewer, key, ORGANISATION, period, by="department")

@@ -28,12 +28,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from metrics.store import writes
-from metrics.access import SYSTEM, Viewer
+from metrics.access import SYSTEM, Role, Viewer
 from metrics.catalogue.definitions import Config
 from metrics.errors import AccessDenied, MetricsError
 
-ROLES = ("executive", "head", "staff", "admin")
-MANAGERS = ("admin", "system")          # who may manage accounts: administrators, and the command line
+ROLES = tuple(r for r in Role if r != Role.SYSTEM)    # what an account may be (the system is not an account)
+MANAGERS = (Role.ADMIN, Role.SYSTEM)     # who may manage accounts: administrators, and the command line
 MIN_PASSWORD = 12
 FREE_FAILURES = 5                       # then wait 30 s, doubling with each further failure
 MAX_WAIT = dt.timedelta(minutes=15)
@@ -83,9 +83,9 @@ def _may_manage(cur, actor: Viewer) -> None:
     account is, right now, active and still an administrator (the signed-in Viewer may be older than a change)."""
     if actor.role not in MANAGERS:
         raise AccessDenied(f"{actor.user} may not manage users: only administrators may")
-    if actor.role == "admin":
+    if actor.is_admin:
         row = cur.execute("SELECT role, active FROM users WHERE user_id = $u", {"u": actor.user}).fetchone()
-        if row is None or row[0] != "admin" or not row[1]:
+        if row is None or row[0] != Role.ADMIN or not row[1]:
             raise AccessDenied(f"{actor.user} is not an active administrator account, so may not manage users")
 
 
@@ -96,10 +96,10 @@ def _keeps_an_administrator(cur, actor: Viewer, row, role: str, active: bool, ve
     (writes.Conflict for the second) instead of each removing one of the last two administrators."""
     cur.execute("INSERT OR REPLACE INTO meta VALUES ('accounts_changed', $t)", {"t": str(_now(None))})
     user_id, was_role, was_active = row[0], row[1], row[5]
-    if was_role != "admin" or not was_active or (role == "admin" and active):
+    if was_role != Role.ADMIN or not was_active or (role == Role.ADMIN and active):
         return
-    others = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active AND user_id <> $u",
-                         {"u": user_id}).fetchone()[0]
+    others = cur.execute("SELECT count(*) FROM users WHERE role = $admin AND active AND user_id <> $u",
+                         {"u": user_id, "admin": str(Role.ADMIN)}).fetchone()[0]
     if others == 0:
         who = "you are" if user_id == actor.user else f"{user_id} is"
         raise MetricsError(f"{who} the last active administrator, so {user_id} cannot be {verb}; make another user an "

@@ -26,7 +26,7 @@ from metrics.store import writes
 from metrics.access import Viewer
 from metrics.compute.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
-from metrics.compute.records import check_access, negative
+from metrics.voice.rules import negative
 from metrics.catalogue.scope import Scope
 from metrics.voice.themes import label, theme_sql
 
@@ -108,11 +108,11 @@ def _unit_cases(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime) -> t
     """Check the viewer may read the unit's cases; the parameters and row filter of the cases they work."""
     if unit not in engine.config.departments:
         raise UnknownError(f"unknown department {unit!r}; `python -m metrics list --departments` shows them")
-    check_access(engine, viewer, Scope("department", unit))
+    engine.authorize(viewer, Scope("department", unit), records=True)
     params: dict = {"units": list(engine.config.descendants(unit)), "at": at,
                     "unrouted_to": engine.config.voice.unrouted_department}
     where = "coalesce(department_id, $unrouted_to) IN (SELECT unnest($units))"
-    if viewer.role == "staff":
+    if viewer.is_staff:
         params.update(me=viewer.staff_id, team=viewer.department_id)
         where += " AND (assigned_to = $me OR coalesce(department_id, $unrouted_to) = $team)"
     return params, where
@@ -136,7 +136,7 @@ def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = N
     df = engine.query(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases", params)
     if df.empty:
         raise UnknownError(f"there is no case {case_id!r} (only negative feedback is a case)")
-    check_access(engine, viewer, Scope("department", df["department_id"].iloc[0]))
+    engine.authorize(viewer, Scope("department", df["department_id"].iloc[0]), records=True)
     case = _finish(engine, _about_whom(engine, viewer, df), at or writes.now(engine.config)).iloc[0].to_dict()
     case["history"] = engine.query("SELECT acted_at, user_name, action, changes FROM audit_log WHERE entity = "
                                    "'feedback' AND entity_id = $id ORDER BY audit_id", {"id": case_id})
@@ -145,13 +145,10 @@ def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = N
 
 def may_act(engine: Engine, viewer: Viewer, case: dict) -> bool:
     """True when the viewer may work the case (see the module docstring)."""
-    if viewer.role in ("system", "executive"):
-        return True
     unit = case["department_id"]
-    if viewer.role == "head":
-        home = access.home_unit(engine.config, viewer)
-        return home is not None and unit in engine.config.descendants(home)
-    if viewer.role == "staff":
+    if viewer.sees_everyone or viewer.is_head:
+        return access.may_decide_for(engine.config, viewer, unit)
+    if viewer.is_staff:
         return viewer.staff_id is not None and (case["assigned_to"] == viewer.staff_id
                                                 or unit == viewer.department_id)
     return False
@@ -182,7 +179,7 @@ def assign(engine: Engine, viewer: Viewer, case_id: str, staff_id: str, version:
            at: dt.datetime | None = None) -> None:
     """Give the case to a person in its department (staff may only take it themselves)."""
     def change(cur, case, at):
-        if viewer.role == "staff" and staff_id != viewer.staff_id:
+        if viewer.is_staff and staff_id != viewer.staff_id:
             raise AccessDenied(f"{viewer.user} may take a case themselves but not assign it to someone else; "
                                "ask the head of department")
         home = access.department_of(engine.config, case["department_id"])
@@ -255,7 +252,7 @@ def reopen(engine: Engine, viewer: Viewer, case_id: str, version: int, reason: s
 def assignable(engine: Engine, viewer: Viewer, unit: str) -> pd.DataFrame:
     """Active people a case of this unit may be given to (staff_id, name); staff get only themselves."""
     home = access.department_of(engine.config, unit)
-    if viewer.role == "staff":
+    if viewer.is_staff:
         return engine.query("SELECT staff_id, name FROM staff WHERE staff_id = $s", {"s": viewer.staff_id})
     return engine.query("SELECT staff_id, name FROM staff WHERE active AND department_id IN (SELECT unnest($u)) "
                         "ORDER BY name", {"u": list(engine.config.descendants(home))})

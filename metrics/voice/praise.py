@@ -20,7 +20,8 @@ from metrics.access import Viewer
 from metrics.compute.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
 from metrics.compute.periods import Period
-from metrics.compute.records import check_access, positive as praise_rule, unit_filter
+from metrics.compute.records import unit_filter
+from metrics.voice.rules import positive as praise_rule
 from metrics.catalogue.scope import Scope
 
 MESSAGE_MAX = 500
@@ -32,7 +33,7 @@ def praise(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
     A person sees their own; the department concerned and executives see a unit's (records rule).
     Returns: feedback_id, received_at, kind, comment, person, staff_id, department_id, shared_with_staff, version.
     """
-    check_access(engine, viewer, scope, records=scope.kind != "staff")
+    engine.authorize(viewer, scope, records=scope.kind != "staff")
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     where = unit_filter(engine, scope, "f.department_id", "f.staff_id", params)
     return engine.query(f"""
@@ -44,14 +45,6 @@ def praise(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
         ORDER BY f.received_at DESC, f.feedback_id LIMIT $n""", params)
 
 
-def may_share(engine: Engine, viewer: Viewer, department_id: str | None) -> bool:
-    """Heads share praise about their department's people and teams; executives any."""
-    if viewer.role in ("system", "executive"):
-        return True
-    home = access.home_unit(engine.config, viewer)
-    return viewer.role == "head" and home is not None and department_id in engine.config.descendants(home)
-
-
 def share(engine: Engine, viewer: Viewer, feedback_id: str, version: int, at: dt.datetime | None = None) -> None:
     """Share a compliment or high score with the person and their team (one click on the page)."""
     at = at or writes.now(engine.config)
@@ -60,7 +53,7 @@ def share(engine: Engine, viewer: Viewer, feedback_id: str, version: int, at: dt
         positive = cur.execute(f"SELECT {praise_rule(engine)} FROM feedback WHERE feedback_id = $i", {"i": feedback_id}).fetchone()[0]
         if not positive:
             raise MetricsError(f"feedback {feedback_id} is not praise (a compliment or a high score); only praise is shared")
-        if not may_share(engine, viewer, row["department_id"]):
+        if not access.may_decide_for(engine.config, viewer, row["department_id"]):
             raise AccessDenied(f"{viewer.user} may not share feedback about {row['department_id']}: heads share "
                                "praise for their own department")
         if row["shared_with_staff"]:
@@ -106,7 +99,7 @@ def feed(engine: Engine, viewer: Viewer, unit: str, period: Period, limit: int =
 
     Returns: given_at, from_name (or 'A customer'), to_name (a person or a team), value, message.
     """
-    check_access(engine, viewer, Scope("department", unit), records=False)
+    engine.authorize(viewer, Scope("department", unit), records=False)
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     where = unit_filter(engine, Scope("department", unit), "r.to_department_id", "r.to_staff_id", params)
     return engine.query(f"""

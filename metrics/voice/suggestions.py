@@ -23,7 +23,6 @@ from metrics.compute.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
 from metrics.present.formatting import format_delta
 from metrics.compute.periods import Period
-from metrics.compute.records import check_access
 from metrics.catalogue.scope import ORGANISATION, Scope
 
 TITLE_MAX, DETAIL_MAX, PUBLIC_MAX = 120, 2000, 500
@@ -53,19 +52,11 @@ def submit(engine: Engine, viewer: Viewer, title: str, detail: str | None, depar
     return sid
 
 
-def may_decide(engine: Engine, viewer: Viewer, department_id: str | None) -> bool:
-    """Heads decide for their department (with its teams); executives for any."""
-    if viewer.role in ("system", "executive"):
-        return True
-    home = access.home_unit(engine.config, viewer)
-    return viewer.role == "head" and home is not None and department_id in engine.config.descendants(home)
-
-
 def _change(engine: Engine, viewer: Viewer, suggestion_id: str, version: int, action: str, at, make) -> None:
     at = at or writes.now(engine.config)
     with writes.transaction(engine.con, viewer) as cur:
         row = writes.fetch(cur, "suggestions", "suggestion_id", suggestion_id, "suggestion")
-        if not may_decide(engine, viewer, row["department_id"]):
+        if not access.may_decide_for(engine.config, viewer, row["department_id"]):
             raise AccessDenied(f"{viewer.user} may not decide suggestion {suggestion_id}: the head of "
                                f"{row['department_id']} or an executive decides")
         writes.update_row(cur, viewer, at, action, "suggestions", "suggestion_id", row, version, make(row, at),
@@ -113,7 +104,7 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
 
     Staff see their department's suggestions; the submitter's name is shown only to those who decide.
     """
-    check_access(engine, viewer, Scope("department", unit) if unit else ORGANISATION)
+    engine.authorize(viewer, Scope("department", unit) if unit else ORGANISATION, records=True)
     params = {"n": limit, "st": status, "units": list(engine.config.descendants(unit)) if unit else None}
     df = engine.query("""
         SELECT g.suggestion_id, g.submitted_at, g.source, g.title, g.detail, g.department_id, g.status,
@@ -121,7 +112,7 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
         FROM suggestions g LEFT JOIN staff s ON s.staff_id = g.submitted_by
         WHERE ($units IS NULL OR g.department_id IN (SELECT unnest($units))) AND ($st IS NULL OR g.status = $st)
         ORDER BY g.submitted_at DESC LIMIT $n""", params)
-    if not may_decide(engine, viewer, unit):
+    if not access.may_decide_for(engine.config, viewer, unit):
         df["submitted_by"] = None
     return df
 

@@ -15,6 +15,8 @@ from metrics.access import Viewer
 from metrics.catalogue.definitions import Config
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
+from metrics.compute.records import unit_filter
+from metrics.voice.rules import negative
 from metrics.catalogue.scope import Scope
 
 
@@ -55,8 +57,7 @@ def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, gr
     Returns:
         bucket, theme (label), comments, negative, negative_share.
     """
-    from metrics.compute.records import check_access, negative, unit_filter
-    check_access(engine, viewer, scope, records=False)
+    engine.authorize(viewer, scope, records=False)
     expr, params = theme_sql(engine.config)
     params.update(a=period.start_instant, b=period.end_exclusive, g=grain)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)

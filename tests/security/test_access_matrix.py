@@ -17,6 +17,7 @@ import pytest
 from metrics.voice import cases
 
 from metrics.compute import records
+from metrics.voice import lists
 from metrics.access import Viewer, viewing_as
 from metrics.errors import AccessDenied
 from metrics.compute.periods import month
@@ -111,10 +112,10 @@ def test_records_comments_and_lists(engine, who, where):
     v, s = VIEWERS[who], SCOPES[where]
     expected = where in RECORDS[who]
     assert allowed(lambda: records.metric_records(engine, v, "grade_of_service", s, MAY)) == expected
-    assert allowed(lambda: records.feedback_comments(engine, v, s, MAY)) == expected
-    lists = where in PEOPLE[who] if s.kind == "staff" else expected
-    assert allowed(lambda: records.thanks(engine, v, s, MAY)) == lists
-    assert allowed(lambda: records.waiting(engine, v, s, dt.date(2024, 5, 31))) == lists
+    assert allowed(lambda: lists.feedback_comments(engine, v, s, MAY)) == expected
+    own_lists = where in PEOPLE[who] if s.kind == "staff" else expected
+    assert allowed(lambda: lists.thanks(engine, v, s, MAY)) == own_lists
+    assert allowed(lambda: lists.waiting(engine, v, s, dt.date(2024, 5, 31))) == own_lists
 
 
 @pytest.mark.parametrize("who", list(VIEWERS))
@@ -176,7 +177,7 @@ def test_organisation_answers_keep_rows_but_blank_small_groups(engine):
 def test_waiting_lists_name_only_visible_people(engine, who):
     """Callbacks H1–H3 wait on Bob (S2) in housing_repairs; an executive sees his id, others in his line only."""
     v = VIEWERS[who]
-    df = records.waiting(engine, v, SCOPES["org"] if who == "executive" else SCOPES["contact_centre"],
+    df = lists.waiting(engine, v, SCOPES["org"] if who == "executive" else SCOPES["contact_centre"],
                          dt.date(2024, 5, 31))
     assert set(df["staff_id"].dropna()) <= PEOPLE[who]
 
@@ -193,7 +194,7 @@ def test_inbox(engine, who, unit, expected):
 def test_an_administrator_reads_no_department_records_not_even_their_own(engine):
     """The administrator sits in People: before the fix authorize_records took that as their home unit."""
     with pytest.raises(AccessDenied):
-        records.feedback_comments(engine, ADMIN, Scope("department", "people"), MAY)
+        lists.feedback_comments(engine, ADMIN, Scope("department", "people"), MAY)
     with pytest.raises(AccessDenied):
         records.metric_records(engine, ADMIN_MANAGER, "grade_of_service", Scope("department", "people"), MAY)
     assert len(records.metric_records(engine, ADMIN_MANAGER, "grade_of_service", SCOPES["S11"], MAY)) == 1
@@ -216,11 +217,11 @@ def test_comments_keep_their_words_but_not_the_scores_of_a_small_group(engine):
     """Housing's May comments: F3 'Slow' (CSAT 2) is one of 3 survey answers in housing_repairs, so its score is
     blank; the complaints' words stay. The contact centre's cc_phones has 7 answers: F1 'Great' keeps its 5."""
     cat, ivy = VIEWERS["head_cc"], VIEWERS["head_housing"]
-    housing = records.feedback_comments(engine, ivy, SCOPES["housing"], MAY)
+    housing = lists.feedback_comments(engine, ivy, SCOPES["housing"], MAY)
     slow = housing[housing["comment"] == "Slow"]
     assert len(slow) == 1 and slow[["csat", "nps"]].isna().all(axis=None)
     assert {"Again", "No news"} <= set(housing["comment"])
-    cc = records.feedback_comments(engine, cat, SCOPES["contact_centre"], MAY)
+    cc = lists.feedback_comments(engine, cat, SCOPES["contact_centre"], MAY)
     assert cc.loc[cc["comment"] == "Great", "csat"].tolist() == [5]
-    org = records.feedback_comments(engine, VIEWERS["executive"], SCOPES["org"], MAY)
+    org = lists.feedback_comments(engine, VIEWERS["executive"], SCOPES["org"], MAY)
     assert org.loc[org["comment"] == "Slow", "csat"].isna().tolist() == [True, False]    # F3 blank, FH3 (cc) shown
