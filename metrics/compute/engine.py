@@ -75,6 +75,17 @@ class MetricResult:
         return out
 
 
+def _empty_counts_as(metric: Metric) -> dict[str, float]:
+    """What a figure with no rows is (an empty bucket, group or period): a count or sum is 0 (a ratio's sides
+    both 0, so no value); a median, quantile, min or max has 0 rows behind it but no value; a mean has none."""
+    ratio = metric.type == "ratio" or metric.observations          # pre-aggregated figures are summed sides
+    if ratio or (metric.measure is not None and metric.measure.agg in ("count", "count_distinct", "sum")):
+        return {"numerator": 0.0, "denominator": 0.0} if ratio else {"numerator": 0.0, "value": 0.0}
+    if metric.measure is not None and metric.measure.agg != "avg":
+        return {"denominator": 0.0}
+    return {}
+
+
 def _clean(x) -> float | None:
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return None
@@ -310,8 +321,8 @@ class Engine:
         return self._suppress(metric, df, whole_organisation=False)
 
     def _one_figure(self, metric: Metric, sql: str, params: dict, whole_organisation: bool) -> pd.DataFrame:
-        """An ungrouped figure without pandas on the way: the same filling and suppression as _fill and
-        _suppress apply to a frame of one row (tests/test_metrics_fixture.py covers both paths)."""
+        """An ungrouped figure read as one row (no DataFrame on the way from the database), then filled and
+        suppressed by the same rules as every frame (_empty_counts_as, _suppressed)."""
         if self.spark is not None:
             got = self.spark.row(sql, params)
         else:
@@ -320,32 +331,28 @@ class Engine:
                 names = [d[0] for d in rel.description]
                 row = rel.fetchone()
             got = dict(zip(names, row)) if row else {}
-        n, d, v = (_clean(got.get(k)) for k in ("numerator", "denominator", "value"))
-        additive = metric.type == "ratio" or (metric.measure is not None
-                                              and metric.measure.agg in ("count", "count_distinct", "sum"))
-        if additive:
-            n = 0.0 if n is None else n
-            if metric.type == "ratio":
-                d = 0.0 if d is None else d
-            elif v is None:
-                v = 0.0
-        elif metric.measure is not None and metric.measure.agg != "avg" and d is None:
-            d = 0.0
-        small = d is not None and 0 < d < self.config.min_group_size
-        suppressed = bool(small and metric.anonymous and not whole_organisation)
+        fills = _empty_counts_as(metric)
+        values = {}
+        for k in ("numerator", "denominator", "value"):
+            v = _clean(got.get(k))
+            values[k] = float("nan") if v is None and k not in fills else (fills[k] if v is None else v)
+        suppressed = bool(self._suppressed(metric, values["denominator"], whole_organisation))
         if suppressed:
-            n = d = v = None
-        nan = float("nan")
-        return pd.DataFrame({"numerator": [nan if n is None else n], "denominator": [nan if d is None else d],
-                             "value": [nan if v is None else v], "suppressed": [suppressed]})
+            values = dict.fromkeys(values, float("nan"))
+        return pd.DataFrame({k: [v] for k, v in values.items()} | {"suppressed": [suppressed]})
 
     def _suppress(self, metric: Metric, df: pd.DataFrame, whole_organisation: bool) -> pd.DataFrame:
-        """Blank anonymous survey figures from fewer than privacy.min_group_size answers (not the whole org)."""
-        small = (df["denominator"] > 0) & (df["denominator"] < self.config.min_group_size)
-        df["suppressed"] = small & metric.anonymous & (not whole_organisation)
+        """Blank the figures _suppressed says are too small to show."""
+        df["suppressed"] = self._suppressed(metric, df["denominator"], whole_organisation)
         if df["suppressed"].any():
             df.loc[df["suppressed"], ["numerator", "denominator", "value"]] = float("nan")
         return df
+
+    def _suppressed(self, metric: Metric, denominator, whole_organisation: bool):
+        """The privacy rule (privacy.min_group_size): an anonymous survey figure from fewer answers than the
+        minimum is not shown, except for the whole organisation. `denominator` is one number or a column."""
+        small = (denominator > 0) & (denominator < self.config.min_group_size)
+        return small & metric.anonymous & (not whole_organisation)
 
     def _visible_staff_rows(self, viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
         """Keep only the people whose figures the viewer may see (access.visible_staff)."""
@@ -357,7 +364,6 @@ class Engine:
     def _fill(metric: Metric, df: pd.DataFrame, buckets: list | None, groups: list | None) -> pd.DataFrame:
         """Add the buckets and groups with no rows: counts are 0 there; other values have none."""
         keys = (["bucket"] if buckets is not None else []) + (["grp"] if groups is not None else [])
-        additive = metric.type == "ratio" or (metric.measure is not None and metric.measure.agg in ("count", "count_distinct", "sum"))
         if buckets is not None:
             df["bucket"] = pd.to_datetime(df["bucket"]).dt.date if len(df) else pd.Series(dtype=object)
         if groups is not None and len(df):   # units above the level appear only when they have rows
@@ -368,14 +374,7 @@ class Engine:
             df = df.set_index(keys).reindex(full).reset_index()
         if not len(df) and "grp" not in df.columns:      # an ungrouped figure always has its one row
             df = pd.DataFrame([{"numerator": None, "denominator": None, "value": None}])
-        if additive:   # event rows and kpi_observations look the same to callers
-            df["numerator"] = df["numerator"].fillna(0.0)
-            if metric.type == "ratio":
-                df["denominator"] = df["denominator"].fillna(0.0)
-            else:
-                df["value"] = df["value"].fillna(0.0)
-        elif metric.measure is not None and metric.measure.agg != "avg":
-            df["denominator"] = df["denominator"].fillna(0.0)
+        df = df.fillna(_empty_counts_as(metric))   # event rows and kpi_observations look the same to callers
         return df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
 
     # --- figures with targets ----------------------------------------------------------------
