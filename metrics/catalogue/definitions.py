@@ -54,6 +54,8 @@ class Measure:
     time: str | None = None                  # overrides the source's time column
     quantile: float | None = None
     at_period_end: tuple[str, str] | None = None   # (opened column, closed column): a snapshot
+    name: str | None = None                  # the named measure (config `measures:`) it is, or narrows
+    params: Mapping[str, Any] = field(default_factory=dict)   # a named measure's own {name} values
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Metric:
     label: str
     description: str
     owner: str
-    type: str                                # simple | ratio
+    type: str                                # the figure's shape: simple (one aggregation) | ratio
     direction: str
     format: str
     unit: str | None
@@ -79,10 +81,20 @@ class Metric:
     numerator: Measure | None = None         # ratio
     denominator: Measure | None = None       # ratio
     multiplier: float = 1.0
-    observations: bool = False               # computed from kpi_observations
     anonymous: bool = False                  # survey answers: small groups are suppressed
     default_target: Target | None = None
     department_targets: Mapping[str, Target] = field(default_factory=dict)
+    kind: str = ""                           # config `type`: simple | ratio | observed | misses (default: type)
+    base: str | None = None                  # misses: the ratio whose left-out denominator rows it counts
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", self.type)
+
+    @property
+    def observations(self) -> bool:
+        """True for `type: observed`: figures from pre-aggregated kpi_observations rows, a ratio of their sums."""
+        return self.kind == "observed"
 
     def measures(self) -> tuple[Measure, ...]:
         """The measures this metric aggregates (one for simple, two for ratio)."""

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from metrics.catalogue.definitions import Config
-from metrics.catalogue.metric_defs import goals as _goals, metrics as _metrics
+from metrics.catalogue.metric_defs import goals as _goals, measures as _measures, metrics as _metrics
 from metrics.catalogue.pages import pages as _pages
 from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
 from metrics.catalogue.sections import (departments as _departments, loader as _loader, organisation as _organisation,
@@ -46,14 +46,14 @@ def load_config(path: str | Path = "config.yaml") -> Config:
 def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = Reader()
-    top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "metrics", "goals",
+    top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
                                          "privacy", "auth", "voice", "engine", "spark", "loader", "pages"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
     departments = _departments(r, top.get("departments"))
     sources = _sources(r, top.get("sources"))
-    metrics = _metrics(r, top.get("metrics"), sources, departments)
+    metrics = _metrics(r, top.get("metrics"), sources, departments, _measures(r, top.get("measures"), sources))
     goals = _goals(r, top.get("goals") or {}, metrics, departments)
     privacy = r.mapping(top.get("privacy") or {}, "privacy", ("min_group_size",))
     min_group = privacy.get("min_group_size", 5)

@@ -9,6 +9,7 @@ from metrics.catalogue import sqlexpr
 from metrics.sql import is_identifier
 
 AGGS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "quantile")
+TYPES = ("simple", "ratio", "observed", "misses")  # a metric: one aggregation, a quotient, kpi_observations, a ratio's misses
 DIRECTIONS = ("higher_is_better", "lower_is_better", "neutral")
 FORMATS = ("percent", "number", "duration", "currency", "score")
 LEVELS = ("directorate", "department", "team")

@@ -204,7 +204,8 @@ class QueryBuilder:
     def records(self, metric: Metric, rows: Rows, period: Period, limit: int,
                 counts: tuple[str, ...] = ()) -> tuple[str, dict]:
         """The rows behind a figure: the simple measure's rows, or a ratio's denominator rows with a
-        `counted` column saying whether each is in the numerator (when both sides read the same rows).
+        `counted` column saying whether each is in the numerator (when both sides read the same rows); a misses
+        metric's rows are its misses alone, each `counted`.
         With `counts` (source column names), also `_n` (rows behind the figure) and `_n_<column>` (rows with
         the same value of that column), counted before the limit: what small-group suppression needs."""
         params = _Params()
@@ -216,6 +217,8 @@ class QueryBuilder:
             used = set(PLACEHOLDER.findall(num.filter))
             holders.update({k: params.bind(f"m0_{k}", v) for k, v in metric.params.items() if k in used})
             select = select.replace("SELECT r.*", f"SELECT coalesce(({expression(num.filter, holders)}), false) AS counted, r.*", 1)
+        elif metric.kind == "misses":
+            select = select.replace("SELECT r.*", "SELECT true AS counted, r.*", 1)
         src = self.config.sources[m.source]
         if counts:
             windows = ["count(*) OVER () AS _n"] + [f"count(*) OVER (PARTITION BY r.{ident(c)}) AS {ident('_n_' + c)}"
@@ -226,7 +229,7 @@ class QueryBuilder:
         return sql, params.values
 
     def _observations(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping, params: _Params) -> str:
-        """Pre-aggregated figures from kpi_observations, summed like event rows.
+        """A `type: observed` metric: pre-aggregated figures from kpi_observations, summed like a ratio's sides.
 
         Organisation-wide rows (department_id NULL) are used for the organisation when present in a
         bucket; otherwise the organisation is the sum of its departments' rows.
@@ -252,12 +255,9 @@ class QueryBuilder:
             return (f"CASE WHEN count(*) FILTER (WHERE {org}) > 0 THEN sum({col}) FILTER (WHERE {org}) "
                     f"ELSE sum({col}) END")
         num, den = total("coalesce(r.numerator, r.value)"), total("r.denominator")
-        if metric.type == "ratio":
-            mult = params.bind("multiplier", float(metric.multiplier))
-            select = f"CAST({num} AS DOUBLE) AS numerator, CAST({den} AS DOUBLE) AS denominator, " \
-                     f"CAST({num} AS DOUBLE) / NULLIF({den}, 0) * {mult} AS value"
-        else:
-            select = f"CAST({num} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator, CAST({num} AS DOUBLE) AS value"
+        mult = params.bind("multiplier", float(metric.multiplier))
+        select = f"CAST({num} AS DOUBLE) AS numerator, CAST({den} AS DOUBLE) AS denominator, " \
+                 f"CAST({num} AS DOUBLE) / NULLIF({den}, 0) * {mult} AS value"
         group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
         group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
         return f"SELECT {group_sel}{select} FROM {source} WHERE {' AND '.join(conds)}{group_by}"
