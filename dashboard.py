@@ -4,27 +4,28 @@ import streamlit as st
 import app_cache
 import session
 from metrics import access
-from metrics.store import writes
+from metrics.access import Role
 from metrics.errors import MetricsError
 from metrics.present import personas
+from metrics.store import accounts, writes
 
 st.set_page_config(page_title="Customer experience", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = {  # page file → (title, icon, roles that get it)
-    "pages/overview.py": ("Overview", ":material/dashboard:", {"executive", "head", "admin"}),
-    "pages/department.py": ("Department", ":material/groups:", {"executive", "head", "staff", "admin"}),
-    "pages/my_contribution.py": ("My contribution", ":material/person:", {"executive", "head", "staff"}),
-    "pages/voice.py": ("Voice of the customer", ":material/forum:", {"executive", "head", "staff"}),
-    "pages/chain.py": ("The chain", ":material/link:", {"executive", "head", "staff"}),
-    "pages/benchmark.py": ("Benchmarks", ":material/leaderboard:", {"executive", "head"}),
-    "pages/ideas.py": ("Suggestions", ":material/lightbulb:", {"executive", "head", "staff", "admin"}),
-    "pages/you_said.py": ("You said, we did", ":material/campaign:", {"executive", "head", "staff", "admin"}),
-    "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {"executive", "head", "staff", "admin"}),
-    "pages/data.py": ("Data", ":material/upload_file:", {"admin"}),
-    "pages/users.py": ("Users", ":material/manage_accounts:", {"admin"}),
+    "pages/overview.py": ("Overview", ":material/dashboard:", {Role.EXECUTIVE, Role.HEAD, Role.ADMIN}),
+    "pages/department.py": ("Department", ":material/groups:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
+    "pages/my_contribution.py": ("My contribution", ":material/person:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF}),
+    "pages/voice.py": ("Voice of the customer", ":material/forum:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF}),
+    "pages/chain.py": ("The chain", ":material/link:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF}),
+    "pages/benchmark.py": ("Benchmarks", ":material/leaderboard:", {Role.EXECUTIVE, Role.HEAD}),
+    "pages/ideas.py": ("Suggestions", ":material/lightbulb:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
+    "pages/you_said.py": ("You said, we did", ":material/campaign:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
+    "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
+    "pages/data.py": ("Data", ":material/upload_file:", {Role.ADMIN}),
+    "pages/users.py": ("Users", ":material/manage_accounts:", {Role.ADMIN}),
 }
-DEFAULT = {"executive": "pages/overview.py", "head": "pages/department.py", "staff": "pages/my_contribution.py",
-           "admin": "pages/overview.py"}
+DEFAULT = {Role.EXECUTIVE: "pages/overview.py", Role.HEAD: "pages/department.py", Role.STAFF: "pages/my_contribution.py",
+           Role.ADMIN: "pages/overview.py"}
 
 
 def pages_for(viewer) -> list:
@@ -52,25 +53,23 @@ def sign_in_page() -> None:
             session.sign_in(next(p.viewer for p in people if p.label == choice))
             st.rerun()
     elif mode == "password":
-        from metrics.store import accounts as users
         with st.form("sign-in"):
             user = st.text_input("User name (e-mail)")
             password = st.text_input("Password", type="password")
             if st.form_submit_button("Sign in", type="primary"):
                 try:
-                    v = users.authenticate(eng.con.cursor(), user.strip().lower(), password)
-                    session.sign_in(v, users.start_session(eng.con.cursor(), v.user))
+                    v = accounts.authenticate(eng.con.cursor(), user.strip().lower(), password)
+                    session.sign_in(v, accounts.start_session(eng.con.cursor(), v.user))
                     st.rerun()
                 except MetricsError as exc:
                     st.error(str(exc))
     else:
-        from metrics.store import accounts as users
         if not st.user.is_logged_in:
             st.button("Sign in with your organisation account", on_click=st.login, type="primary")
         else:
             try:                   # a database session too, so disabling the account ends this one at once
-                v = users.viewer_for_login(eng.con.cursor(), st.user.email)
-                session.sign_in(v, users.start_session(eng.con.cursor(), v.user))
+                v = accounts.viewer_for_login(eng.con.cursor(), st.user.email)
+                session.sign_in(v, accounts.start_session(eng.con.cursor(), v.user))
                 st.rerun()
             except MetricsError as exc:
                 st.error(str(exc))

@@ -8,9 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 import app_cache
+from metrics import access
 from metrics.access import Viewer
-from metrics.errors import MetricsError
 from metrics.compute.periods import GRAINS, Period, add_months, parse_date, within
+from metrics.errors import MetricsError
+from metrics.store import accounts
+from metrics.store.writes import now
 
 KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
 
@@ -33,10 +36,9 @@ def viewer() -> Viewer | None:
         return None
     token = st.session_state.get(TOKEN)
     if token is not None:
-        from metrics.store import accounts as users
         eng = engine()
         try:
-            fresh = users.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
+            fresh = accounts.resume_session(eng.con.cursor(), token, idle_minutes=eng.config.session_idle_minutes)
         except MetricsError as exc:
             sign_out()
             st.session_state["signed_out_reason"] = str(exc)
@@ -81,9 +83,8 @@ def sign_in(v: Viewer, token: str | None = None) -> None:
 def sign_out() -> None:
     token = st.session_state.pop(TOKEN, None)
     if token is not None:
-        from metrics.store import accounts as users
         try:
-            users.end_session(engine().con.cursor(), token)
+            accounts.end_session(engine().con.cursor(), token)
         except MetricsError:
             pass
     for k in (KEY, ACTING):
@@ -118,7 +119,6 @@ def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
 
 def department_picker(eng, viewer) -> str:
     """The department a page shows: executives and administrators choose (kept in the URL), others get their own."""
-    from metrics import access
     units = [k for k, d in eng.config.departments.items() if d.level == "department"]
     own = access.home_unit(eng.config, viewer)
     if viewer.picks_any_department or own not in units:
@@ -133,7 +133,6 @@ def department_picker(eng, viewer) -> str:
 
 def up_to_today(eng, period: Period) -> Period:
     """From the period's start to today (or its end, if later): for lists where today's entries must show."""
-    from metrics.store.writes import now
     return Period(period.start, max(period.end, now(eng.config).date()))
 
 

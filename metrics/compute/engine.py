@@ -107,6 +107,7 @@ class Engine:
             raise MetricsError(f"engine {self.engine!r} is not one of duckdb, spark")
         self.spark = None
         if self.engine == "spark":
+            # Imported here, not at the top: pyspark (and Java) are needed only when Spark computes the metrics.
             from metrics.compute.spark.facts import SparkFacts
             self.spark = SparkFacts(config.spark)
 
