@@ -31,6 +31,16 @@ class Department:
 
 
 @dataclass(frozen=True)
+class Case:
+    """How a source's row is followed through the `handoffs` table (config `sources.<key>.case`): its hand-offs are
+    those with case_type = `type` and case_id = the row's `id` column; it runs from `opened` to `closed`."""
+    type: str                                # the handoffs.case_type of this source's cases
+    id: str                                  # the column holding the case id (handoffs.case_id)
+    opened: str                              # when the case started
+    closed: str                              # when it was done (NULL: not yet)
+
+
+@dataclass(frozen=True)
 class Source:
     key: str
     table: str
@@ -42,6 +52,7 @@ class Source:
     derived: Mapping[str, str]
     business_days: Mapping[str, tuple[str, str]]
     requester: str | None = None             # internal service: the column naming the department that asked
+    case: Case | None = None                 # how a row is followed through the hand-offs (the chain's late outcomes)
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,18 @@ class SpreadsheetLimits:
 
 
 @dataclass(frozen=True)
+class ChainSettings:
+    """What the chain page is built from (config `chain:`): catalogue metric keys, named once."""
+    front_door: str | None = None            # the department customers' contacts arrive at and are referred from
+    internal_service: Mapping[str, str] = field(default_factory=dict)   # matrix column → metric, in order shown
+    requests: str | None = None              # the internal_service column whose denominator counts the requests
+    declines: str | None = None              # the internal_service column whose counted rows are the declines
+    callbacks: str | None = None             # the referrals metric: its rows, its numerator = called back in time
+    late_outcomes: Mapping[str, str] = field(default_factory=dict)      # metric → the customers' words for it
+    supplier_payments: Mapping[str, str] = field(default_factory=dict)  # column (see SUPPLIER_COLUMNS) → metric
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     organisation: Organisation
@@ -180,6 +203,7 @@ class Config:
     ranges: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     # What each page shows (config `pages:`): page → part → metric keys in the order shown.
     pages: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    chain: ChainSettings = field(default_factory=ChainSettings)
 
     def page(self, page: str, part: str) -> tuple[str, ...]:
         """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""

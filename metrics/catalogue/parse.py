@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from metrics.catalogue.chain_section import chain as _chain
 from metrics.catalogue.definitions import Config
 from metrics.catalogue.metric_defs import goals as _goals, measures as _measures, metrics as _metrics
 from metrics.catalogue.pages import pages as _pages
@@ -47,7 +48,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
-                                         "privacy", "auth", "voice", "engine", "spark", "loader", "pages"),
+                                         "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -66,11 +67,12 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
         r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
         idle = 60
-    voice = _voice(r, top.get("voice") or {}, departments, sources)
+    voice = _voice(r, top.get("voice") or {}, departments, sources, metrics)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
     spreadsheets, allowed, ranges = _loader(r, top.get("loader") or {})
     page_parts = _pages(r, top.get("pages") or {}, metrics)
+    chain = _chain(r, top.get("chain"), metrics, departments, sources, allowed)
     if r.errors:
         raise ConfigError(f"{path}: {len(r.errors)} error{'s' if len(r.errors) > 1 else ''}", r.errors)
     return Config(path=path, organisation=org,
@@ -79,6 +81,6 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
                   metrics=MappingProxyType(metrics), goals=MappingProxyType(goals), min_group_size=min_group,
                   auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
                   spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
-                  ranges=MappingProxyType(ranges), pages=page_parts)
+                  ranges=MappingProxyType(ranges), pages=page_parts, chain=chain)
 
 

@@ -6,7 +6,8 @@ import re
 from types import MappingProxyType
 from typing import Any
 
-from metrics.catalogue.definitions import Department, Organisation, Source, SparkSettings, SpreadsheetLimits, Theme, Voice
+from metrics.catalogue.definitions import (Case, Department, Organisation, Source, SparkSettings, SpreadsheetLimits,
+                                           Theme, Voice)
 from metrics.catalogue.reader import LEVELS, WEEKDAYS, Reader
 from metrics.sql import is_identifier
 
@@ -220,7 +221,7 @@ def sources(r: Reader, raw: Any) -> dict[str, Source]:
     for key, item in raw.items():
         p = f"sources.{key}"
         m = r.mapping(item, p, ("table", "time", "department", "staff", "filter", "dimensions", "derived",
-                                "business_days", "requester"), ("table", "time"))
+                                "business_days", "requester", "case"), ("table", "time"))
         derived = {}
         for name, expr in (m.get("derived") or {}).items():
             if r.identifier(name, f"{p}.derived.{name}") and r.expression(expr, f"{p}.derived.{name}"):
@@ -233,6 +234,12 @@ def sources(r: Reader, raw: Any) -> dict[str, Source]:
                 r.error(f"{p}.business_days.{name}", "expected [start_column, end_column]")
                 continue
             bdays[name] = (pair[0], pair[1])
+        case, case_keys = None, ("type", "id", "opened", "closed")
+        if "case" in m:             # how rows are followed through the hand-offs (Case: type, id, opened, closed)
+            c = r.mapping(m["case"], f"{p}.case", case_keys, case_keys)
+            if c and all(k in c for k in case_keys):
+                parts = [r.text(c["type"], f"{p}.case.type")] + [r.identifier(c[k], f"{p}.case.{k}") for k in case_keys[1:]]
+                case = Case(*parts) if all(parts) else None
         dims = m.get("dimensions") or []
         if not isinstance(dims, list):
             r.error(f"{p}.dimensions", "expected a list of column names")
@@ -243,7 +250,7 @@ def sources(r: Reader, raw: Any) -> dict[str, Source]:
                           r.expression(m.get("filter"), f"{p}.filter"),
                           tuple(d for d in dims if r.identifier(d, f"{p}.dimensions")),
                           MappingProxyType(derived), MappingProxyType(bdays),
-                          r.identifier(m["requester"], f"{p}.requester") if "requester" in m else None)
+                          r.identifier(m["requester"], f"{p}.requester") if "requester" in m else None, case)
     return out
 
 
