@@ -15,6 +15,7 @@ eng = session.engine()
 period, grain = session.period_controls(eng)
 key = session.department_picker(eng, viewer)
 names = {k: d.name for k, d in eng.config.departments.items()}
+rules = eng.config.chain            # the metrics metrics.features.chain computes the page from (config `chain:`)
 st.title("The chain")
 st.caption(f"{period} · how each department's service to colleagues, and each hand-off, reaches customers.")
 session.banner(eng)
@@ -22,8 +23,7 @@ st.info(chain.words_for(eng, app_cache.view(chain.attribution, viewer, period), 
 
 st.subheader("Service between departments")
 matrix = app_cache.view(chain.internal_matrix, viewer, period)
-measures = {"sla": "internal_sla_attainment", "median_hours": "internal_median_response_hours",
-            "decline_rate": "internal_decline_rate", "csat": "internal_csat"}
+measures = rules.internal_service  # matrix column → metric
 column = st.radio("Measure", list(measures), horizontal=True, format_func=lambda c: eng.metric(measures[c]).label)
 if matrix.empty:
     st.caption("No internal requests in this period.")
@@ -36,12 +36,12 @@ else:
             out[col] = out[col].map(lambda k: names.get(k, k))
         for col, mkey in measures.items():
             out[col] = [format_value(eng.metric(mkey), v if v == v else None) for v in out[col]]
-        return out.astype({"sla_requests": "Int64", "declined": "Int64"})
+        return out.astype({"requests": "Int64", "declined": "Int64"})
 
-    mine = readable(matrix[matrix["provider"] == key].sort_values("sla"))
-    held = readable(matrix[matrix["requester"] == key].sort_values("sla"))
-    shown = {"sla": "Promises kept", "sla_requests": "Requests", "median_hours": "Typical first response",
-             "decline_rate": "Declined share", "declined": "Declined", "csat": "Satisfied"}
+    mine = readable(chain.worst_first(eng, matrix[matrix["provider"] == key]))
+    held = readable(chain.worst_first(eng, matrix[matrix["requester"] == key]))
+    shown = {c: eng.metric(measures[c]).label if c in measures else c.capitalize() for c in chain.matrix_columns(eng)}
+    lead = eng.metric(next(iter(measures.values())))
 
     def side(rows, other: str, other_word: str, title: str, empty: str, name: str) -> None:
         st.markdown(title)
@@ -52,8 +52,8 @@ else:
 
     left, right = st.columns(2)
     with left:
-        side(mine, "requester", "Asked by", f"**Colleagues {names[key]} lets down most** (as a provider, lowest "
-             "promises kept first)", f"{names[key]} gave no internal service in this period.", f"{key}-as-provider")
+        side(mine, "requester", "Asked by", f"**Colleagues {names[key]} lets down most** (as a provider, worst "
+             f"{lead.label.lower()} first)", f"{names[key]} gave no internal service in this period.", f"{key}-as-provider")
     with right:
         side(held, "provider", "Provided by", f"**Providers who hold {names[key]} up** (as an internal customer)",
              f"{names[key]} asked no other department for anything in this period.", f"{key}-as-requester")
@@ -72,7 +72,7 @@ with left:
     stages = flow["stages"].assign(median_hours=[format_hours(h) for h in flow["stages"]["median_hours"]])
     widgets.table(stages.rename(columns={"stage": "Stage", "count": "Customers", "median_hours": "Typical wait"}),
                   "flow-stages")
-    st.caption("Typical wait: to be answered at the contact centre; from referral to callback for callbacks.")
+    st.caption(f"Typical wait: to be answered at the {names[rules.front_door]}; from referral to callback for callbacks.")
 with right:
     widgets.table(flow["by_department"].assign(department=flow["by_department"]["department"].map(names)).rename(columns={
         "department": "Department", "referred": "Referred", "within_1_day": "Called back in a working day",
@@ -103,20 +103,19 @@ else:
 st.subheader("Paying suppliers")
 sup = app_cache.view(chain.supplier_payments, viewer, period).copy()
 sup["department"] = sup["department"].map(lambda k: names.get(k, k))
-for col, mkey in (("paid_within_terms", "paid_within_terms"), ("local_small_within_terms", "paid_within_terms_local"),
-                  ("approval_days", "approval_days")):
+for col, mkey in rules.supplier_payments.items():      # each figure in its metric's format
     sup[col] = [format_value(eng.metric(mkey), v if v == v else None) for v in sup[col]]
 for col in ("registration_days", "approval_stage_days", "payment_days"):
     sup[col] = [format_hours(v * 24 if v == v else None) for v in sup[col]]
-for col in ("paid_within_terms_status", "local_small_status"):
+for col in ("within_terms_status", "local_small_status"):
     sup[col] = sup[col].map(widgets.status_text)
 widgets.table(sup.rename(columns={
-    "department": "Approving department", "invoices_paid": "Invoices paid", "paid_within_terms": "Paid within terms",
-    "paid_within_terms_status": "Status", "local_small_paid": "Local small: paid",
+    "department": "Approving department", "invoices_paid": "Invoices paid", "within_terms": "Paid within terms",
+    "within_terms_status": "Status", "local_small_paid": "Local small: paid",
     "local_small_within_terms": "Local small: within terms", "local_small_status": "Local small: status",
-    "approval_days": "Typical days to approve", "late_payments": "Paid late", "registration_days": "To register",
+    "days_to_approve": "Typical days to approve", "paid_late": "Paid late", "registration_days": "To register",
     "approval_stage_days": "With the approver", "payment_days": "Approval to payment"}), "supplier-payments")
-local, every = eng.config.metrics["paid_within_terms_local"], eng.config.metrics["paid_within_terms"]
+local, every = (eng.metric(rules.supplier_payments[c]) for c in ("local_small_within_terms", "within_terms"))
 if local.default_target and every.default_target:
     st.caption(f"Local small businesses have a stricter target: {local.default_target.target:.0%} paid within terms "
                f"(all suppliers: {every.default_target.target:.0%}).")

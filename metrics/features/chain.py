@@ -1,15 +1,19 @@
 """The chain: internal service between departments, where customers' waits come from, supplier payments.
 
 Everything here is built from the catalogue's own definitions (the engine and the metric records), so a
-figure on the chain page equals the same metric anywhere else:
-- `internal_matrix`: providers × requesters for the internal-service metrics (`Engine.matrix`);
-- `decline_reasons`: the declined internal requests behind `internal_decline_rate`, by reason;
-- `referral_flow`: contacts → contact centre → officers → callback returned in a working day / later /
-  not yet, with counts and median times (the callback counts are `callback_within_1_day`'s);
-- `late_outcomes` / `attribution`: for every late outcome customers felt (`late_requests`,
-  `late_callbacks`, `late_payments`), the elapsed time split across its hand-off stages and the miss
-  given to the department that held it longest (see `attribute`);
-- `supplier_payments`: each approving department's payment figures, local small businesses apart.
+figure on the chain page equals the same metric anywhere else. Which metrics those are is config's
+`chain:` section (Config.chain); this module names none of them:
+- `internal_matrix`: providers × requesters for the internal-service metrics (`chain.internal_service`,
+  column → metric; `Engine.matrix`);
+- `decline_reasons`: the declined internal requests (the counted rows of the `chain.declines` column's
+  metric), by reason;
+- `referral_flow`: contacts → the front door (`chain.front_door`) → officers → callback returned in time /
+  later / not yet, with counts and median times (the referrals are `chain.callbacks`'s rows);
+- `late_outcomes` / `attribution`: for every late outcome customers felt (`chain.late_outcomes`), the
+  elapsed time split across its hand-off stages and the miss given to the department that held it longest
+  (see `attribute`); each counts a source whose `case` says how its rows are followed through `handoffs`;
+- `supplier_payments`: each approving department's payment figures (`chain.supplier_payments`), local
+  small businesses apart, and the median days of each invoice's stages.
 
 Access: these are unit-level figures every signed-in viewer may see; the list of customers waiting for
 a callback is a record list, visible to the department concerned and executives.
@@ -28,14 +32,9 @@ from metrics.compute.periods import Period
 from metrics.compute.query import Rows
 from metrics.catalogue.scope import ORGANISATION, Scope
 
-INTERNAL = {"internal_sla_attainment": "sla", "internal_median_response_hours": "median_hours",
-            "internal_decline_rate": "decline_rate", "internal_csat": "csat"}
-# Late outcomes customers feel, with how to follow each through the hand-offs table:
-# metric → (case_type, case id column, start column, end column, owner column, what it is in words)
-LATE = {"late_requests": ("request", "request_id", "created_at", "closed_at", "department_id", "request closed late"),
-        "late_callbacks": ("referral", "case_id", "handed_at", "responded_at", "to_department_id",
-                           "callback not returned within a working day"),
-        "late_payments": ("invoice", "invoice_id", "received_at", "paid_at", "department_id", "invoice paid late")}
+# The referral flow's callback outcomes: the column of `by_department` → the words of its stage and Sankey node.
+OUTCOMES = {"within_1_day": "Called back within a working day", "later": "Called back later",
+            "not_returned": "Not called back yet"}
 
 
 def _department(engine: Engine, key) -> str | None:
@@ -45,17 +44,31 @@ def _department(engine: Engine, key) -> str | None:
     return access.department_of(engine.config, key)
 
 
+def _records(engine: Engine, key: str, period: Period) -> pd.DataFrame:
+    """Every row a metric counted in the period, organisation-wide (its records: a ratio's denominator rows, with
+    `counted` for those in its numerator)."""
+    sql, params = engine.builder.records(engine.metric(key), Rows("all"), period, 10_000_000)
+    return engine.query(sql, params)
+
+
+def _counted(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows a metric counts as its figure: a ratio's numerator rows (`counted`), or all of a count's."""
+    return rows[rows["counted"].astype(bool)] if "counted" in rows.columns else rows
+
+
 @access.same_for_every_viewer
 def internal_matrix(engine: Engine, viewer: Viewer, period: Period, level: str = "department") -> pd.DataFrame:
-    """Providers × requesters: sla, sla_requests, median_hours, decline_rate, declined, csat (NaN when too
-    few answers) — one row per pair with internal requests or feedback."""
+    """Providers × requesters: one column per `chain.internal_service` column (NaN when too few answers), with
+    `requests` (the `chain.requests` column's denominator) and `declined` (the `chain.declines` column's
+    numerator) — one row per pair with internal requests or feedback."""
+    chain = engine.config.chain
     frames = []
-    for key, name in INTERNAL.items():
+    for column, key in chain.internal_service.items():
         df = engine.matrix(viewer, key, period, level)[["grp", "grp2", "numerator", "denominator", "value"]]
-        df = df.rename(columns={"grp": "provider", "grp2": "requester", "value": name})
-        if name == "sla":
-            df["sla_requests"] = df["denominator"]
-        if name == "decline_rate":
+        df = df.rename(columns={"grp": "provider", "grp2": "requester", "value": column})
+        if column == chain.requests:
+            df["requests"] = df["denominator"]
+        if column == chain.declines:
             df["declined"] = df["numerator"]
         frames.append(df.drop(columns=["numerator", "denominator"]))
     out = frames[0]
@@ -64,18 +77,31 @@ def internal_matrix(engine: Engine, viewer: Viewer, period: Period, level: str =
     return out.sort_values(["provider", "requester"]).reset_index(drop=True)
 
 
+def matrix_columns(engine: Engine) -> list[str]:
+    """The matrix's figure columns in the order shown: each `chain.internal_service` column, the count of its
+    requests or declines after it."""
+    chain = engine.config.chain
+    counts = {chain.requests: "requests", chain.declines: "declined"}
+    return [c for column in chain.internal_service for c in (column, counts.get(column)) if c]
+
+
+def worst_first(engine: Engine, matrix: pd.DataFrame) -> pd.DataFrame:
+    """Matrix rows worst first on the first `chain.internal_service` measure (by its metric's direction)."""
+    column, key = next(iter(engine.config.chain.internal_service.items()))
+    return matrix.sort_values(column, ascending=engine.metric(key).direction != "lower_is_better")
+
+
 @access.same_for_every_viewer
 def decline_reasons(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
-    """provider, requester, reason, declined — the declined requests counted by internal_decline_rate."""
+    """provider, requester, reason, declined — the declined requests the matrix's `declined` counts."""
     engine.authorize(viewer, ORGANISATION, records=False)
-    metric = engine.metric("internal_decline_rate")
-    sql, params = engine.builder.records(metric, Rows("all"), period, 10_000_000)
-    rows = engine.query(sql, params)
-    rows = rows[rows["counted"]]
+    key = engine.config.chain.internal_service[engine.config.chain.declines]
+    src = engine.config.source_of(engine.metric(key))
+    rows = _counted(_records(engine, key, period))
     if rows.empty:
         return pd.DataFrame(columns=["provider", "requester", "reason", "declined"])
-    out = pd.DataFrame({"provider": [_department(engine, k) for k in rows["department_id"]],
-                        "requester": [_department(engine, k) for k in rows["requester_department_id"]],
+    out = pd.DataFrame({"provider": [_department(engine, k) for k in rows[src.department]],
+                        "requester": [_department(engine, k) for k in rows[src.requester]],
                         "reason": rows["decline_reason"].fillna("(no reason given)")})
     return (out.groupby(["provider", "requester", "reason"]).size().rename("declined").reset_index()
             .sort_values(["provider", "declined"], ascending=[True, False]).reset_index(drop=True))
@@ -88,53 +114,53 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
     Returns:
         {"stages": DataFrame(stage, count, median_hours), "links": DataFrame(source, target, count),
          "by_department": DataFrame(department, referred, within_1_day, later, not_returned)}.
-        Referrals are those handed in the period (callback_within_1_day's rows); "within 1 working day" is
-        that metric's numerator; "not returned" means no callback by the end of the period.
+        The front door is `chain.front_door` with its teams; a contact there is sorted there when no referral
+        (a hand-off of the `chain.callbacks` source's case type) names it. Referrals are those handed in the
+        period (`chain.callbacks`'s rows); "within 1 working day" is that metric's numerator; "not returned"
+        means no callback by the end of the period.
     """
     engine.authorize(viewer, ORGANISATION, records=False)
-    cc = list(engine.config.descendants("contact_centre"))
-    params = {"a": period.start_instant, "b": period.end_exclusive, "cc": cc}
+    config = engine.config
+    front = config.departments[config.chain.front_door].name
+    door = list(config.descendants(config.chain.front_door))
+    case = config.source_of(engine.metric(config.chain.callbacks)).case
+    params = {"a": period.start_instant, "b": period.end_exclusive, "cc": door, "t": case.type}
     contacts = engine.query("""
         SELECT count(*) AS contacts,
                count(*) FILTER (WHERE department_id IN (SELECT unnest($cc))) AS at_cc,
+               count(*) FILTER (WHERE department_id IN (SELECT unnest($cc)) AND NOT EXISTS (
+                   SELECT 1 FROM handoffs h WHERE h.case_type = $t AND h.case_id = c.contact_id)) AS sorted_at_cc,
                median(wait_seconds) FILTER (WHERE department_id IN (SELECT unnest($cc)) AND NOT abandoned
                                             AND channel = 'phone') / 3600.0 AS cc_wait_hours
-        FROM contacts WHERE received_at >= $a AND received_at < $b""", params).iloc[0]
-    metric = engine.metric("callback_within_1_day")
-    sql, p2 = engine.builder.records(metric, Rows("all"), period, 10_000_000)
-    refs = engine.query(sql, p2)
-    refs = refs.assign(department=[_department(engine, k) for k in refs["to_department_id"]],
-                       returned=refs["responded_at"].notna() & (refs["responded_at"] < pd.Timestamp(period.end_exclusive)))
+        FROM contacts c WHERE received_at >= $a AND received_at < $b""", params).iloc[0]
+    src = config.source_of(engine.metric(config.chain.callbacks))
+    refs = _records(engine, config.chain.callbacks, period)
+    end = pd.Timestamp(period.end_exclusive)
+    refs = refs.assign(department=[_department(engine, k) for k in refs[src.department]],
+                       returned=refs[case.closed].notna() & (refs[case.closed] < end))
     refs["outcome"] = np.where(refs["counted"], "within_1_day", np.where(refs["returned"], "later", "not_returned"))
-    from_cc = refs[refs["from_department_id"].isin(cc)]
-    hours = (refs["responded_at"] - refs["handed_at"]).dt.total_seconds() / 3600
+    from_cc = refs[refs["from_department_id"].isin(door)]
+    hours = (refs[case.closed] - refs[case.opened]).dt.total_seconds() / 3600
     by = (refs.groupby(["department", "outcome"]).size().unstack(fill_value=0)
-          .reindex(columns=["within_1_day", "later", "not_returned"], fill_value=0))
+          .reindex(columns=list(OUTCOMES), fill_value=0))
     by.insert(0, "referred", by.sum(axis=1))
     by = by.reset_index().sort_values("referred", ascending=False).reset_index(drop=True)
-    n_cc, n_ref = int(contacts["at_cc"]), len(refs)
-    stages = pd.DataFrame([
-        ("Contacts", int(contacts["contacts"]), None),
-        ("Contact centre", n_cc, _num(contacts["cc_wait_hours"])),
-        ("Sorted at the contact centre", n_cc - len(from_cc), None),
-        ("Referred to an officer", n_ref, None),
-        ("Called back within a working day", int((refs["outcome"] == "within_1_day").sum()),
-         _num(hours[refs["outcome"] == "within_1_day"].median())),
-        ("Called back later", int((refs["outcome"] == "later").sum()), _num(hours[refs["outcome"] == "later"].median())),
-        ("Not called back yet", int((refs["outcome"] == "not_returned").sum()), None),
-    ], columns=["stage", "count", "median_hours"])
-    names = {k: engine.config.departments[k].name for k in by["department"]}
-    links = [("Contacts", "Contact centre", n_cc), ("Contacts", "Handled directly by departments",
-                                                    int(contacts["contacts"]) - n_cc),
-             ("Contact centre", "Sorted at the contact centre", n_cc - len(from_cc))]
-    links += [("Contact centre", names[r.department], int((from_cc["department"] == r.department).sum()))
-              for r in by.itertuples()]
-    elsewhere = refs[~refs["from_department_id"].isin(cc)]
+    n_cc, n_sorted, n_ref = int(contacts["at_cc"]), int(contacts["sorted_at_cc"]), len(refs)
+    sorted_words = f"Sorted at the {front}"
+    stages = pd.DataFrame(
+        [("Contacts", int(contacts["contacts"]), None), (front, n_cc, _num(contacts["cc_wait_hours"])),
+         (sorted_words, n_sorted, None), ("Referred to an officer", n_ref, None)]
+        + [(words, int((refs["outcome"] == o).sum()),
+            None if o == "not_returned" else _num(hours[refs["outcome"] == o].median())) for o, words in OUTCOMES.items()],
+        columns=["stage", "count", "median_hours"])
+    names = {k: config.departments[k].name for k in by["department"]}
+    links = [("Contacts", front, n_cc), ("Contacts", "Handled directly by departments", int(contacts["contacts"]) - n_cc),
+             (front, sorted_words, n_sorted)]
+    links += [(front, names[r.department], int((from_cc["department"] == r.department).sum())) for r in by.itertuples()]
+    elsewhere = refs[~refs["from_department_id"].isin(door)]
     links += [("Handled directly by departments", names[r.department], int((elsewhere["department"] == r.department).sum()))
               for r in by.itertuples()]
-    words = {"within_1_day": "Called back within a working day", "later": "Called back later",
-             "not_returned": "Not called back yet"}
-    links += [(names[r.department], words[o], int(getattr(r, o))) for r in by.itertuples() for o in words]
+    links += [(names[r.department], words, int(getattr(r, o))) for r in by.itertuples() for o, words in OUTCOMES.items()]
     links = pd.DataFrame(links, columns=["source", "target", "count"])
     return {"stages": stages, "links": links[links["count"] > 0].reset_index(drop=True), "by_department": by}
 
@@ -148,32 +174,36 @@ def waiting_for_callback(engine: Engine, viewer: Viewer, unit: str, as_of: dt.da
     last 90 days (as the waiting lists), oldest first — a record list: the department concerned and executives."""
     engine.authorize(viewer, Scope("department", unit), records=True)
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    case = engine.config.source_of(engine.metric(engine.config.chain.callbacks)).case
     return engine.query("""
         SELECT h.case_id AS contact_id, c.customer_id, h.handed_at, h.due_at, h.to_department_id, s.name AS officer
         FROM handoffs h LEFT JOIN contacts c ON c.contact_id = h.case_id LEFT JOIN staff s ON s.staff_id = h.to_staff_id
-        WHERE h.case_type = 'referral' AND h.handed_at < $e AND (h.responded_at IS NULL OR h.responded_at >= $e)
+        WHERE h.case_type = $t AND h.handed_at < $e AND (h.responded_at IS NULL OR h.responded_at >= $e)
           AND h.due_at < $e AND h.handed_at >= $e - INTERVAL 90 DAY AND h.to_department_id IN (SELECT unnest($u))
-        ORDER BY h.due_at""", {"e": end, "u": list(engine.config.descendants(unit))})
+        ORDER BY h.due_at""", {"e": end, "u": list(engine.config.descendants(unit)), "t": case.type})
 
 
 def late_outcomes(engine: Engine, viewer: Viewer, period: Period, stages: bool = True) -> pd.DataFrame:
     """Every late outcome of the period with its stages and the department it waited longest with.
 
-    Returns one row per outcome: kind, case_id, start, end, waited_longest (department key), longest_hours,
-    total_hours, stages (list of (department, hours) in order).
+    The late outcomes are the rows `chain.late_outcomes`' metrics count (their records; a ratio's `counted` rows),
+    each followed through the hand-offs as its source's `case` says and owned by the source's `department`
+    (rows with no owner are left out, for every kind alike).
+
+    Returns one row per outcome: kind (the customers' words), case_id, start, end, waited_longest (department
+    key), longest_hours, total_hours, stages (list of (department, hours) in order).
     """
     engine.authorize(viewer, ORGANISATION, records=False)
+    end = pd.Timestamp(period.end_exclusive)
     frames = []
-    for key, (case_type, id_col, start, end, owner, words) in LATE.items():
-        metric = engine.metric(key)
-        sql, params = engine.builder.records(metric, Rows("all"), period, 10_000_000)
-        rows = engine.query(sql, params)
-        if key == "late_requests":
-            rows = rows[rows["department_id"].notna()]
-        frames.append(pd.DataFrame({"kind": words, "case_type": case_type, "case_id": rows[id_col].astype(str),
-                                    "start_at": rows[start],
-                                    "end_at": rows[end].fillna(pd.Timestamp(period.end_exclusive)),
-                                    "owner": rows[owner]}))
+    for key, words in engine.config.chain.late_outcomes.items():
+        src = engine.config.source_of(engine.metric(key))
+        case = src.case
+        rows = _counted(_records(engine, key, period))
+        rows = rows[rows[src.department].notna()]
+        frames.append(pd.DataFrame({"kind": words, "case_type": case.type, "case_id": rows[case.id].astype(str),
+                                    "start_at": rows[case.opened], "end_at": rows[case.closed].fillna(end),
+                                    "owner": rows[src.department]}))
     late = pd.concat(frames, ignore_index=True)
     return attribute(engine, late, stages)
 
@@ -260,45 +290,52 @@ def in_words(engine: Engine, viewer: Viewer, unit: str, period: Period) -> str:
 
 
 def words_for(engine: Engine, att: pd.DataFrame, unit: str, period: Period) -> str:
-    """The in_words sentence from an attribution table already computed (pages reuse the cached one)."""
+    """The in_words sentence from an attribution table already computed (pages reuse the cached one); the kinds
+    are `chain.late_outcomes`' words, in config order."""
     dept = _department(engine, unit) or unit
     total = int(att.drop_duplicates("kind")["of_all"].sum()) if len(att) else 0
     m = int(att.loc[att["department"] == dept, "waited_longest"].sum()) if len(att) else 0
+    kinds = ", ".join(engine.config.chain.late_outcomes.values())
     return (f"Of the {total:,} late outcomes customers felt from {period.start:%d %b %Y} to {period.end:%d %b %Y} "
-            f"(requests closed late, callbacks not returned within a working day, invoices paid late), {m:,} waited "
-            f"longest with {engine.config.departments[dept].name}.")
+            f"({kinds}), {m:,} waited longest with {engine.config.departments[dept].name}.")
+
+
+def _days(start: pd.Series, end: pd.Series) -> pd.Series:
+    return (end - start).dt.total_seconds() / 86400
 
 
 @access.same_for_every_viewer
 def supplier_payments(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
-    """Per approving department: invoices paid, paid within terms (all, and local small businesses with their
-    stricter target), typical approval days, and median days in each stage (registration, approval, payment)."""
+    """Per approving department (`chain.supplier_payments`): invoices paid (the `within_terms` ratio's
+    denominator), the share paid within terms and its status, the same for local small businesses (their stricter
+    target), typical days to approve, invoices paid late, and the median days of each paid invoice's stages:
+    registration (received → first hand-off), with the approver (→ approved: the `days_to_approve` metric's own
+    time column) and payment (→ paid). Each median is over the department's invoices (its teams' together)."""
     engine.authorize(viewer, ORGANISATION, records=False)
-    cols = {}
-    for key in ("paid_within_terms", "paid_within_terms_local", "approval_days", "late_payments"):
-        b = engine.breakdown(viewer, key, ORGANISATION, period, by="department")
-        cols[key] = b.set_index("grp")
+    metrics = engine.config.chain.supplier_payments
+    b = {column: engine.breakdown(viewer, key, ORGANISATION, period, by="department").set_index("grp")
+         for column, key in metrics.items()}
     out = pd.DataFrame({
-        "invoices_paid": cols["paid_within_terms"]["denominator"],
-        "paid_within_terms": cols["paid_within_terms"]["value"],
-        "paid_within_terms_status": cols["paid_within_terms"]["status"],
-        "local_small_paid": cols["paid_within_terms_local"]["denominator"],
-        "local_small_within_terms": cols["paid_within_terms_local"]["value"],
-        "local_small_status": cols["paid_within_terms_local"]["status"],
-        "approval_days": cols["approval_days"]["value"],
-        "late_payments": cols["late_payments"]["value"]})
-    stages = engine.query("""
-        SELECT i.department_id,
-               median(date_diff('second', i.received_at, h1.handed_at)) / 86400.0 AS registration_days,
-               median(date_diff('second', h1.handed_at, i.approved_at)) / 86400.0 AS approval_stage_days,
-               median(date_diff('second', i.approved_at, i.paid_at)) / 86400.0 AS payment_days
-        FROM invoices i
-        LEFT JOIN (SELECT case_id, min(handed_at) AS handed_at FROM handoffs WHERE case_type = 'invoice'
-                   GROUP BY case_id) h1 ON h1.case_id = i.invoice_id
-        WHERE i.paid_at >= $a AND i.paid_at < $b GROUP BY i.department_id""",
-                          {"a": period.start_instant, "b": period.end_exclusive})
-    stages["department"] = [_department(engine, k) for k in stages["department_id"]]
-    stages = stages.groupby("department")[["registration_days", "approval_stage_days", "payment_days"]].median()
+        "invoices_paid": b["within_terms"]["denominator"],
+        "within_terms": b["within_terms"]["value"],
+        "within_terms_status": b["within_terms"]["status"],
+        "local_small_paid": b["local_small_within_terms"]["denominator"],
+        "local_small_within_terms": b["local_small_within_terms"]["value"],
+        "local_small_status": b["local_small_within_terms"]["status"],
+        "days_to_approve": b["days_to_approve"]["value"],
+        "paid_late": b["paid_late"]["value"]})
+    src = engine.config.source_of(engine.metric(metrics["within_terms"]))
+    case, approved = src.case, engine.metric(metrics["days_to_approve"]).measure.time
+    paid = _records(engine, metrics["within_terms"], period)          # the invoices paid in the period
+    ids = paid[case.id].astype(str)
+    first = engine.query("SELECT case_id, min(handed_at) AS first_at FROM handoffs WHERE case_type = $t "
+                         "AND case_id IN (SELECT unnest($ids)) GROUP BY case_id", {"t": case.type, "ids": list(ids)})
+    first_at = pd.to_datetime(ids.map(dict(zip(first["case_id"], first["first_at"]))))   # NaT: never handed on
+    stages = pd.DataFrame({
+        "department": [_department(engine, k) for k in paid[src.department]],
+        "registration_days": _days(paid[case.opened], first_at),
+        "approval_stage_days": _days(first_at, paid[approved]),
+        "payment_days": _days(paid[approved], paid[case.closed])}).groupby("department").median()
     out = out.join(stages, how="left")
     out = out[out["invoices_paid"] > 0]
     return out.rename_axis("department").reset_index()
