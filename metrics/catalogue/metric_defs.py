@@ -64,14 +64,15 @@ def _measure(r: Reader, m: dict, p: str, sources: dict[str, Source], params: dic
     return Measure(source, agg or "count", expr, r.expression(m.get("filter"), f"{p}.filter"), time, quantile, snap)
 
 
-def _narrowed(r: Reader, m: dict, p: str, named: dict[str, Measure | None], params: dict) -> Measure | None:
+def _narrowed(r: Reader, m: dict, p: str, named: dict[str, Measure | None], params: dict,
+              name_at: str | None = None) -> Measure | None:
     """`measure: NAME` with an optional `filter:` that narrows it to fewer rows (both must hold)."""
     for k in _MEASURE_KEYS:
         if k in m and k != "filter":
             r.error(f"{p}.{k}", f"comes from measure {m['measure']!r}; only a filter narrowing it may be added")
     name = m["measure"]
     if not isinstance(name, str) or name not in named:
-        r.error(f"{p}.measure", f"unknown measure {name!r} (measures: {', '.join(named) or 'none'})")
+        r.error(name_at or f"{p}.measure", f"unknown measure {name!r} (measures: {', '.join(named) or 'none'})")
         return None
     base = named[name]
     if base is None:                         # its own definition is wrong, and said so under measures:
@@ -85,8 +86,8 @@ def _side(r: Reader, raw: Any, p: str, sources: dict[str, Source], named: dict, 
     if raw is None:
         r.error(p, "required: a measure name (from measures:) or a measure written out (source, agg, ...)")
         return None
-    if isinstance(raw, str):
-        raw = {"measure": raw}
+    if isinstance(raw, str):                 # just a name: an error names the side itself
+        return _narrowed(r, {"measure": raw}, p, named, params, name_at=p)
     named_side = isinstance(raw, dict) and "measure" in raw
     m = r.mapping(raw, p, _MEASURE_KEYS + ("measure",), () if named_side else ("source", "agg"))
     if not m:
@@ -120,9 +121,10 @@ def measures(r: Reader, raw: Any, sources: dict[str, Source]) -> dict[str, Measu
         elif "measure" in m:
             known = isinstance(m["measure"], str) and m["measure"] in raw
             base = resolve(m["measure"], chain + (key,)) if known else None
-            for name in params:
+            for name in list(params):
                 if base is not None and name in base.params:
                     r.error(f"{p}.params.{name}", f"already set by measure {m['measure']!r}; a parameter is set once")
+                    del params[name]
             found = _narrowed(r, m, p, {**out, m["measure"]: base} if known else out, params)
         else:
             found = _measure(r, m, p, sources, params)
@@ -153,7 +155,9 @@ def _misses(r: Reader, p: str, of: Any, metrics: dict[str, Metric | None], sourc
     if of in misses:
         why = f"{of} is a misses metric, not a ratio"
     elif base.kind != "ratio":
-        why = f"{of} is a {base.kind} metric, not a ratio"
+        why = f"{of} is {'an' if base.kind[0] in 'aeiou' else 'a'} {base.kind} metric, not a ratio"
+    elif num is None or den is None:         # a side is wrong, and said so
+        return None
     elif num.agg != "count" or den.agg != "count":
         why = f"{of}'s numerator and denominator must both be agg: count (misses are rows)"
     elif num.source != den.source or num.at_period_end or den.at_period_end or \
@@ -194,12 +198,15 @@ def metrics(r: Reader, raw: Any, sources: dict[str, Source], departments: dict[s
             continue
         if isinstance(item, dict) and "observations" in item:
             r.error(f"{p}.observations", "replaced by type: observed (figures from kpi_observations, no sides)")
-            item = {k: v for k, v in item.items() if k != "observations"}
+            item = {**{k: v for k, v in item.items() if k != "observations"}, "type": "observed"}
         m = r.mapping(item, p, _METRIC_KEYS, ("label", "description", "owner", "type", "direction", "format"))
         if not m:
             out[key] = None
             continue
-        kind = r.choice(m.get("type"), f"{p}.type", TYPES, "simple")
+        kind = r.choice(m["type"], f"{p}.type", TYPES, "?") if "type" in m else "?"
+        if kind == "?":                      # missing or unknown, and said so: its measures would only be guessed
+            out[key] = _metric(r, key, m, kind, "simple", {}, departments)
+            continue
         if kind == "misses":                 # after the others: its base may come later in the file
             misses.append((key, m))
             out[key] = None
@@ -237,9 +244,9 @@ def metrics(r: Reader, raw: Any, sources: dict[str, Source], departments: dict[s
                 r.error(f"{p}.{k}", f"a misses metric counts rows of the ratio it is `of`; it takes no {k}")
         if "of" not in m:
             r.error(f"{p}.of", "required key is missing: the ratio metric whose misses this counts")
-            continue
-        base = _misses(r, p, m["of"], out, sources, {k for k, _ in misses})
-        if base is None:
+        base = _misses(r, p, m["of"], out, sources, {k for k, _ in misses}) if "of" in m else None
+        if base is None:                     # said so; kept, so goals and pages naming it add no errors
+            out[key] = _metric(r, key, m, "misses", "simple", {}, departments)
             continue
         num, den = base.numerator, base.denominator
         left_out = Measure(den.source, "count", filter=_and(den.filter, f"NOT coalesce(({num.filter}), false)"),
@@ -255,8 +262,10 @@ def _with_measure_params(r: Reader, p: str, params: dict, used: tuple[Measure | 
     for meas in used:
         for name, value in (meas.params if meas is not None else {}).items():
             if name in params:
-                r.error(f"{p}.params.{name}", f"already set by measure {meas.name!r} (measures.{meas.name}.params); "
-                                              "a parameter is set once, where it is defined")
+                if name not in by:
+                    r.error(f"{p}.params.{name}", f"comes from measure {meas.name!r} (see measures:); a parameter is "
+                                                  "set once, where it is defined")
+                by[name] = meas.name
             elif name in by and out[name] != value:
                 r.error(p, f"measures {by[name]!r} and {meas.name!r} set {name} to different values "
                            f"({out[name]!r}, {value!r}); one metric binds one value")
