@@ -1,4 +1,6 @@
-"""`python -m metrics bench ingest`: the loader against a bare DuckDB read_csv of the same file, side by side.
+"""`python -m metrics bench [--rows N | --scale F]`: demo databases at growing sizes, each metric through the
+metrics layer against hand-written SQL, every page per role cold and warm, the loader (bench_ingest.py) and
+peak memory; with --engine spark, the same on Spark beside DuckDB.
 
 Timings are printed as measured ratios, never asserted in tests (the machine decides the numbers).
 """
@@ -6,68 +8,20 @@ from __future__ import annotations
 
 import json
 import resource
-import tempfile
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import duckdb
 
+from metrics.access import SYSTEM
 from metrics.catalogue.definitions import Config
-from metrics.ingest.loader import load_file
-from metrics.sql import literal
-from metrics.store.database import connect
-
-
-def contacts_csv(path: Path, rows: int) -> None:
-    """A contacts export of `rows` rows with the schema's column names (written by DuckDB, fast)."""
-    duckdb.connect().execute(f"""
-        COPY (SELECT 'K' || i AS contact_id, CASE WHEN i % 5 = 0 THEN 'email' ELSE 'phone' END AS channel,
-                     TIMESTAMP '2024-01-01 08:00:00' + (i % 31536000) * INTERVAL 1 SECOND AS received_at,
-                     TIMESTAMP '2024-01-01 08:00:30' + (i % 31536000) * INTERVAL 1 SECOND AS answered_at,
-                     i % 17 = 0 AS abandoned, (i % 97) * 1.0 AS wait_seconds, 'cc_phones' AS department_id,
-                     NULL AS staff_id, i % 4 <> 0 AS resolved_first_contact, NULL AS request_id,
-                     i % 6 = 0 AS referred, 'P' || (i % 50000) AS customer_id
-              FROM range({int(rows)}) t(i)) TO {literal(path)} (HEADER)""")
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def bench_ingest(config: Config, rows: int) -> dict:
-    """Time a validated load and a bare read_csv of the same generated file into fresh databases."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        csv = tmp / "contacts.csv"
-        t = time.perf_counter()
-        contacts_csv(csv, rows)
-        made = time.perf_counter() - t
-        bare_db = duckdb.connect(str(tmp / "bare.duckdb"))
-        t = time.perf_counter()
-        bare_db.execute("CREATE TABLE contacts AS SELECT * FROM read_csv($f)", {"f": str(csv)})
-        bare = time.perf_counter() - t
-        bare_db.close()
-        con = connect(tmp / "load.duckdb", config, create=True)
-        t = time.perf_counter()
-        result = load_file(con, config, "contacts", csv, loaded_by="bench")
-        ours = time.perf_counter() - t
-        con.close()
-    if not result.ok:
-        raise RuntimeError(f"the benchmark file did not load: {result.summary()}")
-    return {"rows": rows, "file_mb": None, "generate_s": made, "bare_read_csv_s": bare, "load_s": ours,
-            "bare_rows_per_s": rows / bare, "load_rows_per_s": rows / ours, "ratio": bare / ours,
-            "peak_rss_mb": _peak_mb()}
-
-
-def print_ingest(r: dict, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(r, indent=2))
-        return
-    print(f"ingest, {r['rows']:,} rows of contacts")
-    print(f"  bare DuckDB read_csv into a table : {r['bare_read_csv_s']:7.2f} s  {r['bare_rows_per_s']:>12,.0f} rows/s")
-    print(f"  validated load (metrics load)     : {r['load_s']:7.2f} s  {r['load_rows_per_s']:>12,.0f} rows/s")
-    print(f"  ratio (load / bare throughput)    : {r['ratio']:.2f}   (target ≥ 0.50)")
-    print(f"  peak memory of this process       : {r['peak_rss_mb']:,.0f} MB")
+from metrics.cli.bench_ingest import _peak_mb, bench_ingest
+from metrics.compute.engine import Engine
+from metrics.compute.periods import Period
+from metrics.demo.build import build_demo_database
+from metrics.store.export import export_parquet
 
 
 # --- python -m metrics bench [--rows N | --scale F] -------------------------------------------------------
@@ -125,7 +79,6 @@ def _best(fn, repeat: int = 3) -> float:
 
 def demo_db(config: Config, rows: int, folder: Path) -> tuple[Path, float | None]:
     """A demo database with about `rows` contacts, built once and reused; returns (path, seconds to build or None)."""
-    from metrics.demo.build import build_demo_database
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"demo-{rows}.duckdb"
     if path.exists():
@@ -137,7 +90,6 @@ def demo_db(config: Config, rows: int, folder: Path) -> tuple[Path, float | None
 
 def bench_metrics(engine, period) -> list[dict]:
     """Each hand-written metric through the metrics layer and by hand: best of 3, same numbers checked."""
-    from metrics.access import SYSTEM
     both = {"a": period.start_instant, "b": period.end_exclusive}
     out = []
     for key, sql in HAND.items():
@@ -164,8 +116,6 @@ def _same(a, b) -> bool:
 
 def bench_pages(db: Path, config_file: Path | None = None) -> list[dict]:
     """Every page each role opens, cold and warm, timed in a child process (tests/perf/page_times.py)."""
-    import subprocess
-    import sys
     script = Path(__file__).resolve().parents[2] / "tests" / "perf" / "page_times.py"
     extra = ["--config", str(config_file)] if config_file else []
     res = subprocess.run([sys.executable, str(script), "--db", str(db), *extra], capture_output=True, text=True,
@@ -182,7 +132,8 @@ def _child_peak_mb() -> float:
 def spark_side(config: Config, db: Path, folder: Path) -> tuple[Config, Path, float]:
     """Export the database as Parquet for Spark (once per database) and write a config file with engine: spark;
     returns (config, config file, seconds the export took — 0 when reused)."""
-    from metrics.store.export import export_parquet
+    # Imported here, not at the top: the Spark side pulls in pyarrow and the SQL transpiler, which only
+    # `bench --engine spark` needs.
     from metrics.compute.spark.facts import with_source, write_config
     pq = folder / f"{db.stem}.parquet"
     took = 0.0
@@ -200,7 +151,6 @@ def spark_side(config: Config, db: Path, folder: Path) -> tuple[Config, Path, fl
 
 def bench_spark_metrics(spark, duck, duck_rows: list[dict], period) -> None:
     """The same metrics on the Spark engine beside the DuckDB engine's (best of 3), checked for the same numbers."""
-    from metrics.access import SYSTEM
     for row in duck_rows:
         key = row["metric"]
         duck_fig = duck.value(SYSTEM, key, period=period, compare=False)
@@ -216,8 +166,6 @@ def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True
               engine: str = "duckdb") -> list[dict]:
     """The whole benchmark at each size: build or reuse the demo, metrics vs hand SQL, pages, ingest, memory.
     With engine 'spark', also the same metrics and pages on Spark over the exported Parquet, side by side."""
-    from metrics.compute.engine import Engine
-    from metrics.compute.periods import Period
     results = []
     for rows in sizes:
         db, built = demo_db(config, rows, folder)
