@@ -58,20 +58,93 @@ def test_series_months_add_up_to_the_year(demo_db, capsys):
     assert sum(r["value"] for r in rows) == json.loads(out)["value"]
 
 
-def test_goals_json(demo_db, capsys):
+POINTS = {"on_target": 1.0, "warning": 0.5, "off_target": 0.0}      # the goal rule: a warning counts half
+
+
+def status_by_hand(value, target, warning, direction):
+    """The inclusive threshold rule, written out again."""
+    if direction == "lower_is_better":
+        value, target, warning = -value, -target, None if warning is None else -warning
+    return "on_target" if value >= target else "warning" if warning is not None and value >= warning else "off_target"
+
+
+def score_by_hand(pairs):
+    """Weighted share on target over the measures that score; None when none does."""
+    scored = [(POINTS[s], w) for s, w in pairs if s in POINTS]
+    return sum(p * w for p, w in scored) / sum(w for _, w in scored) if scored else None
+
+
+def month_sql(demo_db, sql):
+    import duckdb
+    con = duckdb.connect(demo_db, read_only=True)
+    try:
+        return con.execute(sql, {"a": "2025-12-01", "b": "2026-01-01"}).fetchall()
+    finally:
+        con.close()
+
+
+def test_goals_json(demo_db, config, capsys):
     code, out, _ = run(capsys, "goals", "--json", "--db", demo_db)
     goals = json.loads(out)
     assert code == 0 and [g["goal"] for g in goals] == ["promises_kept", "sorted_first_time", "easy_to_deal_with",
                                                         "local_suppliers_paid", "listen_and_act"]
+    scored = 0
     for g in goals:
-        assert g["score"] is None or 0 <= g["score"] <= 1
+        goal = config.goals[g["goal"]]
+        assert [(m["metric"], m["weight"]) for m in g["measures"]] == list(goal.metrics)
+        for m in g["measures"]:
+            metric = config.metrics[m["metric"]]
+            if m["status"] in POINTS:       # a figure with a target: its status follows from value and target
+                t = metric.default_target
+                assert m["target"] == t.target
+                assert m["status"] == status_by_hand(m["value"], t.target, t.warning, metric.direction), m
+        # The score recomputed from the measures' statuses and weights, and the goal's status from the score.
+        expected = score_by_hand([(m["status"], m["weight"]) for m in g["measures"]])
+        assert g["score"] == pytest.approx(expected) if expected is not None else g["score"] is None
+        if expected is not None:
+            scored += 1
+            assert g["status"] == status_by_hand(expected, goal.target, goal.warning, "higher_is_better")
+    assert scored >= 4          # December 2025 at scale 0.25 has enough data for most goals (not a vacuous check)
+    # One goal's measures by hand-written SQL: local_suppliers_paid, December 2025, the organisation.
+    local = next(g for g in goals if g["goal"] == "local_suppliers_paid")
+    m = {x["metric"]: x for x in local["measures"]}
+    (within, paid), = month_sql(demo_db, """
+        SELECT count(*) FILTER (WHERE date_diff('day', CAST(received_at AS DATE), CAST(paid_at AS DATE)) <= terms_days),
+               count(*)
+        FROM invoices WHERE local_supplier AND small_business AND paid_at >= CAST($a AS TIMESTAMP)
+          AND paid_at < CAST($b AS TIMESTAMP)""")
+    assert m["paid_within_terms_local"]["value"] == pytest.approx(within / paid)
+    (median_days,), = month_sql(demo_db, """
+        SELECT median(date_diff('day', CAST(received_at AS DATE), CAST(approved_at AS DATE))) FROM invoices
+        WHERE approved_at >= CAST($a AS TIMESTAMP) AND approved_at < CAST($b AS TIMESTAMP)""")
+    assert m["approval_days"]["value"] == pytest.approx(median_days)
 
 
-def test_goal_contributions(demo_db, capsys):
+def test_goal_contributions(demo_db, config, capsys):
     code, out, _ = run(capsys, "goals", "--goal", "local_suppliers_paid", "--json", "--db", demo_db)
     rows = json.loads(out)
-    assert code == 0 and rows[0]["department"] == "finance"
-    assert sum(r["miss_share"] or 0 for r in rows) <= 1 + 1e-9
+    goal = config.goals["local_suppliers_paid"]
+    assert code == 0 and [r["department"] for r in rows] == list(goal.departments)
+    # Late payments in December 2025 by hand: paid later than terms, counted in the department (a team's parent).
+    late = month_sql(demo_db, """
+        SELECT department_id, count(*) FROM invoices
+        WHERE paid_at >= CAST($a AS TIMESTAMP) AND paid_at < CAST($b AS TIMESTAMP)
+          AND date_diff('day', CAST(received_at AS DATE), CAST(paid_at AS DATE)) > terms_days GROUP BY 1""")
+    per_department = {}
+    for unit, n in late:
+        d = config.departments[unit]
+        key = d.parent if d.level == "team" else unit
+        per_department[key] = per_department.get(key, 0) + n
+    total = sum(per_department.values())
+    assert total > 0
+    for r in rows:
+        assert r["misses"] == per_department.get(r["department"], 0), r["department"]
+        assert r["miss_share"] == pytest.approx(per_department.get(r["department"], 0) / total)
+        # Each department's score from its own measures' statuses.
+        expected = score_by_hand([(r[f"{k}_status"], w) for k, w in goal.metrics])
+        assert r["score"] == pytest.approx(expected) if expected is not None else r["score"] is None
+    # Finance approves and pays: it has late payments of its own (the shares are not all zero).
+    assert rows[0]["department"] == "finance" and rows[0]["miss_share"] > 0
 
 
 @pytest.mark.parametrize("args, sentence", [
