@@ -97,10 +97,21 @@ def test_a_persons_lists(engine, who, where):
     assert allowed(lambda: lists.waiting(engine, v, s, dt.date(2024, 5, 31))) == expected
 
 
+# first_contact_resolution per person in May (tests/fixture.sql): Ann (S1) took c1 c2 c5 c7 and resolved
+# c1 c5 c7 at first contact → 3 / 4; Bob (S2) took c6, resolved → 1 / 1; Cat (S3) took no contacts, so she has
+# no row; the abandoned calls c3 c4 have no staff member.
+FCR_BY_PERSON = {"S1": ("Ann", 3, 4), "S2": ("Bob", 1, 1)}
+
+
 @pytest.mark.parametrize("who", list(VIEWERS))
 def test_breakdown_by_person_shows_only_visible_people(engine, who):
     b = engine.breakdown(VIEWERS[who], "first_contact_resolution", Scope("organisation"), MAY, by="staff")
-    assert set(b["grp"]) <= PEOPLE[who]
+    got = {r.grp: (r.name, r.numerator, r.denominator) for r in b.itertuples()}
+    # Exactly the people with figures whom this viewer may see: executive and the head see Ann and Bob, each
+    # member of staff only themselves, an administrator nobody.
+    expected = {k: v for k, v in FCR_BY_PERSON.items() if k in PEOPLE[who]}
+    assert got == expected
+    assert len(got) == {"executive": 2, "head_cc": 2, "staff_s1": 1, "staff_s2": 1, "admin": 0}[who]
 
 
 def test_comments_never_leak_across_departments(engine):

@@ -1,5 +1,6 @@
 """Every page × role in Streamlit's AppTest: no exception, the figures equal the command line's, and
 pages outside a role cannot be reached."""
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -140,19 +141,40 @@ def test_missing_database_is_one_sentence(monkeypatch, tmp_path):
 
 
 def test_a_write_changes_the_data_version_that_keys_the_cache(env, config):
+    """A load moves the data version and the cached page figures are computed again from the new data: a stale
+    cache (figures kept from before the load) fails here, because the load changes a headline figure."""
     eng = app_cache.engine()
     before = eng.data_version()
     viewer = demo_personas(eng)[0].viewer
-    first = app_cache.view(views.cards, viewer, ORGANISATION,
-                           eng.default_period(), eng.config.page("overview", "headline"))
-    eng.con.execute("INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by, status) VALUES (1, 'contacts', 'x.csv', 'abc', 0, now(), 'test', 'loaded')")
+    period = eng.default_period()
+    keys = ("grade_of_service", "calls_offered")
+    first = {r.metric: r for r in app_cache.view(views.cards, viewer, ORGANISATION, period, keys)}
+    # The load: 500 phone calls answered in 1 second on the period's last day, recorded as batch 1 (what a load
+    # does: its rows and its load_batches row in one go).
+    ids = [f"stale-cache-{i}" for i in range(500)]
+    eng.con.execute("BEGIN TRANSACTION")
+    eng.con.execute("""INSERT INTO contacts (contact_id, channel, received_at, answered_at, abandoned, wait_seconds,
+                                             department_id, resolved_first_contact, referred)
+                       SELECT unnest($ids), 'phone', $at, $at + INTERVAL 1 SECOND, false, 1.0, 'cc_phones', true, false""",
+                    {"ids": ids, "at": dt.datetime.combine(period.end, dt.time(12, 0))})
+    eng.con.execute("INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, loaded_by, "
+                    "status) VALUES (1, 'contacts', 'x.csv', 'abc', 500, now(), 'test', 'loaded')")
+    eng.con.execute("COMMIT")
     try:
         assert eng.data_version() != before
-        again = app_cache.view(views.cards, viewer, ORGANISATION,
-                               eng.default_period(), eng.config.page("overview", "headline"))
-        assert [r.value for r in again] == [r.value for r in first]     # recomputed, same data → same figures
+        again = {r.metric: r for r in app_cache.view(views.cards, viewer, ORGANISATION, period, keys)}
+        # 500 more calls offered; 500 more answered within 20 s on both sides of grade_of_service.
+        assert again["calls_offered"].value == first["calls_offered"].value + 500
+        assert (again["grade_of_service"].numerator, again["grade_of_service"].denominator) == \
+            (first["grade_of_service"].numerator + 500, first["grade_of_service"].denominator + 500)
+        assert again["grade_of_service"].value == pytest.approx(
+            (first["grade_of_service"].numerator + 500) / (first["grade_of_service"].denominator + 500))
     finally:
+        eng.con.execute("DELETE FROM contacts WHERE contact_id LIKE 'stale-cache-%'")
         eng.con.execute("DELETE FROM load_batches WHERE batch_id = 1")
+    # Back to the data as it was: a new version again, and the first figures again.
+    restored = {r.metric: r for r in app_cache.view(views.cards, viewer, ORGANISATION, period, keys)}
+    assert restored["calls_offered"].value == first["calls_offered"].value
 
 
 def test_forms_show_one_clear_sentence_and_write_nothing(env, config):
