@@ -29,7 +29,7 @@ def _params(r: Reader, raw: Any, p: str) -> dict:
     for name in params:
         if name in RESERVED_PARAMS:
             r.error(f"{p}.{name}", f"{name} is reserved (it is set by the engine)")
-    return params
+    return dict(params)
 
 
 def _placeholders(r: Reader, m: dict, p: str, params: dict, snapshot: bool) -> None:
@@ -119,13 +119,16 @@ def measures(r: Reader, raw: Any, sources: dict[str, Source]) -> dict[str, Measu
         if not m:
             found = None
         elif "measure" in m:
-            known = isinstance(m["measure"], str) and m["measure"] in raw
-            base = resolve(m["measure"], chain + (key,)) if known else None
+            target = m["measure"]
+            names = {**dict.fromkeys(map(str, raw)), **out}      # every name; those resolved so far
+            if isinstance(target, str) and target in raw:
+                names[target] = resolve(target, chain + (key,))
+            base = names.get(target) if isinstance(target, str) else None
             for name in list(params):
                 if base is not None and name in base.params:
-                    r.error(f"{p}.params.{name}", f"already set by measure {m['measure']!r}; a parameter is set once")
+                    r.error(f"{p}.params.{name}", f"already set by measure {target!r}; a parameter is set once")
                     del params[name]
-            found = _narrowed(r, m, p, {**out, m["measure"]: base} if known else out, params)
+            found = _narrowed(r, m, p, names, params)
         else:
             found = _measure(r, m, p, sources, params)
         if found is not None:
@@ -149,15 +152,13 @@ def _misses(r: Reader, p: str, of: Any, metrics: dict[str, Metric | None], sourc
         r.error(f"{p}.of", f"unknown metric {of!r}; misses are counted from a ratio metric of this catalogue")
         return None
     base = metrics[of]
-    if base is None and of not in misses:    # wrong itself, and said so
-        return None
     num, den = (base.numerator, base.denominator) if base else (None, None)
     if of in misses:
         why = f"{of} is a misses metric, not a ratio"
+    elif base is None or base.kind == "?" or (base.kind == "ratio" and (num is None or den is None)):
+        return None                          # wrong itself, and said so
     elif base.kind != "ratio":
         why = f"{of} is {'an' if base.kind[0] in 'aeiou' else 'a'} {base.kind} metric, not a ratio"
-    elif num is None or den is None:         # a side is wrong, and said so
-        return None
     elif num.agg != "count" or den.agg != "count":
         why = f"{of}'s numerator and denominator must both be agg: count (misses are rows)"
     elif num.source != den.source or num.at_period_end or den.at_period_end or \
