@@ -52,8 +52,8 @@ else:
 
     left, right = st.columns(2)
     with left:
-        side(mine, "requester", "Asked by", f"**Colleagues {names[key]} lets down most** (as a provider, worst "
-             f"{lead.label.lower()} first)", f"{names[key]} gave no internal service in this period.", f"{key}-as-provider")
+        side(mine, "requester", "Asked by", f"**Colleagues {names[key]} lets down most** (as a provider, worst first "
+             f"on {lead.label.lower()})", f"{names[key]} gave no internal service in this period.", f"{key}-as-provider")
     with right:
         side(held, "provider", "Provided by", f"**Providers who hold {names[key]} up** (as an internal customer)",
              f"{names[key]} asked no other department for anything in this period.", f"{key}-as-requester")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from metrics.catalogue.definitions import ChainSettings, Department, Metric, Source
+from metrics.catalogue.definitions import ChainSettings, Department, Metric, Source, source_of as _source
 from metrics.catalogue.reader import Reader
 from metrics.sql import is_identifier
 
@@ -33,12 +33,6 @@ def _metric(r: Reader, key: Any, path: str, metrics: dict[str, Metric]) -> str |
         r.error(path, f"unknown metric {key!r} (did you mean: {', '.join(close)}?)")
         return None
     return key
-
-
-def _source(metric: Metric, sources: dict[str, Source]) -> Source | None:
-    """The source a metric counts (Config.source_of before there is a Config)."""
-    measure = metric.measure or metric.denominator
-    return None if measure is None else sources.get(measure.source)
 
 
 def _followed(r: Reader, key: str, path: str, metrics: dict[str, Metric], sources: dict[str, Source], why: str) -> None:

@@ -181,6 +181,13 @@ class ChainSettings:
     supplier_payments: Mapping[str, str] = field(default_factory=dict)  # column (see SUPPLIER_COLUMNS) → metric
 
 
+def source_of(metric: Metric, sources: Mapping[str, Source]) -> Source | None:
+    """The source whose rows a metric counts (a simple metric's, a ratio's denominator's); None for a metric
+    computed from pre-aggregated observations."""
+    measure = metric.measure or metric.denominator
+    return None if measure is None else sources.get(measure.source)
+
+
 @dataclass(frozen=True)
 class Config:
     path: str
@@ -212,8 +219,7 @@ class Config:
     def source_of(self, metric: Metric) -> Source:
         """The source whose rows a metric counts (a simple metric's, a ratio's denominator's); None for a metric
         computed from pre-aggregated observations."""
-        measure = metric.measure or metric.denominator
-        return None if measure is None else self.sources[measure.source]
+        return source_of(metric, self.sources)
 
     def metric(self, key: str) -> Metric:
         """The metric definition; UnknownError naming close matches if there is none."""
