@@ -119,3 +119,10 @@ def test_the_readme_layout_names_every_package():
     packages = sorted({p.parent.name for p in (ROOT / "metrics").rglob("__init__.py")} - {"metrics"})
     missing = [p for p in packages if f"{p}/" not in layout]
     assert not missing, f"README.md's layout section does not name: {missing}"
+
+
+def test_the_public_api_resolves_every_name_it_states():
+    import metrics
+    assert {"load_config", "Engine", "Viewer", "Role", "Scope", "Period", "MetricsError"} <= set(metrics.__all__)
+    for name in metrics.__all__:
+        assert getattr(metrics, name).__module__.startswith("metrics."), name

@@ -106,3 +106,69 @@ def test_a_rule_for_a_column_the_schema_lacks_is_found_at_start_up(tmp_path):
         check_sql(typo)
     assert any(e.startswith("loader.allowed_values.contacts.chanel: the schema has no such column") and "channel" in e
                for e in exc.value.errors), exc.value.errors
+
+
+def test_the_case_follow_up_window_is_the_follow_up_metrics_parameter(config, tmp_path):
+    """One number: cases are due after the business_days of the metric voice.follow_up_metric names."""
+    import yaml
+    from metrics.catalogue.parse import parse_config
+    raw = yaml.safe_load(open("config.yaml", encoding="utf-8"))
+    assert config.voice.follow_up_days == raw["metrics"][raw["voice"]["follow_up_metric"]]["params"]["business_days"]
+    raw["metrics"][raw["voice"]["follow_up_metric"]]["params"]["business_days"] = 3
+    assert parse_config(raw).voice.follow_up_days == 3
+    raw["voice"]["follow_up_metric"] = "closed_loop_rat"
+    with pytest.raises(ConfigError) as e:
+        parse_config(raw)
+    assert "voice.follow_up_metric: 'closed_loop_rat' is not a key of `metrics`" in e.value.errors
+
+
+def test_an_organisation_changes_what_its_overview_leads_with_in_config(demo_db, config, tmp_path, monkeypatch):
+    """pages.overview.headline decides the Overview's cards: two other metrics in config, no code → exactly
+    those two cards, in that order (labels from the catalogue)."""
+    import shutil
+
+    import yaml
+    from streamlit.testing.v1 import AppTest
+
+    import app_cache
+    from metrics.present.personas import demo_personas
+    raw = yaml.safe_load(open("config.yaml", encoding="utf-8"))
+    raw["pages"]["overview"]["headline"] = ["complaints_per_1000_contacts", "abandonment_rate"]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    db = tmp_path / "app.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("CX_CONFIG", str(cfg))
+    monkeypatch.setenv("CX_DB", str(db))
+    app_cache.engine.clear()
+    try:
+        executive = next(p for p in demo_personas(Engine.open(str(db), config)) if p.viewer.role == "executive")
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard.py"), default_timeout=120)
+        at.run()
+        at.radio[0].set_value(executive.label)
+        at.button[0].click()
+        at.run()
+        assert not at.exception
+        labels = [m.label for m in at.metric]
+        assert labels[:2] == [raw["metrics"]["complaints_per_1000_contacts"]["label"],
+                              raw["metrics"]["abandonment_rate"]["label"]]
+        assert raw["metrics"]["grade_of_service"]["label"] not in labels
+    finally:
+        app_cache.engine.clear()
+
+
+@pytest.mark.parametrize("mutate, sentence", [
+    (lambda raw: raw["pages"]["overview"].update(headline=["csat", "cast"]),
+     "pages.overview.headline[1]: unknown metric 'cast'"),
+    (lambda raw: raw["pages"]["voice"].pop("headline"), "pages.voice.headline: required key is missing"),
+    (lambda raw: raw["pages"].update(overveiw={"headline": []}), "pages.overveiw: unknown key"),
+    (lambda raw: raw.pop("pages"), "(top level).pages: required key is missing"),
+])
+def test_a_mistake_in_pages_names_the_place(mutate, sentence):
+    import yaml
+    from metrics.catalogue.parse import parse_config
+    raw = yaml.safe_load(open("config.yaml", encoding="utf-8"))
+    mutate(raw)
+    with pytest.raises(ConfigError) as e:
+        parse_config(raw)
+    assert any(err.startswith(sentence) for err in e.value.errors), e.value.errors

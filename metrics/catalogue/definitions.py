@@ -144,6 +144,7 @@ class Voice:
     feedback_source: str = "feedback"
     negative: str = "FALSE"                  # SQL over a feedback row (the source's derived `negative`)
     positive: str = "FALSE"                  # likewise `positive`
+    follow_up_days: int = 2                  # business days to follow a case up (the follow-up metric's parameter)
 
 
 @dataclass(frozen=True)

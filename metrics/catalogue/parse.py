@@ -67,7 +67,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
         r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
         idle = 60
-    voice = _voice(r, top.get("voice") or {}, departments, sources)
+    voice = _voice(r, top.get("voice") or {}, departments, sources, metrics)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
     spreadsheets, allowed, ranges = _loader(r, top.get("loader") or {})

@@ -98,8 +98,19 @@ _KEYWORD = re.compile(r"^[a-z0-9][a-z0-9 '&/-]*\*?$")
 FEEDBACK_RULES = ("negative", "positive")    # derived columns of voice.feedback_source the product reads
 
 
-def voice(r: Reader, raw: Any, departments: dict[str, Department], sources: dict) -> Voice:
-    v = r.mapping(raw, "voice", ("unrouted_department", "values", "themes", "feedback_source"))
+def voice(r: Reader, raw: Any, departments: dict[str, Department], sources: dict, metrics: dict) -> Voice:
+    v = r.mapping(raw, "voice", ("unrouted_department", "values", "themes", "feedback_source", "follow_up_metric"))
+    follow_up_days = 2
+    follow_up = r.text(v.get("follow_up_metric"), "voice.follow_up_metric", required=True)
+    if follow_up is not None:
+        days = metrics[follow_up].params.get("business_days") if follow_up in metrics else None
+        if follow_up not in metrics:
+            r.error("voice.follow_up_metric", f"{follow_up!r} is not a key of `metrics`")
+        elif not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            r.error("voice.follow_up_metric", f"metric {follow_up} needs params: {{business_days: N}} (the days a case "
+                    "has to be followed up, e.g. 2)")
+        else:
+            follow_up_days = days
     source = r.text(v.get("feedback_source"), "voice.feedback_source", "feedback")
     rules = {}
     if source not in sources:
@@ -146,7 +157,7 @@ def voice(r: Reader, raw: Any, departments: dict[str, Department], sources: dict
                 clean.append(w)
         themes[key] = Theme(key, r.text(t.get("label"), f"{p}.label", key) or key, tuple(clean))
     return Voice(unrouted, tuple(x.strip() for x in values), MappingProxyType(themes), source,
-                 rules.get("negative", "FALSE"), rules.get("positive", "FALSE"))
+                 rules.get("negative", "FALSE"), rules.get("positive", "FALSE"), follow_up_days)
 
 
 def organisation(r: Reader, raw: Any) -> Organisation:

@@ -1,12 +1,12 @@
 """Closing the loop: every piece of negative feedback is a case for the department it is about.
 
-A case is a feedback row that is negative by the closed_loop_rate metric's rule (CSAT 1–2, NPS 0–6,
+A case is a feedback row that is negative by the feedback source's `negative` rule (CSAT 1–2, NPS 0–6,
 or any complaint); its work is recorded on that row, so the metrics move as soon as people act:
 assign → acknowledge → follow up (what was said to the customer) → resolve (root-cause theme and the
 action taken) → perhaps reopen. Feedback naming no department goes to `voice.unrouted_department`.
 
 Due: the follow-up is due by the end of the business day that makes the follow-up `business_days`
-(the closed_loop_rate parameter, 2) business days after receipt, counted exactly as the metric
+(the parameter of the metric voice.follow_up_metric names, 2) business days after receipt, counted exactly as the metric
 counts them (metrics/calendar.py): received on a Friday, due by the end of Tuesday; on a Saturday, by
 the end of Wednesday; a holiday in between moves it one business day later.
 
@@ -35,8 +35,8 @@ STATUSES = ("open", "overdue", "resolved", "all")
 
 
 def business_days(engine: Engine) -> int:
-    """The closed-loop window, read from the closed_loop_rate metric so there is one definition."""
-    return int(engine.metric("closed_loop_rate").params.get("business_days", 2))
+    """The follow-up window: the business_days parameter of the metric voice.follow_up_metric names (one rule)."""
+    return engine.config.voice.follow_up_days
 
 
 def cases_sql(engine: Engine, params: dict, where: str = "TRUE") -> str:
