@@ -272,6 +272,8 @@ def raw():
      "are followed through the hand-offs): add sources.requests.case: {type, id, opened, closed}"),
     (lambda c: c["chain"]["internal_service"].update(sla="internal_sla_attainmnt"),
      "chain.internal_service.sla: unknown metric 'internal_sla_attainmnt'"),
+    (lambda c: c["chain"]["internal_service"].update(declined=c["chain"]["internal_service"].pop("csat")),
+     "chain.internal_service.declined: the matrix already has a column 'declined'"),
     (lambda c: c["chain"].update(declines="declined_rate"),
      "chain.declines: 'declined_rate' is not a column of chain.internal_service (sla, median_hours, decline_rate, csat)"),
     (lambda c: c["chain"]["supplier_payments"].pop("paid_late"), "chain.supplier_payments.paid_late: required key is missing"),

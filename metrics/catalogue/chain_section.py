@@ -23,6 +23,8 @@ SUPPLIER_COLUMNS = {
     "days_to_approve": "the typical days to approve (its own `time` column is when an invoice was approved)",
     "paid_late": "the invoices paid late",
 }
+# The internal-service matrix's own columns besides those chain.internal_service names.
+MATRIX_COLUMNS = ("provider", "requester", "requests", "declined")
 # The table hand-offs are recorded in, and its column naming what kind of case a hand-off belongs to.
 HANDOFFS = ("handoffs", "case_type")
 
@@ -70,6 +72,8 @@ def chain(r: Reader, raw: Any, metrics: dict[str, Metric], departments: dict[str
         p = f"chain.internal_service.{column}"
         if not is_identifier(str(column)):
             r.error(p, "a column name is a plain name (letters, digits, _)")
+        elif column in MATRIX_COLUMNS:
+            r.error(p, f"the matrix already has a column {column!r} ({', '.join(MATRIX_COLUMNS)}): name it otherwise")
         elif _metric(r, key, p, metrics):
             src = _source(metrics[key], sources)
             if src is None or src.requester is None:

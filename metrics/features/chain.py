@@ -123,7 +123,8 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
     config = engine.config
     front = config.departments[config.chain.front_door].name
     door = list(config.descendants(config.chain.front_door))
-    case = config.source_of(engine.metric(config.chain.callbacks)).case
+    src = config.source_of(engine.metric(config.chain.callbacks))
+    case = src.case
     params = {"a": period.start_instant, "b": period.end_exclusive, "cc": door, "t": case.type}
     contacts = engine.query("""
         SELECT count(*) AS contacts,
@@ -133,7 +134,6 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
                median(wait_seconds) FILTER (WHERE department_id IN (SELECT unnest($cc)) AND NOT abandoned
                                             AND channel = 'phone') / 3600.0 AS cc_wait_hours
         FROM contacts c WHERE received_at >= $a AND received_at < $b""", params).iloc[0]
-    src = config.source_of(engine.metric(config.chain.callbacks))
     refs = _records(engine, config.chain.callbacks, period)
     end = pd.Timestamp(period.end_exclusive)
     refs = refs.assign(department=[_department(engine, k) for k in refs[src.department]],
