@@ -10,7 +10,8 @@ import app_cache
 from metrics import access
 from metrics.compute import target_status
 from metrics.errors import MetricsError
-from metrics.present.formatting import format_delta, format_value
+from metrics.present import formatting, views
+from metrics.present.formatting import change_word, format_date, format_delta, format_value
 from metrics.store import csvsafe
 from metrics.store.writes import Conflict, change_notice, read_only_reason
 from metrics.voice import praise
@@ -18,9 +19,7 @@ from metrics.voice import praise
 DELTA_COLOUR = {"higher_is_better": "normal", "lower_is_better": "inverse", "neutral": "off"}
 
 
-def status_text(code: str) -> str:
-    icon, word, _ = target_status.LABELS[code]
-    return f"{icon} {word}"
+status_text = target_status.status_text        # '✔ On target' (pages/chain.py maps status columns with it)
 
 
 def cards(eng, results, per_row: int = 4) -> None:
@@ -28,12 +27,16 @@ def cards(eng, results, per_row: int = 4) -> None:
     cols = st.columns(per_row)
     for i, r in enumerate(results):
         metric = eng.metric(r.metric)
-        change = None if r.value is None or r.previous is None or r.previous.value is None else r.value - r.previous.value
+        change = None if r.previous is None or formatting.is_missing(r.value) or formatting.is_missing(r.previous.value) \
+            else r.value - r.previous.value
         target = f"target {format_value(metric, r.target)}" if r.target is not None else "no target"
+        # The change in words too (better / worse by the metric's direction), never its colour alone.
+        delta = None if change is None else " · ".join(w for w in (format_delta(metric, change),
+                                                                    change_word(metric, change)) if w)
         with cols[i % per_row]:
             with st.container(border=True):
-                st.metric(metric.label, r.formatted, format_delta(metric, change) if change is not None else None,
-                          delta_color=DELTA_COLOUR[metric.direction], help=metric.description)
+                st.metric(metric.label, r.formatted, delta, help=metric.description,
+                          delta_color="off" if change == 0 else DELTA_COLOUR[metric.direction])
                 st.caption(f"{status_text(r.status)} · {target}")
 
 
@@ -44,14 +47,36 @@ WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team"
          "message": "Message", "value": "Value", "row": "Row", "column": "Column", "reason": "Reason"}
 
 
-def table(df, name: str, **kwargs) -> None:
-    """A table and a CSV download of exactly what it shows, text that looks like a spreadsheet formula quoted
-    (metrics.csvsafe). The grid's own toolbar download is off (client.disableDataExport in
-    .streamlit/config.toml): it would write those cells unquoted."""
-    df = df.rename(columns={k: v for k, v in WORDS.items() if k in df.columns})
-    st.dataframe(df, hide_index=True, width="stretch", **kwargs)
-    st.download_button("Download CSV", csvsafe.csv_bytes(df), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"dl-{name}")
+def readable(df, for_download: bool = False):
+    """A frame as people read it (formatting.readable): unit keys as names, staff ids as people's names, metric
+    keys as labels; on screen dates as '9 Oct 2025' and gaps as '–'."""
+    keyed = formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS
+    if not any(c in df.columns for c in keyed):          # nothing to look up: no engine needed
+        return formatting.readable(df, for_download=for_download)
+    eng = app_cache.engine()
+    people = app_cache.view(views.staff_names, None) if any(c in df.columns for c in access.PERSON_COLUMNS) else {}
+    return formatting.readable(df, {k: d.name for k, d in eng.config.departments.items()}, people,
+                               {k: m.label for k, m in eng.config.metrics.items()}, for_download=for_download)
+
+
+def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
+    """A table as people read it (readable) and a CSV download of what it shows — the same rows, columns and
+    names, with ISO dates and empty cells for a spreadsheet — text that looks like a spreadsheet formula
+    quoted (metrics.csvsafe). The grid's own toolbar download is off (client.disableDataExport in
+    .streamlit/config.toml): it would write those cells unquoted.
+
+    Args:
+        df: the data, with the schema's column names (department_id, staff_id, received_at, ...).
+        name: the table's name (the CSV's file name and the download button's key).
+        columns: headings for data columns, beside the shared WORDS.
+    """
+    words = {**WORDS, **(columns or {})}
+
+    def named(frame):
+        return frame.rename(columns={k: v for k, v in words.items() if k in frame.columns})
+    st.dataframe(named(readable(df)), hide_index=True, width="stretch", **kwargs)
+    st.download_button("Download CSV", csvsafe.csv_bytes(named(readable(df, for_download=True))),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")
 
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
@@ -151,7 +176,7 @@ def praise_block(eng, viewer, scope, period, name: str, per_row: int = 3, limit:
         with cols[i], st.container(border=True):
             who = f" · {plain(r.person)}" if isinstance(r.person, str) else ""
             st.markdown(f":material/favorite: **{'Compliment' if r.kind == 'compliment' else 'High score'}**"
-                        f" · {r.received_at:%d %b %Y}{who}")
+                        f" · {format_date(r.received_at)}{who}")
             st.markdown(f"“{plain(r.comment)}”")
             if r.shared_with_staff:
                 st.caption("Shared with the team.")

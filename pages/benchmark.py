@@ -4,8 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics.present import charts
-from metrics.present.formatting import format_value
+from metrics.present import charts, views
 from metrics.features import peers
 
 viewer = session.require_viewer()
@@ -30,22 +29,12 @@ metric = eng.config.metrics.get(metric_key)
 if df.empty:
     st.caption("No peer figures for this measure and cohort.")
     st.stop()
-last = df.iloc[-1]
+shown = app_cache.view(views.benchmark_table, viewer, metric_key, source, cohort)
+last = shown.iloc[-1]
 c1, c2, c3, c4 = st.columns(4)
-fmt = (lambda v: "–" if v != v else (format_value(metric, v) if metric else f"{v:,.3g}"))
-c1.metric(f"Us, {last['period']}", fmt(last["ours"]), help=f"From {last['ours_from'] or 'nowhere'}.")
-c2.metric("Peer median", fmt(last["median"]))
-c3.metric("Best quarter from", fmt(last["best_quartile_from"]))
-c4.metric("Our percentile rank", "–" if last["percentile_rank"] != last["percentile_rank"]
-          else f"{last['percentile_rank']:.0f}", help="The share of peers we do better than (a tie counts half).")
+c1.metric(f"Us, {last['Period']}", last["Us"], help=f"From {last['Our figure from'] or 'nowhere'}.")
+c2.metric("Peer median", last["Median"])
+c3.metric("Best quarter from", last["Best quarter from"])
+c4.metric("Our percentile rank", last["Percentile rank"], help="The share of peers we do better than (a tie counts half).")
 st.plotly_chart(charts.benchmark_figure(df, metric, label(metric_key)), width="stretch")
-shown = df.copy()
-for col in ("q1", "median", "q3", "ours", "best_quartile_from"):
-    shown[col] = [fmt(v) for v in shown[col]]
-shown["percentile_rank"] = ["–" if v != v else f"{v:.0f}" for v in shown["percentile_rank"]]
-shown["direction"] = shown["direction"].map({"higher_is_better": "higher is better", "lower_is_better": "lower is better",
-                                             "neutral": "direction unknown"})
-widgets.table(shown.rename(columns={"period": "Period", "peers": "Peers", "q1": "Q1", "median": "Median", "q3": "Q3",
-                                 "ours": "Us", "ours_from": "Our figure from", "percentile_rank": "Percentile rank",
-                                 "quartile": "Quartile (1 = best)", "best_quartile_from": "Best quarter from",
-                                 "direction": "Direction"}), f"benchmark-{metric_key}")
+widgets.table(shown, f"benchmark-{metric_key}")

@@ -4,7 +4,7 @@ import streamlit as st
 
 import session
 import widgets
-from metrics.present.formatting import format_value
+from metrics.present.formatting import direction_words, format_value
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -12,7 +12,7 @@ st.title("Metric definitions")
 st.caption("Every figure on every page is computed from these definitions, the same way for everyone.")
 rows = [{"Measure": m.label, "Key": m.key, "Definition": m.description,
          "Owner": eng.config.departments[m.owner].name,
-         "Target": format_value(m, m.default_target.target) if m.default_target else "–",
-         "Better when": {"higher_is_better": "higher", "lower_is_better": "lower"}.get(m.direction, "–")}
+         "Target": format_value(m, m.default_target.target if m.default_target else None),
+         "Direction": direction_words(m.direction)}
         for m in eng.config.metrics.values()]
 widgets.table(pd.DataFrame(rows), "metric-definitions")

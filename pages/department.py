@@ -7,6 +7,7 @@ import widgets
 from metrics import access
 from metrics.features import chain
 from metrics.present import charts, views
+from metrics.present.formatting import format_cell, format_date
 from metrics.compute import records
 from metrics.voice import lists
 from metrics.errors import AccessDenied
@@ -43,14 +44,14 @@ with right:
 
 try:
     st.subheader("Waiting on us")
-    wait = app_cache.view(lists.waiting, viewer, scope, period.end)
-    st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
+    wait, words = app_cache.view(views.waiting_list, viewer, scope, period.end)
+    st.caption(words)
     widgets.table(wait, f"{key}-waiting")
     st.subheader("What customers said about us")
     widgets.table(app_cache.view(lists.feedback_comments, viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):
         metric = st.selectbox("Figure", eng.config.page("department", "headline"), format_func=lambda k: eng.metric(k).label)
-        st.caption("A person's id shows only where you may see that person's own figures.")
+        st.caption("A person's name shows only where you may see that person's own figures.")
         try:
             widgets.table(app_cache.view(records.metric_records, viewer, metric, scope, period, 500),
                           f"{key}-{metric}-records")
@@ -64,14 +65,14 @@ st.subheader("Thanks between colleagues")
 left, right = st.columns([3, 2])
 with left:
     since = session.up_to_today(eng, period)
-    st.caption(f"Since {since.start:%d %b %Y}.")
+    st.caption(f"Since {format_date(since.start)}.")
     feed = app_cache.view(praise.feed, viewer, key, since)
     if feed.empty:
         st.caption("No thanks recorded in this period.")
     for r in feed.head(8).itertuples():
         st.markdown(f":material/volunteer_activism: **{widgets.plain(r.from_name)}** thanked "
-                    f"**{widgets.plain(r.to_name)}** for *{widgets.plain(r.value)}* · {r.given_at:%d %b %Y}")
-        st.caption(widgets.plain(r.message or ""))
+                    f"**{widgets.plain(r.to_name)}** for *{widgets.plain(r.value)}* · {format_date(r.given_at)}")
+        st.caption(widgets.plain(format_cell(r.message, "")))
 with right:
     widgets.thank_form(eng, viewer, f"dept-{key}")
 

@@ -45,10 +45,10 @@ try:
 except MetricsError as exc:
     st.info(str(exc))
     st.stop()
-widgets.table(listing.drop(columns=["version"]).rename(columns={
+widgets.table(listing.drop(columns=["version"]), f"ideas-{unit}", columns={
     "suggestion_id": "Id", "submitted_at": "Submitted", "source": "From", "title": "Title", "detail": "The idea",
     "department_id": "Team", "status": "Status", "linked_metric": "Should move", "what_we_did": "What we did",
-    "decline_reason": "Why not", "decided_at": "Decided", "submitted_by": "Put forward by"}), f"ideas-{unit}")
+    "decline_reason": "Why not", "decided_at": "Decided", "submitted_by": "Put forward by"})
 
 open_ideas = listing[listing["status"].isin(["new", "reviewing"])]
 ids = list(open_ideas["suggestion_id"])

@@ -8,6 +8,7 @@ from metrics.voice import lists
 from metrics.errors import AccessDenied
 from metrics.catalogue.scope import Scope
 from metrics.present import views
+from metrics.present.formatting import format_cell, format_date
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -31,15 +32,14 @@ widgets.praise_block(eng, viewer, me, period, "me")
 
 st.subheader("Thanks from colleagues")
 since = session.up_to_today(eng, period)          # thanks given today show at once, whatever the period
-st.caption(f"Since {since.start:%d %b %Y}.")
+st.caption(f"Since {format_date(since.start)}.")
 thanks = app_cache.view(lists.thanks, viewer, me, since)
 thanks = thanks[thanks["what"] != "Compliment from a customer"]
 if thanks.empty:
     st.caption("No thanks recorded in this period.")
 for _, t in thanks.head(5).iterrows():
-    st.success(f"**{t['what']}** · {t['given']:%d %b %Y} — {widgets.plain(t['message'] or '')}"
-               + (f" ({widgets.plain(t['value'])})" if t["value"] == t["value"] and t["value"] else ""),
-               icon=":material/favorite:")
+    st.success(f"**{t['what']}** · {format_date(t['given'])} — {widgets.plain(format_cell(t['message'], ''))}"
+               + (f" ({widgets.plain(t['value'])})" if format_cell(t["value"], "") else ""), icon=":material/favorite:")
 if len(thanks) > 5:
     widgets.table(thanks, "my-thanks")
 
@@ -51,8 +51,8 @@ else:
     widgets.table(mine[["Measure", "Me", "My team", "Target", "Status"]], "my-figures")
 
 st.subheader("Waiting on me")
-wait = app_cache.view(lists.waiting, viewer, me, period.end)
-st.caption(f"{int(wait['overdue'].sum())} overdue of {len(wait)} at the end of {period.end:%d %b %Y}.")
+wait, words = app_cache.view(views.waiting_list, viewer, me, period.end)
+st.caption(words)
 widgets.table(wait, "my-waiting")
 
 st.subheader("How my work feeds our shared goals")

@@ -21,15 +21,11 @@ widgets.cards(eng, app_cache.view(views.cards, viewer, ORGANISATION, period, eng
 st.subheader("Shared goals")
 goals = app_cache.view(views.goal_table, viewer, ORGANISATION, period)
 st.plotly_chart(charts.goal_bars(goals), width="stretch")
-widgets.table(goals.drop(columns=["goal"]), "shared-goals")
+widgets.table(goals[list(views.GOAL_COLUMNS)], "shared-goals")
 
 st.subheader("Which department holds each goal back")
 st.caption("Where most of the misses customers felt sat this period.")
-hb = app_cache.view(views.holds_back, viewer, period)
-hb["share"] = [None if s is None or s != s else f"{s * 100:.0f} %" for s in hb["share"]]
-widgets.table(hb.rename(columns={"label": "Goal", "department": "Department", "misses": "Misses there",
-                                 "share": "Share of all misses", "what": "Misses counted"}).drop(columns=["goal"]),
-              "holds-back")
+widgets.table(app_cache.view(views.holds_back_table, viewer, period), "holds-back")
 
 st.subheader("Where late outcomes waited longest")
 st.caption("Each late outcome (a request closed late, a callback not returned within a working day, an invoice paid "

@@ -28,10 +28,10 @@ try:
 except MetricsError as exc:
     st.error(str(exc))
     st.stop()
-widgets.table(users.rename(columns={
+# The staff id is what the form below takes, so it stays an id here, named as one (not shown as a name).
+widgets.table(users.rename(columns={"staff_id": "Staff id"}), "users", columns={
     "user_id": "User name", "display_name": "Name", "role": "Role", "department_id": "Department",
-    "staff_id": "Staff id", "active": "Active", "has_password": "Has a password", "created_at": "Created",
-    "live_sessions": "Signed in now"}), "users")
+    "active": "Active", "has_password": "Has a password", "created_at": "Created", "live_sessions": "Signed in now"})
 
 departments = [k for k, d in eng.config.departments.items() if d.level != "directorate"]
 gen_key, gen = widgets.form_generation("add-user")

@@ -8,6 +8,7 @@ import widgets
 from metrics import access
 from metrics.voice import cases
 from metrics.present import charts, views
+from metrics.present.formatting import format_cell, format_date, format_datetime, is_missing
 from metrics.voice import lists
 from metrics.store import writes
 from metrics.errors import MetricsError
@@ -43,8 +44,8 @@ inbox = app_cache.view(cases.inbox, viewer, key, status, minute, 200)
 shown = inbox.assign(overdue=inbox["overdue"].map({True: "⚠ Overdue", False: ""}))[
     ["case_id", "overdue", "status", "kind", "received_at", "due", "theme_label", "assignee", "comment"]].rename(
     columns={"case_id": "Case", "overdue": "Overdue", "status": "Status", "kind": "Kind", "received_at": "Received",
-             "due": "Follow up by", "theme_label": "Theme", "assignee": "With", "comment": "In their words"}).fillna(
-    {"With": "", "In their words": ""})
+             "due": "Follow up by", "theme_label": "Theme", "assignee": "With", "comment": "In their words"})
+shown = widgets.readable(shown)
 
 
 # Overdue cases come first and carry a marker; colour only the first screenful (styling every row is slow).
@@ -55,7 +56,7 @@ st.caption(f"{len(inbox):,} {status} case{'s' if len(inbox) != 1 else ''}"
            + (" shown (the first 200)" if len(inbox) == 200 else "") + "; overdue first, then oldest first.")
 
 ids = list(inbox["case_id"])
-labels = {r.case_id: f"{r.case_id} · {r.kind} · received {r.received_at:%d %b %Y}" + (" · overdue" if r.overdue else "")
+labels = {r.case_id: f"{r.case_id} · {r.kind} · received {format_date(r.received_at)}" + (" · overdue" if r.overdue else "")
           for r in inbox.itertuples()}
 if gone := widgets.left_list("case-pick", "case", ids):     # someone else acted on it: show it as it is now
     ids.insert(0, gone)
@@ -70,14 +71,14 @@ if ids:
     version, reset = widgets.opened_version("case", pick, case["version"])
     changed = widgets.stale(eng, "feedback", pick, f"Case {pick}", version, case["version"])
     with st.container(border=True):
-        st.markdown(f"**Case {pick}** · {case['kind']} · received {case['received_at']:%d %b %Y %H:%M} · "
-                    f"follow up by the end of {case['due']:%a %d %b %Y} · **{case['status']}**"
+        st.markdown(f"**Case {pick}** · {case['kind']} · received {format_datetime(case['received_at'])} · "
+                    f"follow up by the end of {format_date(case['due'], weekday=True)} · **{case['status']}**"
                     + (" · :red[**overdue**]" if case["overdue"] else ""))
         st.text(case["comment"] if isinstance(case["comment"], str) else "(no comment)")
         facts = {"Satisfaction (1–5)": case["csat"], "Recommend (0–10)": case["nps"], "Theme": case["theme_label"],
                  "Followed up": case["followed_up_at"], "What was said": case["follow_up_note"],
                  "Action taken": case["action_taken"], "Resolved": case["resolved_at"]}
-        st.dataframe(pd.DataFrame({"": list(facts), "Value": [None if pd.isna(v) else str(v) for v in facts.values()]}),
+        st.dataframe(pd.DataFrame({"": list(facts), "Value": [format_cell(v) for v in facts.values()]}),
                      hide_index=True, width="stretch")
         if cases.may_act(eng, viewer, case):
             a, b = st.columns(2)
@@ -91,18 +92,18 @@ if ids:
                     else:
                         widgets.act(f"Case {pick} assigned.", cases.assign, eng, viewer, pick, who, version,
                                     _refresh=reset)
-                if pd.isna(case["acknowledged_at"]) and st.button("Acknowledge", key=f"ack-{pick}", **widgets.locked(viewer)):
+                if is_missing(case["acknowledged_at"]) and st.button("Acknowledge", key=f"ack-{pick}", **widgets.locked(viewer)):
                     widgets.act(f"Case {pick} acknowledged.", cases.acknowledge, eng, viewer, pick, version,
                                 _refresh=reset)
             with b:
-                if pd.isna(case["followed_up_at"]):
+                if is_missing(case["followed_up_at"]):
                     with st.form(f"follow-{pick}"):
                         note = st.text_area("What you told the customer", help=f"Plain text, at most {cases.NOTE_MAX} characters.")
                         action = st.text_input("Action taken (optional)")
                         if st.form_submit_button("Record follow-up", type="primary", **widgets.locked(viewer)):
                             widgets.act(f"Follow-up recorded for case {pick}.", cases.follow_up, eng, viewer, pick,
                                         version, note, action, _refresh=reset)
-                if pd.isna(case["resolved_at"]):
+                if is_missing(case["resolved_at"]):
                     with st.form(f"resolve-{pick}"):
                         causes = list(eng.config.voice.themes)
                         cause = st.selectbox("Root cause", causes, format_func=lambda t: eng.config.voice.themes[t].label,
@@ -124,8 +125,8 @@ if ids:
             reset()
         if not case["history"].empty:
             with st.expander("History"):
-                widgets.table(case["history"].rename(columns={"acted_at": "When", "user_name": "Who", "action": "What",
-                                                              "changes": "Changes"}), f"case-{pick}-history")
+                widgets.table(case["history"], f"case-{pick}-history", columns={
+                    "acted_at": "When", "user_name": "Who", "action": "What", "changes": "Changes"})
 
 st.subheader("What customers talk about")
 trend = app_cache.view(themes.theme_trend, viewer, scope, session.trend_period(period), grain)

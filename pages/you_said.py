@@ -4,6 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
+from metrics.present.formatting import format_date
 from metrics.voice import suggestions
 
 eng = session.engine()
@@ -20,6 +21,6 @@ for r in df.itertuples():
     with st.container(border=True):
         st.markdown(f"**You said:** {widgets.plain(r.you_said)}")
         st.markdown(f"**We did:** {widgets.plain(r.we_did)}")
-        st.caption(f"{widgets.plain(r.department)} · {r.implemented_on:%d %B %Y}")
+        st.caption(f"{widgets.plain(r.department)} · {format_date(r.implemented_on)}")
         if r.measure:
             st.markdown(f"{r.measure}: {r.before} before → {r.after} after" + (f" ({r.change})" if r.change else ""))

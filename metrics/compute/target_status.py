@@ -19,6 +19,17 @@ LABELS = {ON_TARGET: ("✔", "On target", "#009E73"), WARNING: ("▲", "Warning"
           NO_TARGET: ("–", "No target", "#999999"), SUPPRESSED: ("◌", "Too few answers to show", "#999999")}
 
 
+def status_word(code: str) -> str:
+    """A status's word: 'On target', 'Not enough data'."""
+    return LABELS[code][1]
+
+
+def status_text(code: str) -> str:
+    """A status as every page and the command line show it, icon and word: '✔ On target'."""
+    icon, word, _ = LABELS[code]
+    return f"{icon} {word}"
+
+
 def target_for(metric: Metric, department: str | None, config: Config) -> Target | None:
     """The target that applies to a department (nearest override up the hierarchy) or the organisation."""
     if department is not None:

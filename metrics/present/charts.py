@@ -9,22 +9,23 @@ import plotly.graph_objects as go
 
 from metrics.compute import target_status
 from metrics.catalogue.definitions import Metric
-from metrics.present.formatting import format_value
+from metrics.present.formatting import format_figure, format_percent, format_value, is_missing, percent
 
 BLUE, GREY = "#0072B2", "#999999"
-_SCALE = {"percent": 100.0}
 
 
-def _y(metric: Metric, values) -> list:
-    k = _SCALE.get(metric.format, 1.0)
-    return [None if v is None or v != v else v * k for v in values]
+def _y(metric: Metric | None, values) -> list:
+    """Values as a chart's axis shows them: percentages for shares, gaps as None (no point drawn)."""
+    if metric is not None and metric.format == "percent":
+        return [percent(v) for v in values]
+    return [None if is_missing(v) else v for v in values]
 
 
 def trend_figure(metric: Metric, df: pd.DataFrame) -> go.Figure:
     """A metric over time with its target line and the same buckets a year earlier (dashed)."""
     unit = "%" if metric.format == "percent" else (metric.unit or "")
     fig = go.Figure()
-    labels = [format_value(metric, v if v == v else None) for v in df["value"]]
+    labels = [format_value(metric, v) for v in df["value"]]
     fig.add_scatter(x=df["bucket"], y=_y(metric, df["value"]), mode="lines+markers", name="This period",
                     line={"color": BLUE, "width": 3}, text=labels, hovertemplate="%{x}: %{text}<extra></extra>")
     if "previous" in df:
@@ -74,14 +75,14 @@ def heatmap_figure(df: pd.DataFrame) -> go.Figure:
 
 
 def goal_bars(df: pd.DataFrame) -> go.Figure:
-    """Shared-goal scores (0–100) as bars, with the previous score marked."""
+    """Shared-goal scores as bars (a percentage), with the previous score marked (views.goal_table's frame)."""
     fig = go.Figure()
-    fig.add_bar(x=df["Score"], y=df["Goal"], orientation="h", marker_color=BLUE, name="Score",
-                text=[f"{s} · {w}" if s is not None else w for s, w in zip(df["Score"], df["Status"])],
+    fig.add_bar(x=[percent(s) for s in df["score"]], y=df["Goal"], orientation="h", marker_color=BLUE, name="Score",
+                text=[w if is_missing(s) else f"{t} · {w}" for s, t, w in zip(df["score"], df["Score"], df["Status"])],
                 textposition="auto")
-    fig.add_scatter(x=df["Previous"], y=df["Goal"], mode="markers", name="Previous period",
+    fig.add_scatter(x=[percent(s) for s in df["previous"]], y=df["Goal"], mode="markers", name="Previous period",
                     marker={"symbol": "line-ns-open", "size": 18, "color": "#333333"})
-    fig.update_layout(height=80 + 40 * len(df), xaxis={"range": [0, 100], "title": "score out of 100"},
+    fig.update_layout(height=80 + 40 * len(df), xaxis={"range": [0, 100], "title": "score (% of measures on target)"},
                       yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.25})
     return fig
@@ -95,8 +96,8 @@ def theme_figure(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for i, (theme, part) in enumerate(df.groupby("theme", sort=True)):
         fig.add_bar(x=part["bucket"], y=part["comments"], name=theme, marker_color=OKABE_ITO[i % len(OKABE_ITO)],
-                    customdata=(part["negative_share"] * 100).round(0),
-                    hovertemplate=f"{theme}<br>%{{x}}: %{{y}} comments, %{{customdata}} % unhappy<extra></extra>")
+                    customdata=[format_percent(s) for s in part["negative_share"]],
+                    hovertemplate=f"{theme}<br>%{{x}}: %{{y}} comments, %{{customdata}} unhappy<extra></extra>")
     fig.update_layout(barmode="stack", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis_title="comments", legend={"orientation": "h", "y": -0.15})
     return fig
@@ -106,10 +107,9 @@ def matrix_figure(df: pd.DataFrame, column: str, metric: Metric, names: dict) ->
     """Providers (rows) × requesters (columns) as a heatmap of one internal-service measure, values written in."""
     piv = df.pivot(index="provider", columns="requester", values=column)
     z = piv.to_numpy(dtype=float)
-    k = _SCALE.get(metric.format, 1.0)
-    text = [[("" if v != v else format_value(metric, v)) for v in row] for row in z]
+    text = [[format_value(metric, v, missing="") for v in row] for row in z]
     reverse = metric.direction == "lower_is_better"
-    fig = go.Figure(go.Heatmap(z=z * k, x=[names.get(c, c) for c in piv.columns], y=[names.get(i, i) for i in piv.index],
+    fig = go.Figure(go.Heatmap(z=[_y(metric, row) for row in z], x=[names.get(c, c) for c in piv.columns], y=[names.get(i, i) for i in piv.index],
                                text=text, texttemplate="%{text}", colorscale="Blues_r" if reverse else "Blues",
                                hovertemplate="%{y} for %{x}: %{text}<extra></extra>", showscale=False))
     fig.update_layout(height=120 + 42 * len(piv.index), margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -147,19 +147,16 @@ def attribution_figure(df: pd.DataFrame, names: dict) -> go.Figure:
 
 def benchmark_figure(df: pd.DataFrame, metric: Metric | None, label: str) -> go.Figure:
     """The cohort's middle half (Q1–Q3) as a band, its median, and our figure, per period."""
-    k = _SCALE.get(metric.format, 1.0) if metric else 1.0
-    fmt = (lambda v: format_value(metric, v)) if metric else (lambda v: f"{v:,.3g}")
     x = df["period"].astype(str).tolist()
     fig = go.Figure()
-    fig.add_scatter(x=x, y=(df["q3"] * k).tolist(), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-    fig.add_scatter(x=x, y=(df["q1"] * k).tolist(), mode="lines", line={"width": 0}, fill="tonexty",
+    fig.add_scatter(x=x, y=_y(metric, df["q3"]), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=_y(metric, df["q1"]), mode="lines", line={"width": 0}, fill="tonexty",
                     fillcolor="rgba(153,153,153,0.3)", name="Peers' middle half (Q1–Q3)", hoverinfo="skip")
-    fig.add_scatter(x=x, y=(df["median"] * k).tolist(), mode="lines+markers", name="Peer median",
-                    line={"color": GREY, "dash": "dash"}, text=[fmt(v) for v in df["median"]],
+    fig.add_scatter(x=x, y=_y(metric, df["median"]), mode="lines+markers", name="Peer median",
+                    line={"color": GREY, "dash": "dash"}, text=[format_figure(metric, v) for v in df["median"]],
                     hovertemplate="%{x}: median %{text}<extra></extra>")
-    ours = [None if v != v else v * k for v in df["ours"]]
-    fig.add_scatter(x=x, y=ours, mode="lines+markers", name="Us", line={"color": BLUE, "width": 3},
-                    text=[("–" if v != v else fmt(v)) + ("" if r != r else f" · {r:.0f}th percentile")
+    fig.add_scatter(x=x, y=_y(metric, df["ours"]), mode="lines+markers", name="Us", line={"color": BLUE, "width": 3},
+                    text=[format_figure(metric, v) + ("" if is_missing(r) else f" · {r:.0f}th percentile")
                           for v, r in zip(df["ours"], df["percentile_rank"])],
                     hovertemplate="%{x}: %{text}<extra></extra>")
     fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=label,

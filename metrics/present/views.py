@@ -5,17 +5,23 @@ a page equals `python -m metrics value` for the same scope and period.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from metrics import access
 from metrics.compute import target_status
+from metrics.compute.target_status import status_text, status_word
 from metrics.access import Viewer
 from metrics.compute.engine import Engine, MetricResult
 from metrics.errors import UnknownError
-from metrics.present.formatting import format_value
+from metrics.present.formatting import (HIDDEN_PERSON, MISSING, direction_words, format_date, format_figure,
+                                        format_number, format_percent, format_value, is_missing)
+from metrics.features import peers
 from metrics.features.goals import contributions, goal_results
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
+from metrics.voice import lists
 
 @access.same_for_every_viewer
 def cards(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys: tuple[str, ...]) -> list[MetricResult]:
@@ -38,12 +44,11 @@ def heatmap(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
         b = engine.breakdown(viewer, key, ORGANISATION, period, by="department")
         b = b[[engine.config.departments[g].level == "department" for g in b["grp"]]]
         frames.append(pd.DataFrame({"department": b["grp"], "name": b["name"], "metric": key, "label": metric.label,
-                                    "value": b["value"], "formatted": [format_value(metric, v if v == v else None)
-                                                                       for v in b["value"]],
+                                    "value": b["value"], "formatted": [format_value(metric, v) for v in b["value"]],
                                     "status": b["status"]}))
     df = pd.concat(frames, ignore_index=True)
     df["icon"] = [target_status.LABELS[s][0] for s in df["status"]]
-    df["word"] = [target_status.LABELS[s][1] for s in df["status"]]
+    df["word"] = [status_text(s) for s in df["status"]]
     return df
 
 
@@ -72,17 +77,34 @@ def holds_back(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
 
 
 @access.same_for_every_viewer
+def holds_back_table(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
+    """holds_back as the Overview shows it: Goal, Department ('–' when no misses), Misses there, Share of all
+    misses ('100 %'), Misses counted."""
+    hb = holds_back(engine, viewer, period)
+    return pd.DataFrame({"Goal": hb["label"], "Department": [MISSING if is_missing(d) else d for d in hb["department"]],
+                         "Misses there": hb["misses"], "Share of all misses": [format_percent(s) for s in hb["share"]],
+                         "Misses counted": hb["what"]})
+
+
+@access.same_for_every_viewer
 def goal_table(engine: Engine, viewer: Viewer, scope: Scope, period: Period) -> pd.DataFrame:
-    """Each shared goal's score, status and previous score for a scope."""
+    """Each shared goal's score, status and previous score for a scope.
+
+    Returns:
+        goal, score, previous (0–1 or None, for charts), and as shown: Goal, Score and Previous ('83 %', '–' with
+        no score), Status (icon and word), Measures.
+    """
     rows = []
     for g in goal_results(engine, viewer, scope, period):
-        icon, word, _ = target_status.LABELS[g.status]
-        rows.append({"goal": g.goal, "Goal": g.label, "Score": None if g.score is None else round(g.score * 100),
-                     "Previous": None if g.previous_score is None else round(g.previous_score * 100),
-                     "Status": f"{icon} {word}",
-                     "Measures": "; ".join(f"{m.label} {m.formatted} ({target_status.LABELS[m.status][1].lower()})"
+        rows.append({"goal": g.goal, "score": g.score, "previous": g.previous_score, "Goal": g.label,
+                     "Score": format_percent(g.score), "Previous": format_percent(g.previous_score),
+                     "Status": status_text(g.status),
+                     "Measures": "; ".join(f"{m.label} {m.formatted} ({status_word(m.status).lower()})"
                                            for m in g.measures)})
     return pd.DataFrame(rows)
+
+
+GOAL_COLUMNS = ("Goal", "Score", "Previous", "Status", "Measures")      # goal_table's columns as shown
 
 
 @access.same_for_every_viewer
@@ -97,12 +119,9 @@ def department_contribution(engine: Engine, viewer: Viewer, department: str, per
         if c.empty:
             continue
         r = c.iloc[0]
-        share = r["miss_share"]
-        rows.append({"Goal": goal.label, "Our score": None if r["score"] != r["score"] or r["score"] is None else round(r["score"] * 100),
-                     "Status": " ".join(target_status.LABELS[r["status"]][:2]),
-                     "Misses with us": int(r["misses"]),
-                     "Share of all misses": None if share is None or share != share else f"{share * 100:.0f} %"})
-    return pd.DataFrame(rows)
+        rows.append({"Goal": goal.label, "Our score": format_percent(r["score"]), "Status": status_text(r["status"]),
+                     "Misses with us": int(r["misses"]), "Share of all misses": format_percent(r["miss_share"])})
+    return pd.DataFrame(rows, columns=["Goal", "Our score", "Status", "Misses with us", "Share of all misses"])
 
 
 def personal(engine: Engine, viewer: Viewer, staff_id: str, period: Period, keys: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -120,10 +139,9 @@ def personal(engine: Engine, viewer: Viewer, staff_id: str, period: Period, keys
         if not mine.denominator and not mine.value:
             continue                        # nothing of this kind in my work
         ours = engine.value(viewer, key, Scope(engine.config.departments[team].level, team), period, compare=False)
-        icon, word, _ = target_status.LABELS[mine.status]
         rows.append({"metric": key, "Measure": metric.label, "Me": mine.formatted, "My team": ours.formatted,
-                     "Target": format_value(metric, mine.target), "Status": f"{icon} {word}", "value": mine.value,
-                     "status": mine.status})
+                     "Target": format_value(metric, mine.target), "Status": status_text(mine.status),
+                     "value": mine.value, "status": mine.status})
     return pd.DataFrame(rows)
 
 
@@ -140,3 +158,53 @@ def goals_in_words(engine: Engine, viewer: Viewer, staff_id: str, period: Period
         out.append(f"**{goal.label}** — {goal.description} Your part: {', '.join(parts)}.")
     return out
 
+
+
+@access.same_for_every_viewer
+def benchmark_table(engine: Engine, viewer: Viewer, metric_key: str, source: str | None = None,
+                    cohort: str | None = None) -> pd.DataFrame:
+    """peers.benchmark as the Benchmarks page shows it, one row per period: Period, Peers, Q1, Median, Q3, Us,
+    Our figure from, Percentile rank, Quartile (1 = best), Best quarter from, Direction — figures in the
+    metric's format ('–' where there is none)."""
+    df = peers.benchmark(engine, viewer, metric_key, source, cohort)
+    metric = engine.config.metrics.get(metric_key)
+
+    def figures(col):
+        return [format_figure(metric, v) for v in df[col]]
+    return pd.DataFrame({"Period": df["period"].astype(str), "Peers": df["peers"], "Q1": figures("q1"),
+                         "Median": figures("median"), "Q3": figures("q3"), "Us": figures("ours"),
+                         "Our figure from": df["ours_from"], "Percentile rank": [format_number(v) for v in df["percentile_rank"]],
+                         "Quartile (1 = best)": [format_number(v) for v in df["quartile"]],
+                         "Best quarter from": figures("best_quartile_from"),
+                         "Direction": [direction_words(d) for d in df["direction"]]})
+
+
+@access.same_for_every_viewer
+def staff_names(engine: Engine, viewer: Viewer | None = None) -> dict[str, str]:
+    """Staff id → name, to show a person by name where a list names them (the lists have already blanked the
+    people the viewer may not see; every colleague may pick any other by name on the thanks form)."""
+    df = engine.query("SELECT staff_id, name FROM staff")
+    return dict(zip(df["staff_id"], df["name"]))
+
+
+def waiting_list(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date) -> tuple[pd.DataFrame, str]:
+    """What waits on a unit or a person (lists.waiting) as the page shows it, and the sentence above it.
+
+    Returns:
+        The table — What, Team and Person (a unit's list only: the team's name; the person's name, "a colleague"
+        where the viewer may not see who, "–" when it waits on nobody in particular), Since, Due ('9 Oct 2025'),
+        Overdue ('⚠ Overdue' or blank) — and e.g. '2 overdue of 15 at the end of 31 Oct 2025.'.
+    """
+    df = lists.waiting(engine, viewer, scope, as_of)
+    names = staff_names(engine, viewer) if scope.kind != "staff" else {}
+    units = {k: d.name for k, d in engine.config.departments.items()}
+    table = pd.DataFrame({"What": df["what"]})
+    if scope.kind != "staff":               # a person's own list: every row is their own team and themselves
+        table["Team"] = [MISSING if is_missing(k) else units.get(k, k) for k in df["department_id"]]
+        table["Person"] = [HIDDEN_PERSON if hidden else MISSING if is_missing(p) else names.get(p, MISSING)
+                           for p, hidden in zip(df["staff_id"], df["hidden"])]
+    table["Since"] = [format_date(v) for v in df["since"]]
+    table["Due"] = [format_date(v) for v in df["due"]]
+    table["Overdue"] = ["⚠ Overdue" if o else "" for o in df["overdue"]]
+    late = int(df["overdue"].sum())
+    return table, f"{late:,} overdue of {len(df):,} at the end of {format_date(as_of)}."

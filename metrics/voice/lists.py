@@ -71,7 +71,8 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
     the end of a day; overdue first. A follow-up's due time is the case rule of metrics.cases.
 
     Returns:
-        what, since, due, department_id, staff_id, overdue — oldest first.
+        what, since, due, department_id, staff_id, overdue, hidden (True where staff_id was blanked because the
+        viewer may not see that person, access.hide_people) — overdue first, then oldest first.
     """
     engine.authorize(viewer, scope, records=scope.kind != "staff")
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
@@ -94,4 +95,5 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
               AND received_at >= $e - INTERVAL 90 DAY AND {fw})
         ORDER BY overdue DESC, since LIMIT $n""", params)
     with engine.cursor() as cur:
-        return access.hide_people(cur, viewer, df)
+        shown = access.hide_people(cur, viewer, df)
+    return shown.assign(hidden=df["staff_id"].notna() & shown["staff_id"].isna())
