@@ -1,11 +1,14 @@
-"""What a person reads on a page: no None, nan, NaN or NaT, no raw department key or staff id (issue 15).
+"""What a person reads on a page: no None, nan, NaN or NaT, no raw department key or staff id, no raw timestamp
+in a table (issue 15).
 
 Every page is rendered for every role in AppTest (as tests/test_pages.py signs in), and every value shown —
 metric values and deltas, table cells and headers, titles, markdown, captions and info/success/warning
 text — is checked. Department keys come from config.departments and staff ids from the staff table; a key
 that is also an ordinary word (`housing`, `waste`, `it`) is only a leak when it is a whole cell or a whole
-metric value, a key with an underscore (`housing_repairs`) or a staff id (`S0167`) anywhere as a whole word.
-Widget keys and URLs are not shown and are not checked.
+metric value, a key with an underscore (`housing_repairs`) or a staff id (`S0167`) anywhere as a whole word. A
+table cell or metric value holding an ISO date (`2025-10-09 23:59:59`) is a raw timestamp: dates read `9 Oct 2025`.
+(Captions may say "2025-10-01 to 2025-10-31": the period, as the sidebar's date picker writes it.) Widget keys
+and URLs are not shown and are not checked.
 
 The page-data functions behind the tables are then checked by hand on the fixture organisation
 (tests/fixture.sql): a goal score for a department with too little data, and a waiting list with its
@@ -38,6 +41,7 @@ PAGES = {"executive": ("overview", "department", "my_contribution", "voice", "ch
          "staff": ("department", "my_contribution", "voice", "chain", "ideas", "you_said", "definitions"),
          "admin": ("overview", "department", "ideas", "you_said", "definitions", "data", "users")}
 MISSING_WORDS = re.compile(r"\b(None|nan|NaN|NaT|<NA>)\b")
+RAW_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")           # a cell reading 2025-10-09 (23:59:59), not 9 Oct 2025
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +74,8 @@ def leaks(page_db, config):
         out = MISSING_WORDS.findall(text) + pattern.findall(text)
         if whole and text.strip() in words:
             out.append(text.strip())
+        if whole:
+            out += RAW_DATE.findall(text)
         return out
     return found
 
@@ -99,6 +105,8 @@ def shown(at: AppTest):
             for r, v in enumerate(df[c]):
                 if isinstance(v, (list, dict)):
                     v = repr(v)
+                elif isinstance(v, (dt.date, pd.Timestamp)) and not pd.isna(v):
+                    v = str(v)                              # what the grid shows for a date: 2025-10-09 23:59:59
                 elif not isinstance(v, (str, bool)) and pd.isna(v):
                     v = f"None (a missing {v!r}: the grid shows a grey None)"
                 yield f"table {i} {c!r} row {r}", v, True
@@ -132,7 +140,8 @@ def test_the_leak_check_catches_each_kind(leaks, config):
     assert leaks("Waiting on S0001") == ["S0001"]
     assert leaks("team housing_repairs, 3 overdue") == ["housing_repairs"]
     assert leaks("housing", whole=True) == ["housing"] and leaks("housing repairs are slow") == []
-    assert leaks("Nonesuch Road, Nanette, 9 Oct 2025") == []
+    assert leaks("Nonesuch Road, Nanette, 9 Oct 2025") == [] and leaks("9 Oct 2025", whole=True) == []
+    assert leaks("2025-10-09 23:59:59", whole=True) == ["2025-10-09"]
     assert leaks(config.departments["housing_repairs"].name, whole=True) == []
 
 
