@@ -67,8 +67,8 @@ def score(statuses_and_weights: list[tuple[str, float]]) -> float | None:
 
 
 def goal_status(goal, value: float | None) -> str:
-    """The goal's status from its score."""
-    if value is None:
+    """The goal's status from its score (none — None or NaN from a table — is not enough data)."""
+    if value is None or pd.isna(value):
         return target_status.INSUFFICIENT
     return target_status.threshold_status(value, goal.target, goal.warning, higher_is_better=True)
 

@@ -41,7 +41,9 @@ def try_fast(cur, config: Config, profile: Profile, path: str, header: list[str]
     source = source.replace("all_varchar = true", f"columns = {{{types}}}, store_rejects = true, "
                             "rejects_table = '_rejects', rejects_scan = '_reject_scans'")
     targets = ", ".join(ident(c.target) for c in profile.columns)
-    sources = ", ".join(quote_name(c.source) for c in profile.columns)
+    # Text is trimmed and a blank is no value, exactly as the general path reads every field (convert._source).
+    sources = ", ".join(f"nullif(trim({quote_name(c.source)}), '')" if SQL_TYPES[c.type] == "VARCHAR"
+                        else quote_name(c.source) for c in profile.columns)
     table = ident(profile.table)
     try:
         rows = cur.execute(f"INSERT INTO {table} ({targets}, batch_id) SELECT {sources}, {int(batch)} FROM {source}",
