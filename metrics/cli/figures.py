@@ -96,7 +96,7 @@ def cmd_staff(args, config: Config) -> None:
     if args.department:
         df = df[df.department_id.isin(parse_scope(f"department:{args.department}", config) and
                                        config.descendants(args.department))]
-    print(df.to_string(index=False))
+    print(df.to_string(index=False, na_rep="–"))
 
 
 def cmd_chain(args, config: Config) -> None:
