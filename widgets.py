@@ -68,12 +68,12 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
     Args:
         df: the data, with the schema's column names (department_id, staff_id, received_at, ...).
         name: the table's name (the CSV's file name and the download button's key).
-        columns: headings for data columns, beside the shared WORDS.
+        columns: headings for data columns, beside the shared WORDS (others: formatting.heading).
     """
     words = {**WORDS, **(columns or {})}
 
     def named(frame):
-        return frame.rename(columns={k: v for k, v in words.items() if k in frame.columns})
+        return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
     st.dataframe(named(readable(df)), hide_index=True, width="stretch", **kwargs)
     st.download_button("Download CSV", csvsafe.csv_bytes(named(readable(df, for_download=True))),
                        file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")

@@ -7,7 +7,7 @@ import widgets
 from metrics import access
 from metrics.features import chain
 from metrics.present import charts, views
-from metrics.present.formatting import format_cell, format_date
+from metrics.present.formatting import format_cell, format_date, format_period
 from metrics.compute import records
 from metrics.voice import lists
 from metrics.errors import AccessDenied
@@ -20,7 +20,7 @@ period, grain = session.period_controls(eng)
 key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 st.title(eng.config.departments[key].name)
-st.caption(f"{period} · compared with {period.previous()}")
+st.caption(f"{format_period(period)} · compared with {format_period(period.previous())}")
 session.banner(eng)
 widgets.flash()
 
@@ -46,7 +46,8 @@ try:
     st.subheader("Waiting on us")
     wait, words = app_cache.view(views.waiting_list, viewer, scope, period.end)
     st.caption(words)
-    widgets.table(wait, f"{key}-waiting")
+    if len(wait):
+        widgets.table(wait, f"{key}-waiting")
     st.subheader("What customers said about us")
     widgets.table(app_cache.view(lists.feedback_comments, viewer, scope, period), f"{key}-comments")
     with st.expander("The records behind a figure"):

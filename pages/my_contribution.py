@@ -8,7 +8,7 @@ from metrics.voice import lists
 from metrics.errors import AccessDenied
 from metrics.catalogue.scope import Scope
 from metrics.present import views
-from metrics.present.formatting import format_cell, format_date
+from metrics.present.formatting import format_cell, format_date, format_period
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -23,7 +23,7 @@ try:                                   # e.g. an administrator viewing as a staf
 except AccessDenied as exc:
     st.info(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     st.stop()
-st.caption(f"{viewer.user} · {period}. Your figures are visible to you and your managers only.")
+st.caption(f"{viewer.user} · {format_period(period)}. Your figures are visible to you and your managers only.")
 session.banner(eng)
 
 widgets.flash()
@@ -53,7 +53,8 @@ else:
 st.subheader("Waiting on me")
 wait, words = app_cache.view(views.waiting_list, viewer, me, period.end)
 st.caption(words)
-widgets.table(wait, "my-waiting")
+if len(wait):
+    widgets.table(wait, "my-waiting")
 
 st.subheader("How my work feeds our shared goals")
 for sentence in app_cache.view(views.goals_in_words, viewer, viewer.staff_id, period):

@@ -5,6 +5,7 @@ import app_cache
 import session
 import widgets
 from metrics.present import charts, views
+from metrics.present.formatting import format_period
 from metrics.catalogue.scope import ORGANISATION
 from metrics.features import chain
 
@@ -13,7 +14,7 @@ eng = session.engine()
 period, grain = session.period_controls(eng)
 
 st.title("Overview")
-st.caption(f"The whole organisation · {period} · compared with {period.previous()}")
+st.caption(f"The whole organisation · {format_period(period)} · compared with {format_period(period.previous())}")
 session.banner(eng)
 
 widgets.cards(eng, app_cache.view(views.cards, viewer, ORGANISATION, period, eng.config.page("overview", "headline")))

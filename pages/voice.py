@@ -8,7 +8,7 @@ import widgets
 from metrics import access
 from metrics.voice import cases
 from metrics.present import charts, views
-from metrics.present.formatting import format_cell, format_date, format_datetime, is_missing
+from metrics.present.formatting import format_cell, format_date, format_datetime, format_period, is_missing
 from metrics.voice import lists
 from metrics.store import writes
 from metrics.errors import MetricsError
@@ -21,7 +21,7 @@ period, grain = session.period_controls(eng)
 key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 st.title(f"Voice of the customer — {eng.config.departments[key].name}")
-st.caption(f"{period} · compared with {period.previous()}")
+st.caption(f"{format_period(period)} · compared with {format_period(period.previous())}")
 session.banner(eng)
 widgets.flash()
 

@@ -29,7 +29,7 @@ import app_cache
 from metrics.access import SYSTEM, Viewer
 from metrics.catalogue.scope import Scope
 from metrics.compute.engine import Engine
-from metrics.compute.periods import month
+from metrics.compute.periods import Period, month
 from metrics.present import formatting, views
 from metrics.present.personas import demo_personas
 
@@ -159,8 +159,11 @@ def test_a_department_with_no_goal_score_reads_a_dash(config, engine):
     # Housing: (1 × 0.4 + ½ × 0.3 + 0 × 0.2) / 0.9 = 11/18 = 0.611 → "61 %"; misses: I3 of I2, I3 → ½ → "50 %".
     assert (rows["housing"]["Our score"], rows["housing"]["Share of all misses"]) == ("61 %", "50 %")
     assert rows["housing"]["Status"] == "▲ Warning"                 # 0.5 ≤ 0.611 < 0.75
-    # IT: no invoices → no measure scores → no score: "–" (it was None on the page); no misses of 2 → "0 %".
+    # IT: no invoices → no measure scores → no score: "–" (it was None on the page); no misses of 2 → "0 %";
+    # no score → not enough data by the goal's rule (contributions' own status calls it off target:
+    # tests/test_goals_by_hand.py::test_a_department_with_no_score_is_not_off_target).
     assert (rows["it"]["Our score"], rows["it"]["Misses with us"], rows["it"]["Share of all misses"]) == ("–", 0, "0 %")
+    assert rows["it"]["Status"] == "… Not enough data"
 
 
 def test_goal_scores_and_their_previous_period_read_as_percentages(config, engine):
@@ -207,6 +210,10 @@ def test_my_own_waiting_list_needs_no_team_or_person(engine):
                                      ["Callback to return", "31 May 2024", "3 Jun 2024", ""]]
     assert list(table.columns) == ["What", "Since", "Due", "Overdue"]
     assert words == "1 overdue of 2 at the end of 31 May 2024."
+    # At the end of March 2024 nothing had been handed to him yet (the first referral, H8, is of 25 April) and
+    # no unhappy customer names him: an empty list says so in words (the page shows no empty table).
+    table, words = views.waiting_list(engine, BOB, Scope("staff", "S2"), dt.date(2024, 3, 31))
+    assert table.empty and words == "Nothing was waiting at the end of 31 Mar 2024."
 
 
 # --- the formatter itself -------------------------------------------------------------------------------
@@ -234,6 +241,9 @@ def test_shares_dates_and_changes(config):
     assert formatting.format_datetime(pd.Timestamp("2025-10-09 23:59:59")) == "9 Oct 2025"
     assert formatting.format_datetime(pd.Timestamp("2025-10-09 14:05:31")) == "9 Oct 2025 14:05"
     assert formatting.format_date(dt.date(2024, 5, 21), weekday=True) == "Tue 21 May 2024"
+    assert formatting.format_period(month(2025, 12)) == "December 2025"
+    assert formatting.format_period(Period(dt.date(2023, 1, 1), dt.date(2025, 12, 31))) == "January 2023 to December 2025"
+    assert formatting.format_period(Period(dt.date(2025, 11, 3), dt.date(2025, 11, 16))) == "3 Nov 2025 to 16 Nov 2025"
 
 
 def test_a_frame_as_people_read_it(config):

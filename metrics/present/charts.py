@@ -59,16 +59,19 @@ def heatmap_figure(df: pd.DataFrame) -> go.Figure:
     names = list(dict.fromkeys(df["name"]))
     labels = list(dict.fromkeys(df["label"]))
     grid = df.pivot(index="name", columns="label", values="status").reindex(index=names, columns=labels)
-    text = df.assign(t=df["icon"] + " " + df["formatted"]).pivot(index="name", columns="label", values="t") \
-        .reindex(index=names, columns=labels)
+    # A cell with no figure shows its status icon alone ('…', not '… –'); the hover says the status in words.
+    cells = df.assign(t=[i if is_missing(v) else f"{i} {f}" for i, v, f in zip(df["icon"], df["value"], df["formatted"])],
+                      h=[f"{f} ({target_status.status_word(s).lower()})" for f, s in zip(df["formatted"], df["status"])])
+    text = cells.pivot(index="name", columns="label", values="t").reindex(index=names, columns=labels)
+    hover = cells.pivot(index="name", columns="label", values="h").reindex(index=names, columns=labels)
     z = grid.apply(lambda col: col.map(order)).to_numpy(dtype=float)
     colours = [target_status.LABELS[s][2] for s in order]
     n = len(colours)
     scale = [[i / n, c] for i, c in enumerate(colours) for i in (i, i + 1)]
     scale = [[min(p, 1.0), c] for p, c in scale]
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=names, text=text.to_numpy(), texttemplate="%{text}",
-                               zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False, xgap=2, ygap=2,
-                               hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
+                               customdata=hover.to_numpy(), zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
+                               xgap=2, ygap=2, hovertemplate="%{y} · %{x}: %{customdata}<extra></extra>"))
     fig.update_layout(height=110 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       xaxis={"side": "top", "tickangle": 0}, yaxis={"autorange": "reversed"})
     return fig

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -223,6 +224,23 @@ def format_datetime(when, missing: str = MISSING) -> str:
     return f"{format_date(when)} {when:%H:%M}"
 
 
+def format_period(period) -> str:
+    """A period as the pages say it: 'December 2025', 'October 2025 to December 2025' (whole months), else
+    '3 Nov 2025 to 16 Nov 2025'.
+
+    Args:
+        period: a metrics.compute.periods.Period (start and end days, both included).
+    Returns:
+        The text.
+    """
+    months = period.whole_months()
+    if months == 1:
+        return f"{period.start:%B %Y}"
+    if months:
+        return f"{period.start:%B %Y} to {period.end:%B %Y}"
+    return f"{format_date(period.start)} to {format_date(period.end)}"
+
+
 def format_cell(value, missing: str = MISSING) -> str:
     """Any single value as text: missing → '–', instants and dates as above, whole floats without '.0',
     True/False as Yes/No."""
@@ -235,6 +253,15 @@ def format_cell(value, missing: str = MISSING) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def heading(column: str) -> str:
+    """A data column's name as a table heading: 'answered_at' → 'Answered', 'contact_id' → 'Contact',
+    'wait_seconds' → 'Wait seconds'; a name that is already words ('Our score') is kept."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", column):
+        return column
+    words = re.sub(r"_(id|at)$", "", column).replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 def _text_column(col: pd.Series) -> bool:

@@ -18,7 +18,7 @@ from metrics.errors import UnknownError
 from metrics.present.formatting import (HIDDEN_PERSON, MISSING, direction_words, format_date, format_figure,
                                         format_number, format_percent, format_value, is_missing)
 from metrics.features import peers
-from metrics.features.goals import contributions, goal_results
+from metrics.features.goals import contributions, goal_results, goal_status
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.voice import lists
@@ -119,7 +119,10 @@ def department_contribution(engine: Engine, viewer: Viewer, department: str, per
         if c.empty:
             continue
         r = c.iloc[0]
-        rows.append({"Goal": goal.label, "Our score": format_percent(r["score"]), "Status": status_text(r["status"]),
+        score = None if is_missing(r["score"]) else float(r["score"])
+        # The status from the goal's rule on the score as a number or None: contributions' column holds NaN for a
+        # department with no score, which its own status would take for a number (off target).
+        rows.append({"Goal": goal.label, "Our score": format_percent(score), "Status": status_text(goal_status(goal, score)),
                      "Misses with us": int(r["misses"]), "Share of all misses": format_percent(r["miss_share"])})
     return pd.DataFrame(rows, columns=["Goal", "Our score", "Status", "Misses with us", "Share of all misses"])
 
@@ -191,9 +194,10 @@ def waiting_list(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date) -
     """What waits on a unit or a person (lists.waiting) as the page shows it, and the sentence above it.
 
     Returns:
-        The table — What, Team and Person (a unit's list only: the team's name; the person's name, "a colleague"
+        The table (no rows when nothing waits) — What, Team and Person (a unit's list only: the team's name; the person's name, "a colleague"
         where the viewer may not see who, "–" when it waits on nobody in particular), Since, Due ('9 Oct 2025'),
-        Overdue ('⚠ Overdue' or blank) — and e.g. '2 overdue of 15 at the end of 31 Oct 2025.'.
+        Overdue ('⚠ Overdue' or blank) — and e.g. '2 overdue of 15 at the end of 31 Oct 2025.' (or 'Nothing was
+        waiting at the end of 31 Oct 2025.').
     """
     df = lists.waiting(engine, viewer, scope, as_of)
     names = staff_names(engine, viewer) if scope.kind != "staff" else {}
@@ -206,5 +210,7 @@ def waiting_list(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date) -
     table["Since"] = [format_date(v) for v in df["since"]]
     table["Due"] = [format_date(v) for v in df["due"]]
     table["Overdue"] = ["⚠ Overdue" if o else "" for o in df["overdue"]]
+    if df.empty:
+        return table, f"Nothing was waiting at the end of {format_date(as_of)}."
     late = int(df["overdue"].sum())
     return table, f"{late:,} overdue of {len(df):,} at the end of {format_date(as_of)}."

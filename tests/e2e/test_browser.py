@@ -193,7 +193,7 @@ def test_head_follows_up_an_overdue_case_and_the_closed_loop_figures_change(url,
     page.keyboard.type("20230101")
     page.keyboard.press("Enter")
     page.locator("h1").first.click()
-    page.get_by_text("2023-01-01 to 2025-12-31").first.wait_for(timeout=60_000)
+    page.get_by_text("January 2023 to December 2025").first.wait_for(timeout=60_000)   # the caption (issue 15)
     wait_rendered(page)
     rate_before = float(card(page, "Followed up at all").rstrip(" %"))
     awaiting_before, overdue_before = int(card(page, "Awaiting follow-up")), int(card(page, "Overdue now"))
