@@ -138,8 +138,8 @@ def test_staff_lists_everyone(db, capsys):
     code, out, err = run(capsys, "staff", "--db", db)
     assert code == 0, err
     rows = staff_rows(out)
-    # Cat (S3) has no manager; pandas prints the missing value as NaN or None.
-    assert rows[2][3] in ("NaN", "None")
+    # Cat (S3) has no manager: shown as "–", like every missing value.
+    assert rows[2][3] == "–"
     assert [r[:3] + r[4:] for r in rows] == [
         ("S1", "Ann", "cc_phones", "True"), ("S2", "Bob", "housing_repairs", "True"), ("S3", "Cat", "contact_centre", "True"),
         ("S4", "Dan", "cc_phones", "False"), ("S5", "Eve", "cc_phones", "True")]

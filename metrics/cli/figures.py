@@ -11,7 +11,7 @@ from metrics.present.formatting import format_delta, format_value
 
 
 def cmd_list(args, config: Config) -> None:
-    rows = [{"metric": m.key, "label": m.label, "type": m.type, "direction": m.direction, "format": m.format,
+    rows = [{"metric": m.key, "label": m.label, "type": m.kind, "direction": m.direction, "format": m.format,
              "owner": m.owner, "target": m.default_target.target if m.default_target else None,
              "description": m.description} for m in config.metrics.values()]
     if args.json:
