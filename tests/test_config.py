@@ -72,6 +72,7 @@ def test_check_command_ok_summary(capsys):
     (lambda c: c["metrics"]["grade_of_service"]["numerator"].update(filter="NOT abandoned AND wait_secs <= 20"),
      "metrics.grade_of_service", "wait_secs"),
     (lambda c: c["sources"]["contacts"].update(time="recieved_at"), "sources.contacts.time", "recieved_at"),
+    (lambda c: c["sources"]["invoices"]["case"].update(closed="payed_at"), "sources.invoices.case.closed", "payed_at"),
 ])
 def test_sql_level_mistakes_name_the_metric_or_source(raw, mutate, path, words):
     bad = copy.deepcopy(raw)

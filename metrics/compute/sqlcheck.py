@@ -40,8 +40,10 @@ def check_sql(config: Config) -> None:
                 errors.append(f"sources.{key}.table: no table {src.table!r} (tables: {', '.join(sorted(tables))})")
                 continue
             cols = tables[src.table]
-            for field in ("time", "department", "staff"):
-                col = getattr(src, field)
+            named = [(field, getattr(src, field)) for field in ("time", "department", "staff")]
+            if src.case is not None:
+                named += [(f"case.{field}", getattr(src.case, field)) for field in ("id", "opened", "closed")]
+            for field, col in named:
                 if col is not None and col not in cols:
                     errors.append(f"sources.{key}.{field}: table {src.table} has no column {col!r} "
                                   f"(columns: {', '.join(sorted(cols))})")
