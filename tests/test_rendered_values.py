@@ -160,8 +160,7 @@ def test_a_department_with_no_goal_score_reads_a_dash(config, engine):
     assert (rows["housing"]["Our score"], rows["housing"]["Share of all misses"]) == ("61 %", "50 %")
     assert rows["housing"]["Status"] == "▲ Warning"                 # 0.5 ≤ 0.611 < 0.75
     # IT: no invoices → no measure scores → no score: "–" (it was None on the page); no misses of 2 → "0 %";
-    # no score → not enough data by the goal's rule (contributions' own status calls it off target:
-    # tests/test_goals_by_hand.py::test_a_department_with_no_score_is_not_off_target).
+    # no score → not enough data by the goal's rule (it read "✖ Off target" before 3b6ac09).
     assert (rows["it"]["Our score"], rows["it"]["Misses with us"], rows["it"]["Share of all misses"]) == ("–", 0, "0 %")
     assert rows["it"]["Status"] == "… Not enough data"
 

@@ -18,7 +18,7 @@ from metrics.errors import UnknownError
 from metrics.present.formatting import (HIDDEN_PERSON, MISSING, direction_words, format_date, format_figure,
                                         format_number, format_percent, format_value, is_missing)
 from metrics.features import peers
-from metrics.features.goals import contributions, goal_results, goal_status
+from metrics.features.goals import contributions, goal_results
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.voice import lists
@@ -119,10 +119,7 @@ def department_contribution(engine: Engine, viewer: Viewer, department: str, per
         if c.empty:
             continue
         r = c.iloc[0]
-        score = None if is_missing(r["score"]) else float(r["score"])
-        # The status from the goal's rule on the score as a number or None: contributions' column holds NaN for a
-        # department with no score, which its own status would take for a number (off target).
-        rows.append({"Goal": goal.label, "Our score": format_percent(score), "Status": status_text(goal_status(goal, score)),
+        rows.append({"Goal": goal.label, "Our score": format_percent(r["score"]), "Status": status_text(r["status"]),
                      "Misses with us": int(r["misses"]), "Share of all misses": format_percent(r["miss_share"])})
     return pd.DataFrame(rows, columns=["Goal", "Our score", "Status", "Misses with us", "Share of all misses"])
 
