@@ -10,8 +10,9 @@ import app_cache
 from metrics import access
 from metrics.compute import target_status
 from metrics.errors import MetricsError
-from metrics.present import formatting, views
-from metrics.present.formatting import change_word, format_date, format_delta, format_value
+from metrics import formatting
+from metrics.present import views
+from metrics.formatting import change_word, format_date, format_delta, format_value
 from metrics.store import csvsafe
 from metrics.store.writes import Conflict, change_notice, read_only_reason
 from metrics.voice import praise

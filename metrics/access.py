@@ -15,7 +15,7 @@ Rules (product principles 3 and 4):
 - "view as": an administrator may look at the dashboard as a persona of another role, to check what
   that role is shown. The persona's Viewer carries the administrator in `real`; it sees what BOTH
   may see (so no individual figures or records the administrator could not see themselves), and it
-  may write nothing (metrics.writes refuses every change; the audit trail only ever names the
+  may write nothing (metrics.store.writes refuses every change; the audit trail only ever names the
   signed-in user).
 """
 from __future__ import annotations

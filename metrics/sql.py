@@ -3,7 +3,7 @@
 Values never become SQL text: they travel as bound parameters ($name). Identifiers (table and
 column names) come only from validated config and are checked against a strict pattern and
 quoted here. Config expressions (a metric's `expr` and `filter`) are written by the people who
-own config.yaml, validated at start-up by compiling them (metrics.sqlcheck), and may only refer to
+own config.yaml, validated at start-up by compiling them (metrics.compute.sqlcheck), and may only refer to
 declared parameters as {name}, which become bound parameters.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ import widgets
 from metrics.present import charts
 from metrics.features import chain
 from metrics.errors import AccessDenied
-from metrics.present.formatting import format_hours, format_value
+from metrics.formatting import format_hours, format_value
 
 viewer = session.require_viewer()
 eng = session.engine()

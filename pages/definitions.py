@@ -4,7 +4,7 @@ import streamlit as st
 
 import session
 import widgets
-from metrics.present.formatting import direction_words, format_value
+from metrics.formatting import direction_words, format_value
 
 viewer = session.require_viewer()
 eng = session.engine()

@@ -7,7 +7,7 @@ import widgets
 from metrics import access
 from metrics.features import chain
 from metrics.present import charts, views
-from metrics.present.formatting import format_cell, format_date, format_period
+from metrics.formatting import format_cell, format_date, format_period
 from metrics.compute import records
 from metrics.voice import lists
 from metrics.errors import AccessDenied

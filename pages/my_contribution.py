@@ -8,7 +8,7 @@ from metrics.voice import lists
 from metrics.errors import AccessDenied
 from metrics.catalogue.scope import Scope
 from metrics.present import views
-from metrics.present.formatting import format_cell, format_date, format_period
+from metrics.formatting import format_cell, format_date, format_period
 
 viewer = session.require_viewer()
 eng = session.engine()

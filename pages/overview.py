@@ -5,7 +5,7 @@ import app_cache
 import session
 import widgets
 from metrics.present import charts, views
-from metrics.present.formatting import format_period
+from metrics.formatting import format_period
 from metrics.catalogue.scope import ORGANISATION
 from metrics.features import chain
 

@@ -8,7 +8,7 @@ import widgets
 from metrics import access
 from metrics.voice import cases
 from metrics.present import charts, views
-from metrics.present.formatting import format_cell, format_date, format_datetime, format_period, is_missing
+from metrics.formatting import format_cell, format_date, format_datetime, format_period, is_missing
 from metrics.voice import lists
 from metrics.store import writes
 from metrics.errors import MetricsError

@@ -4,7 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
-from metrics.present.formatting import format_date
+from metrics.formatting import format_date
 from metrics.voice import suggestions
 
 eng = session.engine()

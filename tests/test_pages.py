@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 import app_cache
 from metrics.cli.main import main
 from metrics.compute.engine import Engine
-from metrics.present.formatting import format_value
+from metrics.formatting import format_value
 from metrics.present.personas import demo_personas
 from metrics.catalogue.scope import ORGANISATION
 from metrics.present import views

@@ -1,7 +1,7 @@
 """Every metric, recomputed independently in plain pandas over the demo tables, must match the engine.
 
 The reference below is written from data-and-metrics.md with pandas and numpy only (business days by
-numpy.busday_count with the `holidays` package), sharing no code with metrics/query.py.
+numpy.busday_count with the `holidays` package), sharing no code with metrics/compute/query.py.
 """
 import datetime as dt
 

@@ -30,7 +30,8 @@ from metrics.access import SYSTEM, Viewer
 from metrics.catalogue.scope import Scope
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period, month
-from metrics.present import formatting, views
+from metrics import formatting
+from metrics.present import views
 from metrics.present.personas import demo_personas
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,8 +3,8 @@
 Every problem is collected with its key path and a hint, then raised at once as ConfigError, so a
 person fixing the file sees all of them in one go. Unknown keys are errors (a typo never silently
 falls back to a default). Every expression (a metric's `expr` and `filter`, a source's `filter` and
-`derived` columns) is parsed and checked by metrics.sqlexpr here, at start-up; SQL-level checks (do the
-columns exist?) live in metrics.sqlcheck.
+`derived` columns) is parsed and checked by metrics.catalogue.sqlexpr here, at start-up; SQL-level checks (do the
+columns exist?) live in metrics.compute.sqlcheck.
 """
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ class Reader:
         return value
 
     def expression(self, value: Any, path: str) -> str | None:
-        """Text that must be one SQL expression over a row (see metrics.sqlexpr); {name} is a parameter."""
+        """Text that must be one SQL expression over a row (see metrics.catalogue.sqlexpr); {name} is a parameter."""
         text = self.text(value, path)
         if text is not None:
             try:

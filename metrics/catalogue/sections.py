@@ -14,7 +14,7 @@ from metrics.sql import is_identifier
 
 def loader(r: Reader, raw: Any) -> tuple[SpreadsheetLimits, dict, dict]:
     """The loader's limits, the values coded columns accept and the ranges scores must lie in.
-    (Whether each table.column exists is checked against the schema in metrics.sqlcheck.)"""
+    (Whether each table.column exists is checked against the schema in metrics.compute.sqlcheck.)"""
     m = r.mapping(raw, "loader", ("spreadsheets", "allowed_values", "ranges"))
     s = r.mapping(m.get("spreadsheets") or {}, "loader.spreadsheets", ("max_rows", "max_columns", "max_bytes"))
     d = SpreadsheetLimits()

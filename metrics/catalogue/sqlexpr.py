@@ -248,7 +248,7 @@ def check(text: object, where: str, columns: Iterable[str] | None = None, *, win
     Args:
         text: the expression as written.
         where: who and which key, for the sentence (e.g. 'profile boston_311: columns.comment.expr').
-        columns: the column names it may use (None: any plain name; config's are bound by metrics.sqlcheck).
+        columns: the column names it may use (None: any plain name; config's are bound by metrics.compute.sqlcheck).
         windows: allow window functions (config's row-level columns).
         placeholders: treat {name} as a value (config's declared parameters).
     Returns:

@@ -7,7 +7,7 @@ from metrics.cli.common import open_engine, period, print_json, records, status_
 from metrics.errors import MetricsError
 from metrics.features import chain, peers
 from metrics.features.goals import contributions, goal_results
-from metrics.present.formatting import format_delta, format_value
+from metrics.formatting import format_delta, format_value
 
 
 def cmd_list(args, config: Config) -> None:

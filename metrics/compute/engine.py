@@ -22,7 +22,7 @@ from metrics.compute import target_status
 from metrics.access import Viewer
 from metrics.catalogue.definitions import Config, Metric
 from metrics.errors import MetricsError, UnknownError
-from metrics.present.formatting import format_value
+from metrics.formatting import format_value
 from metrics.compute.periods import GRAINS, Period, last_full_month
 from metrics.compute.query import Grouping, QueryBuilder, Rows
 from metrics.catalogue.scope import ORGANISATION, Scope

@@ -1,7 +1,7 @@
 """The SQL of a load: reading a file as text, converting it by its profile, and finding every problem.
 
 Values from the profile (map keys and values, constants, drop reasons, formats) are bound parameters;
-source column names are quoted here; `expr` and `drop.when` are checked by metrics.sqlexpr against the
+source column names are quoted here; `expr` and `drop.when` are checked by metrics.catalogue.sqlexpr against the
 file's header (and, for a drop, the converted target columns too) and rendered from the checked tree:
 no text of a profile is pasted into SQL.
 """

@@ -4,7 +4,7 @@ A profile says the file's dialect, how each target column is made (taken `from` 
 possibly through a value `map`, parsed with date `formats`; a `constant`; or an `expr` over source
 columns), which rows to `drop` with a counted reason, and the natural `key` for upserts. Validated
 like config.yaml: unknown keys are errors, every error reported with its key path. An `expr` or a
-`drop.when` is one SQL expression, checked here by metrics.sqlexpr (what it may contain) and again at
+`drop.when` is one SQL expression, checked here by metrics.catalogue.sqlexpr (what it may contain) and again at
 load time against the file's header (which columns it may use).
 """
 from __future__ import annotations

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from metrics.compute import target_status
 from metrics.catalogue.definitions import Metric
-from metrics.present.formatting import format_figure, format_percent, format_value, is_missing, percent
+from metrics.formatting import format_figure, format_percent, format_value, is_missing, percent
 
 BLUE, GREY = "#0072B2", "#999999"
 

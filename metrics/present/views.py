@@ -15,7 +15,7 @@ from metrics.compute.target_status import status_text, status_word
 from metrics.access import Viewer
 from metrics.compute.engine import Engine, MetricResult
 from metrics.errors import UnknownError
-from metrics.present.formatting import (HIDDEN_PERSON, MISSING, direction_words, format_date, format_figure,
+from metrics.formatting import (HIDDEN_PERSON, MISSING, direction_words, format_date, format_figure,
                                         format_number, format_percent, format_value, is_missing)
 from metrics.features import peers
 from metrics.features.goals import contributions, goal_results

@@ -7,7 +7,7 @@ action taken) → perhaps reopen. Feedback naming no department goes to `voice.u
 
 Due: the follow-up is due by the end of the business day that makes the follow-up `business_days`
 (the parameter of the metric voice.follow_up_metric names, 2) business days after receipt, counted exactly as the metric
-counts them (metrics/calendar.py): received on a Friday, due by the end of Tuesday; on a Saturday, by
+counts them (metrics/catalogue/calendar.py): received on a Friday, due by the end of Tuesday; on a Saturday, by
 the end of Wednesday; a holiday in between moves it one business day later.
 
 Who may act (`may_act`): executives on any case; a head on their department's (with its teams);

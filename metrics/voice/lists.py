@@ -68,7 +68,7 @@ def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
 
 def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit: int = 1000) -> pd.DataFrame:
     """Callbacks not yet returned and unhappy customers not yet followed up (from the last 90 days), as of
-    the end of a day; overdue first. A follow-up's due time is the case rule of metrics.cases.
+    the end of a day; overdue first. A follow-up's due time is the case rule of metrics.voice.cases.
 
     Returns:
         what, since, due, department_id, staff_id, overdue, hidden (True where staff_id was blanked because the

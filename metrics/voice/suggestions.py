@@ -21,7 +21,7 @@ from metrics.store import writes
 from metrics.access import SYSTEM, Viewer
 from metrics.compute.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
-from metrics.present.formatting import format_delta
+from metrics.formatting import format_delta
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 

@@ -1,4 +1,4 @@
-"""Free text from forms (metrics.writes.text): invisible and layout-breaking characters refused by Unicode
+"""Free text from forms (metrics.store.writes.text): invisible and layout-breaking characters refused by Unicode
 category, real markup and script/data links refused, a lone "<" accepted — each refusal one sentence that says
 what, where and what is accepted, and nothing written."""
 import pytest
