@@ -195,7 +195,7 @@ def thank_form(eng, viewer, name: str) -> None:
     """Thank a colleague or a team against one of the organisation's values."""
     if viewer.staff_id is None:
         return
-    people = eng.query("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me ORDER BY name",
+    people = eng.read_store("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me ORDER BY name",
                        {"me": viewer.staff_id})
     teams = [k for k, d in eng.config.departments.items() if d.level != "directorate"]
     gen_key, gen = form_generation(f"thanks-{name}")

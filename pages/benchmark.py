@@ -21,7 +21,7 @@ sources = list(dict.fromkeys(cohorts["source"]))
 source = st.sidebar.selectbox("Publication", sources, key="bm-source")
 groups = [None] + [c for c in cohorts[cohorts["source"] == source]["cohort"] if c is not None]
 cohort = st.sidebar.selectbox("Cohort", groups, format_func=lambda c: "All peers" if c is None else c, key="bm-cohort")
-keys = eng.query("SELECT DISTINCT metric_key FROM benchmarks WHERE source = $s ORDER BY 1", {"s": source})["metric_key"]
+keys = eng.read_store("SELECT DISTINCT metric_key FROM benchmarks WHERE source = $s ORDER BY 1", {"s": source})["metric_key"]
 label = lambda k: eng.config.metrics[k].label if k in eng.config.metrics else k  # noqa: E731
 metric_key = st.selectbox("Measure", list(keys), format_func=label, key="bm-metric")
 df = app_cache.view(peers.benchmark, viewer, metric_key, source, cohort)

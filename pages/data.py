@@ -64,7 +64,7 @@ if upload is not None and st.button("Load", type="primary"):
                                mime="text/csv")
 
 st.subheader("Loads")
-batches = eng.query("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, rows_dropped, "
+batches = eng.read_store("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, rows_dropped, "
                     "round(seconds, 1) AS seconds, loaded_by, loaded_at FROM load_batches ORDER BY batch_id DESC")
 widgets.table(batches, "loads")
 loaded = [int(b) for b in batches.loc[batches["status"] == "loaded", "batch_id"]]

@@ -63,6 +63,6 @@ def test_our_figure_comes_from_our_data_when_not_published(demo_db, config):
     df = benchmark(eng, SYSTEM, "grade_of_service").set_index("period")
     year = eng.value(SYSTEM, "grade_of_service", period=Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), compare=False)
     assert df.loc["2025", "ours_from"] == "our data" and df.loc["2025", "ours"] == year.value
-    peers = eng.query("SELECT value FROM benchmarks WHERE metric_key = 'grade_of_service' AND period = '2025'")["value"]
+    peers = eng.read_store("SELECT value FROM benchmarks WHERE metric_key = 'grade_of_service' AND period = '2025'")["value"]
     below = (peers < year.value).sum()
     assert df.loc["2025", "percentile_rank"] == pytest.approx(100 * below / len(peers))

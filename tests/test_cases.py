@@ -55,12 +55,12 @@ def figures(eng):
 
 
 def version(eng, case_id="F20"):
-    return int(eng.query("SELECT version FROM feedback WHERE feedback_id = $i", {"i": case_id}).iloc[0, 0])
+    return int(eng.read_store("SELECT version FROM feedback WHERE feedback_id = $i", {"i": case_id}).iloc[0, 0])
 
 
 def snapshot(eng):
     """Every row of the tables the dashboard writes, to prove a refused write changed nothing."""
-    return {t: eng.query(f"SELECT * FROM {t} ORDER BY ALL").to_csv()
+    return {t: eng.read_store(f"SELECT * FROM {t} ORDER BY ALL").to_csv()
             for t in ("feedback", "suggestions", "recognitions", "audit_log", "meta")}
 
 
@@ -158,7 +158,7 @@ def test_who_may_act_on_a_case(eng, viewer, case_id, allowed):
     before = snapshot(eng)
     if allowed:
         cases.acknowledge(eng, viewer, case_id, version(eng, case_id), at=T(2024, 5, 24))
-        assert eng.query("SELECT acknowledged_at FROM feedback WHERE feedback_id = $i", {"i": case_id}).iloc[0, 0] \
+        assert eng.read_store("SELECT acknowledged_at FROM feedback WHERE feedback_id = $i", {"i": case_id}).iloc[0, 0] \
             == T(2024, 5, 24)
     else:
         with pytest.raises(AccessDenied):
@@ -221,7 +221,7 @@ def test_a_case_changed_by_someone_else_is_not_overwritten(eng):
     with pytest.raises(Conflict, match=r"changed by Bob at 07 May 2024 10:00 since you opened it"):
         cases.resolve(eng, HEAD_HOUSING, "F20", opened, "repairs", "Fixed")
     assert snapshot(eng) == before
-    assert eng.query("SELECT follow_up_note FROM feedback WHERE feedback_id = 'F20'").iloc[0, 0] == "Called the customer"
+    assert eng.read_store("SELECT follow_up_note FROM feedback WHERE feedback_id = 'F20'").iloc[0, 0] == "Called the customer"
 
 
 def test_simultaneous_edits_one_wins_the_other_is_told(eng):
@@ -243,9 +243,9 @@ def test_simultaneous_edits_one_wins_the_other_is_told(eng):
         t.join()
     assert sorted(outcome.values()) == ["conflict", "saved"]
     winner = next(n for n, o in outcome.items() if o == "saved")
-    row = eng.query("SELECT follow_up_note, version FROM feedback WHERE feedback_id = 'F20'").iloc[0]
+    row = eng.read_store("SELECT follow_up_note, version FROM feedback WHERE feedback_id = 'F20'").iloc[0]
     assert row["follow_up_note"] == f"Called by {winner}" and row["version"] == opened + 1
-    assert eng.query("SELECT count(*) FROM audit_log WHERE entity_id = 'F20'").iloc[0, 0] == 1
+    assert eng.read_store("SELECT count(*) FROM audit_log WHERE entity_id = 'F20'").iloc[0, 0] == 1
 
 
 def test_a_write_moves_the_data_version(eng):

@@ -132,14 +132,12 @@ MISS_ROWS = {"late_requests": ("request_id", ["R2"]), "late_callbacks": ("handof
 @pytest.mark.parametrize("key", list(MISS_ROWS))
 def test_the_records_of_a_misses_metric_are_its_misses_each_counted(engine, key):
     column, ids = MISS_ROWS[key]
-    sql, params = engine.builder.records(engine.metric(key), Rows("all"), MAY, 1000)
-    rows = engine.query(sql, params)
+    rows = engine.rows_behind(engine.metric(key), Rows("all"), MAY, 1000)
     assert sorted(rows[column]) == ids
     if engine.metric(key).kind == "misses":
         assert rows["counted"].tolist() == [True] * len(ids)
         # ... and they are the base ratio's records that its numerator does not count.
-        sql, params = engine.builder.records(engine.metric(MISSES[key]), Rows("all"), MAY, 1000)
-        base = engine.query(sql, params)
+        base = engine.rows_behind(engine.metric(MISSES[key]), Rows("all"), MAY, 1000)
         assert sorted(base.loc[~base["counted"], column]) == ids
 
 
@@ -186,7 +184,7 @@ def test_a_side_may_narrow_a_named_measure(raw, engine):
     check_sql(config)
     metric = config.metrics["abandonment_rate"]
     sql, params = engine.builder.build(metric, Rows("all"), MAY, Grouping())
-    row = engine.query(sql, params).iloc[0]
+    row = engine.read_store(sql, params).iloc[0]
     assert (row["numerator"], row["denominator"]) == (1, 5)                # c4 of c1 c2 c4 c5 c6, as the named form
 
 

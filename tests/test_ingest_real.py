@@ -60,7 +60,7 @@ def test_bank_calls(loaded):
     # A call whose service starts after midnight is answered on the next day.
     crossing = [c for c in raw if c["outcome"] == "AGENT" and
                 dt.datetime.strptime(c["ser_start"], "%H:%M:%S") < dt.datetime.strptime(c["vru_entry"], "%H:%M:%S")]
-    late = engine.query("SELECT count(*) AS n FROM contacts WHERE CAST(answered_at AS DATE) > CAST(received_at AS DATE)")
+    late = engine.read_store("SELECT count(*) AS n FROM contacts WHERE CAST(answered_at AS DATE) > CAST(received_at AS DATE)")
     assert late.iloc[0, 0] == len(crossing)
 
 
@@ -81,7 +81,7 @@ def test_ibm_median_days_to_settle(loaded):
                         compare=False)
     assert (r.value, r.denominator) == (expected, len(raw))
     # Leading zeros of invoice numbers survive.
-    assert loaded[0].query("SELECT count(*) FROM invoices WHERE invoice_id LIKE '0%'").iloc[0, 0] == \
+    assert loaded[0].read_store("SELECT count(*) FROM invoices WHERE invoice_id LIKE '0%'").iloc[0, 0] == \
         sum(r["invoiceNumber"].startswith("0") for r in raw)
 
 
@@ -92,7 +92,7 @@ def test_nhs_share_good_or_very_good(loaded):
     r = loaded[0].value(SYSTEM, "csat", period=Period(dt.date(2015, 1, 1), dt.date(2025, 12, 31)), compare=False)
     assert (r.numerator, r.denominator) == (len(good), len(scored))
     # The M/DD/YYYY rows parsed as such: 9/30/2022 is 30 September.
-    assert loaded[0].query("SELECT count(*) FROM feedback WHERE CAST(received_at AS DATE) = DATE '2022-09-30'").iloc[0, 0] > 0
+    assert loaded[0].read_store("SELECT count(*) FROM feedback WHERE CAST(received_at AS DATE) = DATE '2022-09-30'").iloc[0, 0] > 0
 
 
 def test_oflog_medians_match_the_published_ones(loaded):

@@ -53,7 +53,7 @@ def test_recognition_reaches_the_receiver_and_the_department_feed(fresh_engine):
     assert "Thanks for covering the phones" in list(got["message"])
     feed = praise.feed(eng, ANN, "contact_centre", MAY)
     assert feed.iloc[0]["from_name"] == "Bob" and feed.iloc[0]["to_name"] == "Ann" and feed.iloc[0]["value"] == "Commitment"
-    assert eng.query("SELECT action FROM audit_log WHERE entity_id = $i", {"i": rid}).iloc[0, 0] == "recognition.give"
+    assert eng.read_store("SELECT action FROM audit_log WHERE entity_id = $i", {"i": rid}).iloc[0, 0] == "recognition.give"
     praise.give(eng, ANN, "Capability", "Great repair work", to_department_id="housing_repairs")
     assert praise.feed(eng, BOB, "housing", Period(dt.date(2024, 5, 1), dt.date.today())).iloc[0]["to_name"] == "Repairs"
 
@@ -118,6 +118,6 @@ def test_bad_suggestion_input_writes_nothing(fresh_engine, call, words):
 
 
 def test_suggestion_names_only_for_those_who_decide(fresh_engine):
-    assert fresh_engine.query("SELECT count(*) FROM suggestions WHERE submitted_by IS NOT NULL").iloc[0, 0] > 0
+    assert fresh_engine.read_store("SELECT count(*) FROM suggestions WHERE submitted_by IS NOT NULL").iloc[0, 0] > 0
     assert suggestions.listing(fresh_engine, ANN, "contact_centre")["submitted_by"].isna().all()
     assert suggestions.listing(fresh_engine, HEAD_CC, "contact_centre")["submitted_by"].notna().any()

@@ -214,7 +214,7 @@ def test_a_person_below_min_denominator(config, engine):
 
 
 def test_bank_holiday_is_in_the_calendar(engine):
-    row = engine.query("SELECT is_business_day, holiday FROM calendar WHERE day = DATE '2024-05-06'").iloc[0]
+    row = engine.read_store("SELECT is_business_day, holiday FROM calendar WHERE day = DATE '2024-05-06'").iloc[0]
     assert not row["is_business_day"] and "May" in row["holiday"]
 
 

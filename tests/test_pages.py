@@ -119,9 +119,9 @@ def test_you_said_we_did_is_public_and_names_nobody(env, config):
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "We did:" in text
     eng = Engine.open(env, config)
-    names = set(eng.query("SELECT name FROM staff")["name"]) | set(eng.query("SELECT email FROM staff")["email"])
+    names = set(eng.read_store("SELECT name FROM staff")["name"]) | set(eng.read_store("SELECT email FROM staff")["email"])
     assert not [n for n in names if n in text]
-    implemented = eng.query("SELECT count(*) FROM suggestions WHERE status = 'implemented' AND implemented_at IS NOT "
+    implemented = eng.read_store("SELECT count(*) FROM suggestions WHERE status = 'implemented' AND implemented_at IS NOT "
                             "NULL").iloc[0, 0]
     assert text.count("We did:") == min(20, implemented)
 
@@ -182,7 +182,7 @@ def test_forms_show_one_clear_sentence_and_write_nothing(env, config):
     at.switch_page(str(ROOT / "pages/voice.py"))
     at.run()
     eng = Engine.open(env, config)
-    audit_before = eng.query("SELECT count(*) AS n FROM audit_log").iloc[0, 0]
+    audit_before = eng.read_store("SELECT count(*) AS n FROM audit_log").iloc[0, 0]
     at.button(key="FormSubmitter:follow-" + at.selectbox(key="case-pick").value + "-Record follow-up").click()
     at.run()
     assert not at.exception
@@ -192,12 +192,12 @@ def test_forms_show_one_clear_sentence_and_write_nothing(env, config):
     form = [t for t in at.text_area if t.label == "Message"][0]
     form.set_value("<script>alert('x')</script>")
     [s for s in at.selectbox if s.label == "Colleague"][0].set_value(
-        eng.query("SELECT staff_id FROM staff WHERE active AND staff_id <> $me LIMIT 1", {"me": viewer.staff_id}).iloc[0, 0])
+        eng.read_store("SELECT staff_id FROM staff WHERE active AND staff_id <> $me LIMIT 1", {"me": viewer.staff_id}).iloc[0, 0])
     [b for b in at.button if b.label == "Send thanks"][0].click()
     at.run()
     assert not at.exception
     assert any("Message contains markup" in e.value for e in at.error)
-    assert eng.query("SELECT count(*) AS n FROM audit_log").iloc[0, 0] == audit_before
+    assert eng.read_store("SELECT count(*) AS n FROM audit_log").iloc[0, 0] == audit_before
 
 
 def frames_by_columns(at) -> list:

@@ -64,7 +64,7 @@ def page_env(page_db, monkeypatch):
 def leaks(page_db, config):
     """A function naming every leak in a text or a whole cell."""
     eng = Engine.open(page_db, config, read_only=True)
-    staff_ids = set(eng.query("SELECT staff_id FROM staff")["staff_id"])
+    staff_ids = set(eng.read_store("SELECT staff_id FROM staff")["staff_id"])
     eng.con.close()
     coded = {k for k in config.departments if "_" in k} | staff_ids      # never an ordinary word
     words = set(config.departments) - coded                              # `housing`, `it`: leaks as a whole cell

@@ -80,7 +80,7 @@ def test_a_new_channel_is_accepted_once_config_lists_it(tmp_path, config):
     wider = edited(tmp_path, CHANNELS, "    contacts: {channel: [phone, email, web, counter, social, app]}\n")
     eng = fixture_engine(wider)
     assert load_file(eng.con, wider, "contacts", path, report_dir=tmp_path).ok
-    assert eng.query("SELECT channel FROM contacts WHERE contact_id = 'A1'").iloc[0, 0] == "app"
+    assert eng.read_store("SELECT channel FROM contacts WHERE contact_id = 'A1'").iloc[0, 0] == "app"
 
 
 def test_a_score_outside_the_configured_scale_is_reported(tmp_path, config):

@@ -14,14 +14,14 @@ def test_a_snapshot_keeps_one_state_while_a_load_commits(fresh_engine):
     eng = fresh_engine
     count = "SELECT count(*) AS n FROM invoices"
     with eng.snapshot():
-        before = eng.query(count).iloc[0, 0]
+        before = eng.read_store(count).iloc[0, 0]
         writer = eng.con.cursor()                       # another session commits a new invoice meanwhile
         writer.execute("INSERT INTO invoices (invoice_id, supplier_id, received_at) VALUES ('NEW', 'S', now())")
         writer.close()
-        assert eng.query(count).iloc[0, 0] == before     # the page run still sees one state
+        assert eng.read_store(count).iloc[0, 0] == before     # the page run still sees one state
         with eng.snapshot():                              # nested: the same snapshot
-            assert eng.query(count).iloc[0, 0] == before
-    assert eng.query(count).iloc[0, 0] == before + 1      # the next run sees the load
+            assert eng.read_store(count).iloc[0, 0] == before
+    assert eng.read_store(count).iloc[0, 0] == before + 1      # the next run sees the load
 
 
 def test_a_load_invalidates_cached_figures(demo_db, config, tmp_path, monkeypatch):

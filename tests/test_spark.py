@@ -25,7 +25,7 @@ def test_every_metric_has_the_same_figures_on_spark_as_on_duckdb(engines, config
     y, m = (last.start.year, last.start.month - 11) if last.start.month == 12 else (last.start.year - 1,
                                                                                     last.start.month + 1)
     year = Period(dt.date(y, m, 1), last.end)                      # the twelve months ending with `last`
-    staff_id = duck.query("""SELECT s.staff_id FROM staff s JOIN contacts c USING (staff_id)
+    staff_id = duck.read_store("""SELECT s.staff_id FROM staff s JOIN contacts c USING (staff_id)
                              WHERE s.department_id = 'cc_phones' GROUP BY s.staff_id
                              ORDER BY count(*) DESC, s.staff_id LIMIT 1""").iloc[0, 0]
     scopes = [ORGANISATION, Scope("department", "contact_centre"), Scope("department", "housing"),

@@ -170,7 +170,7 @@ def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True
     for rows in sizes:
         db, built = demo_db(config, rows, folder)
         eng = Engine.open(db, config, read_only=True)
-        n = eng.query("SELECT count(*) AS n FROM contacts").iloc[0, 0]
+        n = eng.read_store("SELECT count(*) AS n FROM contacts").iloc[0, 0]
         rng = eng.data_range()
         year = Period(rng[1].replace(month=1, day=1), rng[1])
         r = {"rows": int(n), "db": str(db), "build_s": built, "db_mb": db.stat().st_size / 1e6,

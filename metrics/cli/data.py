@@ -64,7 +64,7 @@ def cmd_unload(args, config: Config) -> None:
 
 def cmd_batches(args, config: Config) -> None:
     engine = open_engine(args, config)
-    df = engine.query("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, "
+    df = engine.read_store("SELECT batch_id, table_name, file_name, status, rows, rows_inserted, rows_updated, "
                       "rows_dropped, round(seconds, 1) AS seconds, loaded_by, loaded_at, profile "
                       "FROM load_batches ORDER BY batch_id DESC")
     print(json.dumps(records(df), indent=2) if args.json else (df.to_string(index=False) if len(df) else "no loads yet"))

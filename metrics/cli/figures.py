@@ -92,7 +92,7 @@ def cmd_goals(args, config: Config) -> None:
 
 def cmd_staff(args, config: Config) -> None:
     engine = open_engine(args, config)
-    df = engine.query("SELECT staff_id, name, department_id, manager_id, active FROM staff ORDER BY staff_id")
+    df = engine.read_store("SELECT staff_id, name, department_id, manager_id, active FROM staff ORDER BY staff_id")
     if args.department:
         df = df[df.department_id.isin(parse_scope(f"department:{args.department}", config) and
                                        config.descendants(args.department))]

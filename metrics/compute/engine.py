@@ -163,20 +163,38 @@ class Engine:
         finally:
             cur.close()
 
-    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        """Run SQL on a fresh cursor (safe across threads), or in this thread's open snapshot, as a DataFrame."""
+    # --- reads: every read names what it reads ------------------------------------------------
+    # Figures (value, series, breakdown, matrix) and the rows behind them (rows_behind) are the catalogue's facts:
+    # the SQL QueryBuilder writes from a definition, run by the metrics engine (DuckDB, or Spark with engine:
+    # spark). Everything else is read_store: the DuckDB file itself.
+    def read_store(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """Hand-written SQL on the DuckDB file itself, whichever engine computes the metrics: the store's own tables
+        (users, sessions, audit_log, load_batches, ...), the people, the live state the dashboard's writes change
+        (cases, shared praise, suggestions) and lists over them — always current (a write shows at once). Runs on a
+        fresh cursor (safe across threads), or in this thread's open snapshot."""
         with self.cursor() as cur:
             return cur.execute(sql, params or {}).df()
 
-    def facts(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        """Run metric SQL (QueryBuilder's) on the metrics engine: DuckDB, or Spark with engine 'spark'."""
+    def rows_behind(self, metric: Metric, rows: Rows, period: Period, limit: int,
+                    counts: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The rows behind a metric's figure (QueryBuilder.records: a ratio's denominator rows with `counted`; the
+        misses of a misses metric; kpi_observations rows of an observed metric), newest first, on the metrics
+        engine — the same rows, on the same engine, as the figure they explain. No access check: callers check."""
+        if metric.observations:
+            return self._facts("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
+                               "period_end <= $b ORDER BY period_start DESC",
+                               {"k": metric.key, "a": period.start, "b": period.end})
+        return self._facts(*self.builder.records(metric, rows, period, limit, counts))
+
+    def _facts(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """QueryBuilder's SQL on the metrics engine: DuckDB, or Spark with engine 'spark'."""
         if self.spark is not None:
             return self.spark.query(sql, params)
-        return self.query(sql, params)
+        return self.read_store(sql, params)
 
     def staff_department(self, staff_id: str) -> str:
         """The department key of a staff member; UnknownError if there is none."""
-        df = self.query("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id})
+        df = self.read_store("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id})
         if df.empty:
             raise UnknownError(f"unknown staff member {staff_id!r}; `python -m metrics staff` lists them")
         return df.iloc[0, 0]
@@ -188,7 +206,7 @@ class Engine:
         known = self._range
         if version is not None and known is not None and known[0] == version:
             return known[1]
-        row = self.facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
+        row = self._facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
         a, b = row.iloc[0]
         rng = None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
         self._range = (version, rng)
@@ -203,7 +221,7 @@ class Engine:
 
     def data_version(self) -> str:
         """Changes whenever data is written (loads, demo builds): the key that invalidates cached figures."""
-        row = self.query("""SELECT (SELECT count(*) FROM load_batches) AS n,
+        row = self.read_store("""SELECT (SELECT count(*) FROM load_batches) AS n,
                                    (SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches) AS t,
                                    (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS m""").iloc[0]
         spark = f"|{self.spark.version()}" if self.spark is not None else ""
@@ -211,13 +229,13 @@ class Engine:
 
     def last_load(self) -> str | None:
         """When data last arrived: the newest load batch, else when the demo was built."""
-        df = self.query("""SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
+        df = self.read_store("""SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
                                            (SELECT value FROM meta WHERE key = 'built_at')) AS t""")
         return df.iloc[0, 0]
 
     def synthetic(self) -> bool:
         """True when the database holds generated demo data."""
-        df = self.query("SELECT value FROM meta WHERE key = 'synthetic'")
+        df = self.read_store("SELECT value FROM meta WHERE key = 'synthetic'")
         return not df.empty and df.iloc[0, 0] == "true"
 
     # --- the one code path -------------------------------------------------------------------
@@ -283,7 +301,7 @@ class Engine:
         sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
         if grain is None and not dmap and not by_staff:
             return self._one_figure(metric, sql, params, whole_organisation=scope.kind == "organisation")
-        df = self.facts(sql, params)
+        df = self._facts(sql, params)
         if by_staff:
             df = self._visible_staff_rows(viewer, df)
         groups = None
@@ -317,7 +335,7 @@ class Engine:
         dmap = self._department_map(ORGANISATION, level)
         sql, params = self.builder.build(metric, self.rows_for(metric, ORGANISATION), period,
                                          Grouping(None, (), dmap, False, dmap))
-        df = self.facts(sql, params)
+        df = self._facts(sql, params)
         df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
         return self._suppress(metric, df, whole_organisation=False)
 
@@ -441,7 +459,7 @@ class Engine:
             by = {"organisation": "department", "directorate": "department", "department": "team"}.get(scope.kind, "staff")
         df = self.frame(viewer, metric_key, scope, period, by=by)
         if by == "staff":
-            names = self.query("SELECT staff_id, name, department_id FROM staff")
+            names = self.read_store("SELECT staff_id, name, department_id FROM staff")
             lookup = dict(zip(names.staff_id, names.name))
             dept = dict(zip(names.staff_id, names.department_id))
             df.insert(1, "name", df["grp"].map(lookup))

@@ -41,13 +41,10 @@ def metric_records(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope
     engine.authorize(viewer, scope, records=True)
     metric = engine.metric(metric_key)
     if metric.observations:
-        return engine.facts("SELECT * FROM kpi_observations WHERE metric_key = $k AND period_start >= $a AND "
-                            "period_end <= $b ORDER BY period_start DESC",
-                            {"k": metric.key, "a": period.start, "b": period.end})
+        return engine.rows_behind(metric, engine.rows_for(metric, scope), period, limit)
     src = engine.config.source_of(metric)
     groups = tuple(c for c in (src.staff, src.department) if c) if metric.anonymous else ()
-    sql, params = engine.builder.records(metric, engine.rows_for(metric, scope), period, limit, groups)
-    df = engine.facts(sql, params)
+    df = engine.rows_behind(metric, engine.rows_for(metric, scope), period, limit, groups)
     if metric.anonymous:
         df = _suppress_small_groups(engine, metric, scope, period, df, groups)
     with engine.cursor() as cur:

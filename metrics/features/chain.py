@@ -47,8 +47,7 @@ def _department(engine: Engine, key) -> str | None:
 def _records(engine: Engine, key: str, period: Period) -> pd.DataFrame:
     """Every row a metric counted in the period, organisation-wide (its records: a ratio's denominator rows, with
     `counted` for those in its numerator)."""
-    sql, params = engine.builder.records(engine.metric(key), Rows("all"), period, 10_000_000)
-    return engine.query(sql, params)
+    return engine.rows_behind(engine.metric(key), Rows("all"), period, 10_000_000)
 
 
 def _counted(rows: pd.DataFrame) -> pd.DataFrame:
@@ -126,7 +125,7 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
     src = config.source_of(engine.metric(config.chain.callbacks))
     case = src.case
     params = {"a": period.start_instant, "b": period.end_exclusive, "cc": door, "t": case.type}
-    contacts = engine.query("""
+    contacts = engine.read_store("""
         SELECT count(*) AS contacts,
                count(*) FILTER (WHERE department_id IN (SELECT unnest($cc))) AS at_cc,
                count(*) FILTER (WHERE department_id IN (SELECT unnest($cc)) AND NOT EXISTS (
@@ -175,7 +174,7 @@ def waiting_for_callback(engine: Engine, viewer: Viewer, unit: str, as_of: dt.da
     engine.authorize(viewer, Scope("department", unit), records=True)
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     case = engine.config.source_of(engine.metric(engine.config.chain.callbacks)).case
-    return engine.query("""
+    return engine.read_store("""
         SELECT h.case_id AS contact_id, c.customer_id, h.handed_at, h.due_at, h.to_department_id, s.name AS officer
         FROM handoffs h LEFT JOIN contacts c ON c.contact_id = h.case_id LEFT JOIN staff s ON s.staff_id = h.to_staff_id
         WHERE h.case_type = $t AND h.handed_at < $e AND (h.responded_at IS NULL OR h.responded_at >= $e)
@@ -328,7 +327,7 @@ def supplier_payments(engine: Engine, viewer: Viewer, period: Period) -> pd.Data
     case, approved = src.case, engine.metric(metrics["days_to_approve"]).measure.time
     paid = _records(engine, metrics["within_terms"], period)          # the invoices paid in the period
     ids = paid[case.id].astype(str)
-    first = engine.query("SELECT case_id, min(handed_at) AS first_at FROM handoffs WHERE case_type = $t "
+    first = engine.read_store("SELECT case_id, min(handed_at) AS first_at FROM handoffs WHERE case_type = $t "
                          "AND case_id IN (SELECT unnest($ids)) GROUP BY case_id", {"t": case.type, "ids": list(ids)})
     first_at = pd.to_datetime(ids.map(dict(zip(first["case_id"], first["first_at"]))))   # NaT: never handed on
     stages = pd.DataFrame({

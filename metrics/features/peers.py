@@ -23,7 +23,7 @@ def peer_medians(engine: Engine, viewer: Viewer, source: str | None = None, coho
     Returns:
         source, metric_key, period, organisations, median.
     """
-    return engine.query("""
+    return engine.read_store("""
         SELECT source, metric_key, period, count(value) AS organisations, median(value) AS median
         FROM benchmarks
         WHERE ($source IS NULL OR source = $source) AND ($cohort IS NULL OR cohort = $cohort)
@@ -33,7 +33,7 @@ def peer_medians(engine: Engine, viewer: Viewer, source: str | None = None, coho
 @access.same_for_every_viewer
 def cohorts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     """Every publication and peer group in the benchmarks table: source, cohort, organisations, measures."""
-    return engine.query("""SELECT source, cohort, count(DISTINCT organisation) AS organisations,
+    return engine.read_store("""SELECT source, cohort, count(DISTINCT organisation) AS organisations,
                                   count(DISTINCT metric_key) AS measures
                            FROM benchmarks GROUP BY ALL ORDER BY source, cohort NULLS FIRST""")
 
@@ -79,14 +79,14 @@ def benchmark(engine: Engine, viewer: Viewer, metric_key: str, source: str | Non
     lower-is-better measure holds the lowest values); `best_quartile_from` is where that quarter starts.
     """
     ours_name = engine.config.organisation.name
-    df = engine.query("""
+    df = engine.read_store("""
         SELECT period, count(value) AS peers, quantile_cont(value, 0.25) AS q1, median(value) AS median,
                quantile_cont(value, 0.75) AS q3, list(value) AS peer_values
         FROM benchmarks
         WHERE metric_key = $k AND organisation <> $me AND value IS NOT NULL
           AND ($s IS NULL OR source = $s) AND ($c IS NULL OR cohort = $c)
         GROUP BY period ORDER BY period""", {"k": metric_key, "me": ours_name, "s": source, "c": cohort})
-    published = engine.query("""SELECT period, value FROM benchmarks WHERE metric_key = $k AND organisation = $me
+    published = engine.read_store("""SELECT period, value FROM benchmarks WHERE metric_key = $k AND organisation = $me
                                 AND ($s IS NULL OR source = $s)""", {"k": metric_key, "me": ours_name, "s": source})
     published = dict(zip(published["period"], published["value"]))
     metric = engine.config.metrics.get(metric_key)

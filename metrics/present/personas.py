@@ -18,7 +18,7 @@ class Persona:
 def demo_personas(engine: Engine, viewer=None) -> list[Persona]:
     """An executive (the person at the top of the line), the head of Housing, a contact-centre adviser
     with plenty of calls, and an administrator who manages nobody."""
-    q = engine.query
+    q = engine.read_store
     top = q("SELECT staff_id, name, department_id FROM staff WHERE manager_id IS NULL AND active ORDER BY staff_id LIMIT 1")
     head = q("SELECT staff_id, name, department_id FROM staff WHERE department_id = 'housing' AND active "
              "ORDER BY staff_id LIMIT 1")

@@ -183,7 +183,7 @@ def benchmark_table(engine: Engine, viewer: Viewer, metric_key: str, source: str
 def staff_names(engine: Engine, viewer: Viewer | None = None) -> dict[str, str]:
     """Staff id → name, to show a person by name where a list names them (the lists have already blanked the
     people the viewer may not see; every colleague may pick any other by name on the thanks form)."""
-    df = engine.query("SELECT staff_id, name FROM staff")
+    df = engine.read_store("SELECT staff_id, name FROM staff")
     return dict(zip(df["staff_id"], df["name"]))
 
 

@@ -85,7 +85,7 @@ def inbox(engine: Engine, viewer: Viewer, unit: str, status: str = "open", at: d
     at = at or writes.now(engine.config)
     params, where = _unit_cases(engine, viewer, unit, at)
     params.update(n=limit, st=status)
-    df = engine.query(f"""
+    df = engine.read_store(f"""
         WITH cases AS ({cases_sql(engine, params, where)})
         SELECT * FROM (SELECT c.*, s.name AS assignee FROM cases c LEFT JOIN staff s ON s.staff_id = c.assigned_to)
         WHERE CASE $st WHEN 'open' THEN resolved_at IS NULL
@@ -122,7 +122,7 @@ def summary(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime | None = 
     """Counts for the inbox header: open, awaiting follow-up, overdue (as the viewer may see them)."""
     at = at or writes.now(engine.config)
     params, where = _unit_cases(engine, viewer, unit, at)
-    row = engine.query(f"""
+    row = engine.read_store(f"""
         WITH cases AS ({cases_sql(engine, params, where)})
         SELECT count(*) AS open, count(*) FILTER (WHERE followed_up_at IS NULL) AS awaiting,
                count(*) FILTER (WHERE followed_up_at IS NULL AND due_before <= $at) AS overdue
@@ -133,12 +133,12 @@ def summary(engine: Engine, viewer: Viewer, unit: str, at: dt.datetime | None = 
 def get(engine: Engine, viewer: Viewer, case_id: str, at: dt.datetime | None = None) -> dict:
     """One case (a dict) with its history; the viewer must be allowed the records of its department."""
     params: dict = {"id": case_id}
-    df = engine.query(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases", params)
+    df = engine.read_store(f"WITH cases AS ({cases_sql(engine, params, 'feedback_id = $id')}) SELECT * FROM cases", params)
     if df.empty:
         raise UnknownError(f"there is no case {case_id!r} (only negative feedback is a case)")
     engine.authorize(viewer, Scope("department", df["department_id"].iloc[0]), records=True)
     case = _finish(engine, _about_whom(engine, viewer, df), at or writes.now(engine.config)).iloc[0].to_dict()
-    case["history"] = engine.query("SELECT acted_at, user_name, action, changes FROM audit_log WHERE entity = "
+    case["history"] = engine.read_store("SELECT acted_at, user_name, action, changes FROM audit_log WHERE entity = "
                                    "'feedback' AND entity_id = $id ORDER BY audit_id", {"id": case_id})
     return case
 
@@ -253,6 +253,6 @@ def assignable(engine: Engine, viewer: Viewer, unit: str) -> pd.DataFrame:
     """Active people a case of this unit may be given to (staff_id, name); staff get only themselves."""
     home = access.department_of(engine.config, unit)
     if viewer.is_staff:
-        return engine.query("SELECT staff_id, name FROM staff WHERE staff_id = $s", {"s": viewer.staff_id})
-    return engine.query("SELECT staff_id, name FROM staff WHERE active AND department_id IN (SELECT unnest($u)) "
+        return engine.read_store("SELECT staff_id, name FROM staff WHERE staff_id = $s", {"s": viewer.staff_id})
+    return engine.read_store("SELECT staff_id, name FROM staff WHERE active AND department_id IN (SELECT unnest($u)) "
                         "ORDER BY name", {"u": list(engine.config.descendants(home))})

@@ -32,7 +32,7 @@ def feedback_comments(engine: Engine, viewer: Viewer, scope: Scope, period: Peri
     params.update(a=period.start_instant, b=period.end_exclusive, n=limit, t=theme)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)
     params.update(least=engine.config.min_group_size)
-    df = engine.query(f"""
+    df = engine.read_store(f"""
         SELECT * FROM (
             SELECT received_at, kind, {expr} AS theme, csat, nps, comment, department_id, {positive(engine)} AS positive,
                    count(*) FILTER (WHERE kind = 'survey') OVER () < $least AS _few_in_scope,
@@ -55,7 +55,7 @@ def thanks(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     fw = unit_filter(engine, scope, "department_id", "staff_id", params)
     rw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
-    return engine.query(f"""
+    return engine.read_store(f"""
         SELECT * FROM (
             SELECT received_at AS given, 'Compliment from a customer' AS what, comment AS message, NULL AS value
             FROM feedback WHERE kind = 'compliment' AND received_at >= $a AND received_at < $b AND {fw}
@@ -79,7 +79,7 @@ def waiting(engine: Engine, viewer: Viewer, scope: Scope, as_of: dt.date, limit:
     params = {"e": end, "n": limit}
     hw = unit_filter(engine, scope, "to_department_id", "to_staff_id", params)
     fw = unit_filter(engine, scope, "department_id", "coalesce(assigned_to, follow_up_by, staff_id)", params)
-    df = engine.query(f"""
+    df = engine.read_store(f"""
         WITH cases AS ({cases_sql(engine, params, "received_at < $e AND received_at >= $e - INTERVAL 90 DAY")})
         SELECT * FROM (
             SELECT 'Callback to return' AS what, handed_at AS since, due_at AS due, to_department_id AS department_id,

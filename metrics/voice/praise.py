@@ -36,7 +36,7 @@ def praise(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: 
     engine.authorize(viewer, scope, records=scope.kind != "staff")
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     where = unit_filter(engine, scope, "f.department_id", "f.staff_id", params)
-    return engine.query(f"""
+    return engine.read_store(f"""
         SELECT f.feedback_id, f.received_at, f.kind, f.comment, s.name AS person, f.staff_id, f.department_id,
                f.shared_with_staff, f.version
         FROM (SELECT * FROM feedback WHERE {praise_rule(engine)}) f LEFT JOIN staff s ON s.staff_id = f.staff_id
@@ -102,7 +102,7 @@ def feed(engine: Engine, viewer: Viewer, unit: str, period: Period, limit: int =
     engine.authorize(viewer, Scope("department", unit), records=False)
     params = {"a": period.start_instant, "b": period.end_exclusive, "n": limit}
     where = unit_filter(engine, Scope("department", unit), "r.to_department_id", "r.to_staff_id", params)
-    return engine.query(f"""
+    return engine.read_store(f"""
         SELECT r.given_at, CASE WHEN r.from_kind = 'customer' THEN 'A customer' ELSE coalesce(g.name, 'A colleague') END
                    AS from_name,
                coalesce(t.name, d.name) AS to_name, r.value, r.message

@@ -106,7 +106,7 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
     """
     engine.authorize(viewer, Scope("department", unit) if unit else ORGANISATION, records=True)
     params = {"n": limit, "st": status, "units": list(engine.config.descendants(unit)) if unit else None}
-    df = engine.query("""
+    df = engine.read_store("""
         SELECT g.suggestion_id, g.submitted_at, g.source, g.title, g.detail, g.department_id, g.status,
                g.linked_metric, g.what_we_did, g.decline_reason, g.decided_at, g.version, s.name AS submitted_by
         FROM suggestions g LEFT JOIN staff s ON s.staff_id = g.submitted_by
@@ -126,7 +126,7 @@ def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 2
     the 90 days from it, or up to the end of the data once there are four weeks of it.
     Returns: implemented_on, department, you_said, we_did, measure, before, after, change (words).
     """
-    df = engine.query("""
+    df = engine.read_store("""
         SELECT g.implemented_at, d.name AS department, g.department_id, g.title, g.what_we_did, g.linked_metric
         FROM suggestions g LEFT JOIN departments d ON d.department_id = g.department_id
         WHERE g.status = 'implemented' AND g.implemented_at IS NOT NULL AND g.what_we_did IS NOT NULL

@@ -61,7 +61,7 @@ def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, gr
     expr, params = theme_sql(engine.config)
     params.update(a=period.start_instant, b=period.end_exclusive, g=grain)
     where = unit_filter(engine, scope, "department_id", "staff_id", params)
-    df = engine.query(f"""
+    df = engine.read_store(f"""
         SELECT CAST(date_trunc($g, received_at) AS DATE) AS bucket, {expr} AS theme, count(*) AS comments,
                count(*) FILTER (WHERE {negative(engine)}) AS negative
         FROM feedback

@@ -107,7 +107,7 @@ def test_a_refused_case_follow_up_writes_nothing(fresh_engine):
     fresh_engine.con.execute("""INSERT INTO feedback (feedback_id, kind, source, received_at, department_id, comment,
                                 customer_id) VALUES ('F20', 'complaint', 'customer', '2024-05-03 16:00', 'housing_repairs',
                                 'The leak is back', 'P1')""")
-    version = int(fresh_engine.query("SELECT version FROM feedback WHERE feedback_id = 'F20'").iloc[0, 0])
+    version = int(fresh_engine.read_store("SELECT version FROM feedback WHERE feedback_id = 'F20'").iloc[0, 0])
     before = table_checksums(fresh_engine.con)
     with pytest.raises(MetricsError) as refused:
         cases.follow_up(fresh_engine, BOB, "F20", version, "Called back \u202e and fixed")

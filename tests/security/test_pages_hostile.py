@@ -119,7 +119,7 @@ def test_a_decision_lost_to_someone_else_says_so(env):
     open_page(at, "ideas")
     pick = at.selectbox(key="idea-pick").value
     boss = next(p.viewer for p in demo_personas(eng) if p.viewer.role == "executive")
-    v = int(eng.query("SELECT version FROM suggestions WHERE suggestion_id = $k", {"k": pick}).iloc[0, 0])
+    v = int(eng.read_store("SELECT version FROM suggestions WHERE suggestion_id = $k", {"k": pick}).iloc[0, 0])
     suggestions.decide(eng, boss, pick, v, "declined", "Not this year", None)
     at.button(key=f"FormSubmitter:decide-{pick}-Record the decision").click()
     at.run()
@@ -130,7 +130,7 @@ def test_a_decision_lost_to_someone_else_says_so(env):
 
 def line_below(staff_id: str) -> set:
     """The person and everyone below them in the line, walked in Python from the staff table."""
-    rows = app_cache.engine().query("SELECT staff_id, manager_id FROM staff")
+    rows = app_cache.engine().read_store("SELECT staff_id, manager_id FROM staff")
     reports: dict = {}
     for sid, mgr in zip(rows["staff_id"], rows["manager_id"]):
         reports.setdefault(mgr, []).append(sid)
@@ -158,7 +158,7 @@ def test_department_tables_and_csv_downloads_name_only_people_in_the_viewers_lin
     at = sign_in(role)
     me = next(p.viewer for p in demo_personas(app_cache.engine()) if p.viewer.role == role)
     # People are shown by name (issue 15): the names of the viewer's line, or words for nobody / someone hidden.
-    staff = app_cache.engine().query("SELECT staff_id, name FROM staff")
+    staff = app_cache.engine().read_store("SELECT staff_id, name FROM staff")
     mine = {n for s, n in zip(staff["staff_id"], staff["name"]) if s in line_below(me.staff_id)} | {"–", "a colleague"}
     open_page(at, "department")
     tables = [d.value for d in at.dataframe if "Person" in d.value.columns]

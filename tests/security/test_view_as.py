@@ -19,7 +19,7 @@ STAFF = Viewer("ann", "staff", "cc_phones", "S1")
 
 
 def version(engine, table, key_col, key):
-    return engine.query(f"SELECT version FROM {table} WHERE {key_col} = $k", {"k": key}).iloc[0, 0]
+    return engine.read_store(f"SELECT version FROM {table} WHERE {key_col} = $k", {"k": key}).iloc[0, 0]
 
 
 # Every dashboard write, as (name, call(engine, viewer)). F5 is an open housing case never followed up,
@@ -71,7 +71,7 @@ def test_the_audit_trail_names_the_real_user_even_if_a_persona_reaches_it(fresh_
     assert table_checksums(fresh_engine.con) == before
     # The same write as the executive themselves goes through and names them.
     cases.acknowledge(fresh_engine, EXEC, "F5", version(fresh_engine, "feedback", "feedback_id", "F5"), at=AT)
-    row = fresh_engine.query("SELECT user_name, role FROM audit_log ORDER BY audit_id DESC LIMIT 1").iloc[0]
+    row = fresh_engine.read_store("SELECT user_name, role FROM audit_log ORDER BY audit_id DESC LIMIT 1").iloc[0]
     assert (row["user_name"], row["role"]) == ("exec", "executive")
 
 
