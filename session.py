@@ -5,6 +5,7 @@ a row in the database (an opaque token, only its hash stored) that expires and i
 """
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import app_cache
@@ -12,6 +13,7 @@ from metrics import access
 from metrics.access import Viewer
 from metrics.compute.periods import GRAINS, Period, add_months, parse_date, within
 from metrics.errors import MetricsError
+from metrics.formatting import format_date, format_datetime
 from metrics.store import accounts
 from metrics.store.writes import now
 
@@ -148,6 +150,7 @@ def banner(eng) -> None:
         st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
     if rng:
         loaded = eng.last_load()
-        st.caption(f"Data from {rng[0]:%d %b %Y} to {rng[1]:%d %b %Y}" + (f" · last loaded {loaded[:16]}." if loaded else "."))
+        st.caption(f"Data from {format_date(rng[0])} to {format_date(rng[1])}"
+                   + (f" · last loaded {format_datetime(pd.Timestamp(loaded))}." if loaded else "."))
 
 

@@ -8,7 +8,7 @@ import widgets
 from metrics.present import charts
 from metrics.features import chain
 from metrics.errors import AccessDenied
-from metrics.formatting import format_hours, format_value
+from metrics.formatting import format_date, format_days, format_hours, format_percent, format_value
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -35,7 +35,7 @@ else:
         for col in ("provider", "requester"):
             out[col] = out[col].map(lambda k: names.get(k, k))
         for col, mkey in measures.items():
-            out[col] = [format_value(eng.metric(mkey), v if v == v else None) for v in out[col]]
+            out[col] = [format_value(eng.metric(mkey), v) for v in out[col]]
         return out.astype({"requests": "Int64", "declined": "Int64"})
 
     mine = readable(chain.worst_first(eng, matrix[matrix["provider"] == key]))
@@ -79,7 +79,7 @@ with right:
         "later": "Called back later", "not_returned": "Not called back yet"}), "flow-by-department")
 try:
     waiting = chain.waiting_for_callback(eng, viewer, key, period.end)
-    st.markdown(f"**Customers waiting for a callback from {names[key]}** at the end of {period.end:%d %b %Y}: "
+    st.markdown(f"**Customers waiting for a callback from {names[key]}** at the end of {format_date(period.end)}: "
                 f"{len(waiting):,}")
     widgets.table(waiting.assign(to_department_id=waiting["to_department_id"].map(names)).rename(columns={
         "contact_id": "Contact", "customer_id": "Customer", "handed_at": "Referred", "due_at": "Due",
@@ -94,7 +94,7 @@ if att.empty:
 else:
     st.plotly_chart(charts.attribution_figure(att, names), width="stretch")
     widgets.table(att.assign(department=att["department"].map(lambda k: names.get(k, k)),
-                             share=[f"{v:.0%}" for v in att["share"]]).rename(columns={"department": "Department", "kind": "Late outcome",
+                             share=[format_percent(v) for v in att["share"]]).rename(columns={"department": "Department", "kind": "Late outcome",
                                       "waited_longest": "Waited longest there", "of_all": "Of all", "share": "Share"}),
                   "late-attribution")
     st.caption("Each late outcome's time is split across its hand-off stages; it counts for the department that "
@@ -104,9 +104,9 @@ st.subheader("Paying suppliers")
 sup = app_cache.view(chain.supplier_payments, viewer, period).copy()
 sup["department"] = sup["department"].map(lambda k: names.get(k, k))
 for col, mkey in rules.supplier_payments.items():      # each figure in its metric's format
-    sup[col] = [format_value(eng.metric(mkey), v if v == v else None) for v in sup[col]]
+    sup[col] = [format_value(eng.metric(mkey), v) for v in sup[col]]
 for col in ("registration_days", "approval_stage_days", "payment_days"):
-    sup[col] = [format_hours(v * 24 if v == v else None) for v in sup[col]]
+    sup[col] = [format_days(v) for v in sup[col]]
 for col in ("within_terms_status", "local_small_status"):
     sup[col] = sup[col].map(widgets.status_text)
 widgets.table(sup.rename(columns={
@@ -117,5 +117,5 @@ widgets.table(sup.rename(columns={
     "approval_stage_days": "With the approver", "payment_days": "Approval to payment"}), "supplier-payments")
 local, every = (eng.metric(rules.supplier_payments[c]) for c in ("local_small_within_terms", "within_terms"))
 if local.default_target and every.default_target:
-    st.caption(f"Local small businesses have a stricter target: {local.default_target.target:.0%} paid within terms "
-               f"(all suppliers: {every.default_target.target:.0%}).")
+    st.caption(f"Local small businesses have a stricter target: {format_percent(local.default_target.target)} paid "
+               f"within terms (all suppliers: {format_percent(every.default_target.target)}).")

@@ -29,8 +29,8 @@ st.caption("Where most of the misses customers felt sat this period.")
 widgets.table(app_cache.view(views.holds_back_table, viewer, period), "holds-back")
 
 st.subheader("Where late outcomes waited longest")
-st.caption("Each late outcome (a request closed late, a callback not returned within a working day, an invoice paid "
-           "late) counts for the department that held it longest across its hand-offs — see *The chain*.")
+st.caption(f"Each late outcome ({', '.join(eng.config.chain.late_outcomes.values())}) counts for the department that "
+           "held it longest across its hand-offs — see *The chain*.")
 att = app_cache.view(chain.attribution, viewer, period)
 if att.empty:
     st.caption("No late outcomes in this period.")

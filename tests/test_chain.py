@@ -49,7 +49,7 @@ def test_late_outcomes_of_the_fixture(engine):
     assert att.loc[("housing", "callbacks not returned within a working day"), "waited_longest"] == 4
     assert att.loc[("finance", "invoices paid late"), ["waited_longest", "of_all"]].tolist() == [1, 2]
     assert chain.in_words(engine, SYSTEM, "housing_repairs", MAY).startswith(
-        "Of the 7 late outcomes customers felt from 01 May 2024 to 31 May 2024")
+        "Of the 7 late outcomes customers felt from 1 May 2024 to 31 May 2024")
     assert chain.in_words(engine, SYSTEM, "housing_repairs", MAY).endswith("6 waited longest with Housing.")
 
 
@@ -173,7 +173,7 @@ def test_the_late_outcomes_and_their_words_are_configs(engine):
     lo = chain.late_outcomes(eng, SYSTEM, MAY)
     assert list(lo["case_id"]) == ["R2"] and list(lo["kind"]) == ["repairs closed late"]
     assert chain.in_words(eng, SYSTEM, "housing", MAY) == (
-        "Of the 1 late outcomes customers felt from 01 May 2024 to 31 May 2024 (repairs closed late), 1 waited "
+        "Of the 1 late outcomes customers felt from 1 May 2024 to 31 May 2024 (repairs closed late), 1 waited "
         "longest with Housing.")
 
 

@@ -6,7 +6,6 @@ import json
 from metrics.access import SYSTEM
 from metrics.catalogue.definitions import Config
 from metrics.catalogue.scope import parse_scope
-from metrics.compute import target_status
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period, parse_date
 from metrics.errors import MetricsError, SchemaError
@@ -60,11 +59,6 @@ def writer(args, config: Config, instead: str = "upload the file on the dashboar
 
 def print_json(obj) -> None:
     print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
-
-
-def status_text(code: str) -> str:
-    icon, word, _ = target_status.LABELS[code]
-    return f"{icon} {word}"
 
 
 def records(df) -> list[dict]:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from metrics.catalogue.definitions import Config
 from metrics.catalogue.scope import parse_scope
-from metrics.cli.common import open_engine, period, print_json, records, status_text, viewer
+from metrics.cli.common import open_engine, period, print_json, records, viewer
+from metrics.compute.target_status import status_text
 from metrics.errors import MetricsError
 from metrics.features import chain, peers
 from metrics.features.goals import contributions, goal_results
-from metrics.formatting import format_delta, format_value
+from metrics.formatting import direction_words, format_delta, format_figure, format_percent, format_value, is_missing
 
 
 def cmd_list(args, config: Config) -> None:
@@ -43,7 +44,7 @@ def cmd_value(args, config: Config) -> None:
 def _table(engine, metric_key: str, df, first: str) -> None:
     m = engine.metric(metric_key)
     for _, r in df.iterrows():
-        print(f"{str(r[first]):<34} {format_value(m, None if r['value'] != r['value'] else r['value']):>16}  "
+        print(f"{str(r[first]):<34} {format_value(m, r['value']):>16}  "
               f"{status_text(r['status'])}")
 
 
@@ -76,15 +77,15 @@ def cmd_goals(args, config: Config) -> None:
         if args.json:
             return print_json(records(df))
         for _, r in df.iterrows():
-            share = "–" if r["miss_share"] is None or r["miss_share"] != r["miss_share"] else f"{r['miss_share'] * 100:.0f} %"
-            sc = "–" if r["score"] is None or r["score"] != r["score"] else f"{r['score'] * 100:.0f}"
+            share = format_percent(r["miss_share"])
+            sc = format_percent(r["score"], unit="")
             print(f"{r['name']:<34} score {sc:>4}  {status_text(r['status']):<18} misses {r['misses']:>6,.0f} ({share})")
         return
     results = goal_results(engine, viewer(args, engine), parse_scope(args.scope, config), span)
     if args.json:
         return print_json([g.to_dict() for g in results])
     for g in results:
-        sc = "–" if g.score is None else f"{g.score * 100:.0f}/100"
+        sc = format_percent(g.score, unit="/100")
         print(f"{g.label} — score {sc}  {status_text(g.status)}")
         for m in g.measures:
             print(f"    {m.label:<52} {m.formatted:>12}  {status_text(m.status)}")
@@ -141,11 +142,11 @@ def cmd_benchmark(args, config: Config) -> None:
     if args.json:
         return print_json(records(df))
     metric = config.metrics.get(args.measure)
-    fmt = (lambda v: format_value(metric, v if v == v else None)) if metric else (lambda v: "–" if v != v else f"{v:,.3g}")
+    fmt = (lambda v: format_figure(metric, v))
     direction = df["direction"].iloc[0]
     print(f"{metric.label if metric else args.measure} — {args.cohort or 'all peers'}"
-          f" ({'higher is better' if direction == 'higher_is_better' else 'lower is better' if direction == 'lower_is_better' else 'direction unknown'})")
+          f" ({direction_words(direction)})")
     for r in df.itertuples():
-        rank = "–" if r.percentile_rank != r.percentile_rank else f"{r.percentile_rank:.0f}th percentile, quartile {r.quartile}"
+        rank = "–" if is_missing(r.percentile_rank) else f"{r.percentile_rank:.0f}th percentile, quartile {r.quartile}"
         print(f"  {r.period:<8} peers {r.peers:>3}  Q1 {fmt(r.q1):>10}  median {fmt(r.median):>10}  Q3 {fmt(r.q3):>10}"
               f"  ours {fmt(r.ours):>10} ({r.ours_from or 'none'})  {rank}")

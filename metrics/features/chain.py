@@ -31,6 +31,7 @@ from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
 from metrics.compute.query import Rows
 from metrics.catalogue.scope import ORGANISATION, Scope
+from metrics.formatting import format_date, is_missing
 
 # The referral flow's callback outcomes: the column of `by_department` → the words of its stage and Sankey node.
 OUTCOMES = {"within_1_day": "Called back within a working day", "later": "Called back later",
@@ -39,7 +40,7 @@ OUTCOMES = {"within_1_day": "Called back within a working day", "later": "Called
 
 def _department(engine: Engine, key) -> str | None:
     """A unit key rolled up to its department (a directorate stays itself); None for no unit."""
-    if key is None or key != key or key not in engine.config.departments:
+    if is_missing(key) or key not in engine.config.departments:
         return None
     return access.department_of(engine.config, key)
 
@@ -165,7 +166,7 @@ def referral_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
 
 
 def _num(x) -> float | None:
-    return None if x is None or x != x else float(x)
+    return None if is_missing(x) else float(x)
 
 
 def waiting_for_callback(engine: Engine, viewer: Viewer, unit: str, as_of: dt.date) -> pd.DataFrame:
@@ -295,7 +296,7 @@ def words_for(engine: Engine, att: pd.DataFrame, unit: str, period: Period) -> s
     total = int(att.drop_duplicates("kind")["of_all"].sum()) if len(att) else 0
     m = int(att.loc[att["department"] == dept, "waited_longest"].sum()) if len(att) else 0
     kinds = ", ".join(engine.config.chain.late_outcomes.values())
-    return (f"Of the {total:,} late outcomes customers felt from {period.start:%d %b %Y} to {period.end:%d %b %Y} "
+    return (f"Of the {total:,} late outcomes customers felt from {format_date(period.start)} to {format_date(period.end)} "
             f"({kinds}), {m:,} waited longest with {engine.config.departments[dept].name}.")
 
 

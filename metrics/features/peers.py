@@ -10,6 +10,7 @@ from metrics import access
 from metrics.access import Viewer
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
+from metrics.formatting import is_missing
 
 
 def peer_medians(engine: Engine, viewer: Viewer, source: str | None = None, cohort: str | None = None) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def percentile_rank(ours: float, peers, direction: str) -> float:
     Direction decides what "better" means: higher_is_better → peers below us; lower_is_better → peers above
     us; neutral or unknown → peers below us (plain position from the lowest).
     """
-    peers = [p for p in peers if p == p]
+    peers = [p for p in peers if not is_missing(p)]
     if not peers:
         return float("nan")
     below = sum(p < ours for p in peers)
@@ -107,9 +108,9 @@ def benchmark(engine: Engine, viewer: Viewer, metric_key: str, source: str | Non
             ours.append(float("nan"))
             where.append("")
     df["ours"], df["ours_from"] = ours, where
-    df["percentile_rank"] = [percentile_rank(o, pv, direction) if o == o else float("nan")
+    df["percentile_rank"] = [float("nan") if is_missing(o) else percentile_rank(o, pv, direction)
                              for o, pv in zip(df["ours"], df["peer_values"])]
-    df["quartile"] = [None if r != r else 4 - min(3, int(r // 25)) for r in df["percentile_rank"]]
+    df["quartile"] = [None if is_missing(r) else 4 - min(3, int(r // 25)) for r in df["percentile_rank"]]
     df["best_quartile_from"] = df["q1"] if direction == "lower_is_better" else df["q3"]
     df["direction"] = direction
     return df.drop(columns=["peer_values"])

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from metrics.compute import target_status
 from metrics.catalogue.definitions import Metric
 from metrics.formatting import format_figure, format_percent, format_value, is_missing, percent
+from metrics.features import chain
 
 BLUE, GREY = "#0072B2", "#999999"
 
@@ -125,8 +126,8 @@ def sankey_figure(links: pd.DataFrame) -> go.Figure:
     """The referral flow: contacts → contact centre → officers' departments → callback outcome."""
     nodes = list(dict.fromkeys(list(links["source"]) + list(links["target"])))
     idx = {n: i for i, n in enumerate(nodes)}
-    colour = {"Called back within a working day": "#009E73", "Called back later": "#E69F00",
-              "Not called back yet": "#D55E00"}
+    outcome_colour = {"within_1_day": "#009E73", "later": "#E69F00", "not_returned": "#D55E00"}
+    colour = {chain.OUTCOMES[k]: c for k, c in outcome_colour.items()}
     fig = go.Figure(go.Sankey(
         node={"label": nodes, "pad": 14, "thickness": 16, "color": [colour.get(n, BLUE) for n in nodes]},
         link={"source": [idx[s] for s in links["source"]], "target": [idx[t] for t in links["target"]],

@@ -18,6 +18,7 @@ from metrics.compute.periods import Period
 from metrics.compute.records import unit_filter
 from metrics.voice.rules import negative
 from metrics.catalogue.scope import Scope
+from metrics.formatting import is_missing
 
 
 def pattern(keywords: tuple[str, ...]) -> str:
@@ -40,7 +41,7 @@ def theme_sql(config: Config, comment: str = "comment", stored: str = "theme") -
 
 def label(config: Config, key: str | None) -> str:
     """A theme's label ('Not grouped' for none)."""
-    if key is None or key != key:
+    if is_missing(key):
         return "Not grouped"
     t = config.voice.themes.get(key)
     return t.label if t else str(key)
