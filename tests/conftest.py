@@ -25,6 +25,43 @@ def demo_db(tmp_path_factory, config):
 
 
 @pytest.fixture(scope="module")
+def app_db(demo_db, tmp_path_factory):
+    """A copy of the demo database for one test module's dashboard runs (they may write to it)."""
+    import shutil
+    db = tmp_path_factory.mktemp("app") / "app.duckdb"
+    shutil.copy(demo_db, db)
+    return str(db)
+
+
+@pytest.fixture
+def env(app_db, monkeypatch):
+    """The dashboard (app_cache) pointed at the module's copy of the demo database."""
+    import app_cache
+    monkeypatch.setenv("CX_DB", app_db)
+    app_cache.engine.clear()
+    yield app_db
+    app_cache.engine.clear()
+
+
+def demo_sign_in(role: str, db: str, config, timeout: int = 120):
+    """The dashboard in AppTest, signed in on the demo sign-in page as the persona of `role`: (app, viewer)."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.compute.engine import Engine
+    from metrics.present.personas import demo_personas
+    persona = next(p for p in demo_personas(Engine.open(db, config)) if p.viewer.role == role)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard.py"), default_timeout=timeout)
+    at.run()
+    at.radio[0].set_value(persona.label)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    return at, persona.viewer
+
+
+@pytest.fixture(scope="module")
 def engine(config):
     """The hand-worked fixture organisation (tests/fixture.sql) in an in-memory database."""
     from pathlib import Path

@@ -2,7 +2,6 @@
 pages outside a role cannot be reached."""
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from metrics.formatting import format_value
 from metrics.present.personas import demo_personas
 from metrics.catalogue.scope import ORGANISATION
 from metrics.present import views
+from tests.conftest import demo_sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
@@ -27,36 +27,13 @@ ALLOWED = {"executive": {"overview", "department", "my_contribution", "voice", "
            "admin": {"overview", "department", "ideas", "you_said", "definitions", "data"}}
 
 
-@pytest.fixture(scope="module")
-def app_db(demo_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("app") / "app.duckdb"
-    shutil.copy(demo_db, db)
-    return str(db)
-
-
-@pytest.fixture
-def env(app_db, monkeypatch):
-    monkeypatch.setenv("CX_DB", app_db)
-    app_cache.engine.clear()
-    yield app_db
-    app_cache.engine.clear()
-
-
 def cli_value(capsys, db, metric, scope):
     assert main(["value", metric, "--scope", scope, "--json", "--db", db]) == 0
     return json.loads(capsys.readouterr().out)
 
 
 def signed_in(role: str, db: str, config) -> tuple[AppTest, object]:
-    personas = demo_personas(Engine.open(db, config))
-    persona = next(p for p in personas if p.viewer.role == role)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.run()
-    at.radio[0].set_value(persona.label)
-    at.button[0].click()
-    at.run()
-    assert not at.exception
-    return at, persona.viewer
+    return demo_sign_in(role, db, config)
 
 
 @pytest.mark.parametrize("role", list(ALLOWED))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +31,7 @@ from metrics.compute.engine import Engine
 from metrics.compute.periods import Period, month
 from metrics import formatting
 from metrics.present import views
-from metrics.present.personas import demo_personas
+from tests.conftest import demo_sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"executive": ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas",
@@ -46,24 +45,9 @@ RAW_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")           # a cell reading 2025-
 
 
 @pytest.fixture(scope="module")
-def page_db(demo_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("rendered") / "app.duckdb"
-    shutil.copy(demo_db, db)
-    return str(db)
-
-
-@pytest.fixture
-def page_env(page_db, monkeypatch):
-    monkeypatch.setenv("CX_DB", page_db)
-    app_cache.engine.clear()
-    yield page_db
-    app_cache.engine.clear()
-
-
-@pytest.fixture(scope="module")
-def leaks(page_db, config):
+def leaks(app_db, config):
     """A function naming every leak in a text or a whole cell."""
-    eng = Engine.open(page_db, config, read_only=True)
+    eng = Engine.open(app_db, config, read_only=True)
     staff_ids = set(eng.read_store("SELECT staff_id FROM staff")["staff_id"])
     eng.con.close()
     coded = {k for k in config.departments if "_" in k} | staff_ids      # never an ordinary word
@@ -82,14 +66,7 @@ def leaks(page_db, config):
 
 
 def sign_in(role: str, db: str, config) -> AppTest:
-    persona = next(p for p in demo_personas(Engine.open(db, config)) if p.viewer.role == role)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
-    at.run()
-    at.radio[0].set_value(persona.label)
-    at.button[0].click()
-    at.run()
-    assert not at.exception
-    return at
+    return demo_sign_in(role, db, config, timeout=180)[0]
 
 
 def shown(at: AppTest):
@@ -117,8 +94,8 @@ def shown(at: AppTest):
 
 
 @pytest.mark.parametrize("role", list(PAGES))
-def test_no_page_shows_a_missing_value_a_department_key_or_a_staff_id(page_env, config, leaks, role):
-    at = sign_in(role, page_env, config)
+def test_no_page_shows_a_missing_value_a_department_key_or_a_staff_id(env, config, leaks, role):
+    at = sign_in(role, env, config)
     problems, values = {}, 0
     for page in PAGES[role]:
         at.switch_page(str(ROOT / f"pages/{page}.py"))

@@ -122,33 +122,22 @@ def test_the_case_follow_up_window_is_the_follow_up_metrics_parameter(config, tm
     assert "voice.follow_up_metric: 'closed_loop_rat' is not a key of `metrics`" in e.value.errors
 
 
-def test_an_organisation_changes_what_its_overview_leads_with_in_config(demo_db, config, tmp_path, monkeypatch):
+def test_an_organisation_changes_what_its_overview_leads_with_in_config(app_db, config, tmp_path, monkeypatch):
     """pages.overview.headline decides the Overview's cards: two other metrics in config, no code → exactly
     those two cards, in that order (labels from the catalogue)."""
-    import shutil
-
     import yaml
-    from streamlit.testing.v1 import AppTest
 
     import app_cache
-    from metrics.present.personas import demo_personas
+    from tests.conftest import demo_sign_in
     raw = yaml.safe_load(open("config.yaml", encoding="utf-8"))
     raw["pages"]["overview"]["headline"] = ["complaints_per_1000_contacts", "abandonment_rate"]
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    db = tmp_path / "app.duckdb"
-    shutil.copy(demo_db, db)
     monkeypatch.setenv("CX_CONFIG", str(cfg))
-    monkeypatch.setenv("CX_DB", str(db))
+    monkeypatch.setenv("CX_DB", app_db)
     app_cache.engine.clear()
     try:
-        executive = next(p for p in demo_personas(Engine.open(str(db), config)) if p.viewer.role == "executive")
-        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard.py"), default_timeout=120)
-        at.run()
-        at.radio[0].set_value(executive.label)
-        at.button[0].click()
-        at.run()
-        assert not at.exception
+        at, _ = demo_sign_in("executive", app_db, config)
         labels = [m.label for m in at.metric]
         assert labels[:2] == [raw["metrics"]["complaints_per_1000_contacts"]["label"],
                               raw["metrics"]["abandonment_rate"]["label"]]
