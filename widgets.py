@@ -48,16 +48,21 @@ WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team"
          "message": "Message", "value": "Value", "row": "Row", "column": "Column", "reason": "Reason"}
 
 
+def _lookups(df) -> dict:
+    """The names formatting.readable needs for this frame's key columns (none when it has none)."""
+    keyed = formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS
+    if not any(c in df.columns for c in keyed):          # nothing to look up: no engine needed
+        return {}
+    eng = app_cache.engine()
+    people = app_cache.view(views.staff_names, None) if any(c in df.columns for c in access.PERSON_COLUMNS) else {}
+    return {"departments": {k: d.name for k, d in eng.config.departments.items()}, "people": people,
+            "metrics": {k: m.label for k, m in eng.config.metrics.items()}}
+
+
 def readable(df, for_download: bool = False):
     """A frame as people read it (formatting.readable): unit keys as names, staff ids as people's names, metric
     keys as labels; on screen dates as '9 Oct 2025' and gaps as '–'."""
-    keyed = formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS
-    if not any(c in df.columns for c in keyed):          # nothing to look up: no engine needed
-        return formatting.readable(df, for_download=for_download)
-    eng = app_cache.engine()
-    people = app_cache.view(views.staff_names, None) if any(c in df.columns for c in access.PERSON_COLUMNS) else {}
-    return formatting.readable(df, {k: d.name for k, d in eng.config.departments.items()}, people,
-                               {k: m.label for k, m in eng.config.metrics.items()}, for_download=for_download)
+    return formatting.readable(df, **_lookups(df), for_download=for_download)
 
 
 def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
@@ -72,11 +77,12 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
         columns: headings for data columns, beside the shared WORDS (others: formatting.heading).
     """
     words = {**WORDS, **(columns or {})}
+    names = _lookups(df)
 
     def named(frame):
         return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
-    st.dataframe(named(readable(df)), hide_index=True, width="stretch", **kwargs)
-    st.download_button("Download CSV", csvsafe.csv_bytes(named(readable(df, for_download=True))),
+    st.dataframe(named(formatting.readable(df, **names)), hide_index=True, width="stretch", **kwargs)
+    st.download_button("Download CSV", csvsafe.csv_bytes(named(formatting.readable(df, **names, for_download=True))),
                        file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")
 
 

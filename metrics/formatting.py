@@ -298,14 +298,24 @@ def readable(df: pd.DataFrame, departments: Mapping[str, str] | None = None, peo
     named = [(DEPARTMENT_COLUMNS, departments or {}), (PERSON_COLUMNS, people or {}), (METRIC_COLUMNS, metrics or {})]
     for columns, names in named:
         for c in columns:
-            if c in out.columns and _text_column(out[c]):
-                out[c] = [v if is_missing(v) else names.get(v, v) for v in out[c]]
+            if c in out.columns and _text_column(out[c]) and names:
+                out[c] = out[c].map(lambda v: v if is_missing(v) else names.get(v, v))
     if for_download:
         return out
     for c in out.columns:
         col = out[c]
-        if _when_column(col):
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[c] = _format_instants(col)
+        elif _when_column(col):
             out[c] = [format_datetime(v) for v in col]
         elif col.isna().any():
             out[c] = [format_cell(v) for v in col]
     return out
+
+
+def _format_instants(col: pd.Series) -> pd.Series:
+    """format_datetime over a whole datetime column at once (a table of thousands of rows): the same text."""
+    day = col.dt.day.astype("Int64").astype(str) + col.dt.strftime(" %b %Y")
+    clock = ~((col.dt.hour == 0) & (col.dt.minute == 0)) & ~((col.dt.hour == 23) & (col.dt.minute == 59))
+    text = day.where(~clock, day + col.dt.strftime(" %H:%M"))
+    return text.where(col.notna(), MISSING).astype(object)

@@ -235,3 +235,16 @@ def test_a_frame_as_people_read_it(config):
     down = formatting.readable(df, names, {"S2": "Bob"}, for_download=True)
     assert list(down.iloc[0, :3]) == ["Repairs", "Bob", pd.Timestamp("2025-10-09 23:59:59")]
     assert down.iloc[1].isna().all()
+
+
+def test_a_whole_column_of_instants_reads_as_each_instant_does():
+    """readable formats a datetime column at once; every cell must read as format_datetime writes it alone."""
+    import numpy as np
+    rng = np.random.default_rng(7)
+    seconds = rng.integers(0, 3 * 365 * 86400, 2000)
+    col = pd.Series(pd.Timestamp("2023-01-01") + pd.to_timedelta(seconds, unit="s"))
+    col[::97] = pd.NaT
+    col[1::89] = col[1::89].dt.normalize()                                   # midnights
+    col[2::83] = col[2::83].dt.normalize() + pd.Timedelta("23:59:59")        # ends of day
+    shown = formatting.readable(pd.DataFrame({"when": col}))["when"]
+    assert list(shown) == [formatting.format_datetime(v) for v in col]

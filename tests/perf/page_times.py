@@ -15,11 +15,14 @@ sys.path.insert(0, str(ROOT))
 
 
 def page_table() -> dict:
-    """dashboard.PAGES, read from the source (importing dashboard.py would run it)."""
+    """dashboard.PAGES, read from the source (importing dashboard.py would run it); its roles are metrics.access.Role
+    members, the only name the table may use."""
     import ast
+
+    from metrics.access import Role
     tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
     node = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
-    return ast.literal_eval(node.value)
+    return eval(compile(ast.Expression(node.value), "dashboard.py", "eval"), {"__builtins__": {}, "Role": Role})
 
 
 def main() -> None:

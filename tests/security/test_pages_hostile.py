@@ -11,7 +11,7 @@ from metrics.voice import cases
 from metrics.compute.engine import Engine
 from metrics.present.personas import demo_personas
 from tests.security.support import assert_one_sentence, table_checksums
-from tests.test_pages import app_db, env, signed_in  # noqa: F401 (fixtures)
+from tests.test_pages import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PAGES = {"executive": ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
