@@ -8,7 +8,7 @@ import widgets
 from metrics.present import charts
 from metrics.features import chain
 from metrics.errors import AccessDenied
-from metrics.formatting import format_date, format_days, format_hours, format_percent, format_value
+from metrics.formatting import format_date, format_days, format_hours, format_percent, format_period, format_value
 
 viewer = session.require_viewer()
 eng = session.engine()
@@ -17,7 +17,7 @@ key = session.department_picker(eng, viewer)
 names = {k: d.name for k, d in eng.config.departments.items()}
 rules = eng.config.chain            # the metrics metrics.features.chain computes the page from (config `chain:`)
 st.title("The chain")
-st.caption(f"{period} · how each department's service to colleagues, and each hand-off, reaches customers.")
+st.caption(f"{format_period(period)} · how each department's service to colleagues, and each hand-off, reaches customers.")
 session.banner(eng)
 st.info(chain.words_for(eng, app_cache.view(chain.attribution, viewer, period), key, period), icon=":material/link:")
 

@@ -12,6 +12,7 @@ from metrics import access
 from metrics.access import Viewer
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
+from metrics.formatting import format_period
 from metrics.catalogue.scope import Scope
 
 
@@ -63,7 +64,7 @@ def _suppress_small_groups(engine: Engine, metric, scope: Scope, period: Period,
     n = int(df["_n"].iloc[0]) if len(df) else 0
     if scope.kind != "organisation" and 0 < n < least:
         raise access.AccessDenied(
-            f"the answers behind {metric.label} for {_name(engine, scope)} in {period} are not shown: there are {n}, fewer than "
+            f"the answers behind {metric.label} for {_name(engine, scope)} in {format_period(period)} are not shown: there are {n}, fewer than "
             f"{least} (privacy.min_group_size), so they could identify the people who gave them")
     df = df.copy()
     for c in groups:
