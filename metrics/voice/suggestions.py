@@ -21,7 +21,7 @@ from metrics.store import writes
 from metrics.access import SYSTEM, Viewer
 from metrics.compute.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
-from metrics.formatting import format_delta
+from metrics.formatting import format_change
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 
@@ -158,11 +158,7 @@ def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 2
 
 
 def _change_words(engine: Engine, key: str | None, before, after) -> str:
+    """The change from before to after in words (formatting.format_change); nothing when either is missing."""
     if before is None or after is None or before.value is None or after.value is None:
         return ""
-    m = engine.metric(key)
-    diff = after.value - before.value
-    if diff == 0 or m.direction == "neutral":
-        return "no change" if diff == 0 else f"changed by {format_delta(m, abs(diff)).lstrip('+')}"
-    better = (diff > 0) == (m.direction == "higher_is_better")
-    return f"{'better' if better else 'worse'} by {format_delta(m, abs(diff)).lstrip('+')}"
+    return format_change(engine.metric(key), after.value - before.value)
