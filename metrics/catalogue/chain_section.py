@@ -63,11 +63,8 @@ def chain(r: Reader, raw: Any, metrics: dict[str, Metric], departments: dict[str
         front = None
 
     internal = {}
-    raw_internal = m.get("internal_service")
-    if "internal_service" in m and (not isinstance(raw_internal, dict) or not raw_internal):
-        r.error("chain.internal_service", "expected a mapping of matrix column → metric, e.g. "
-                                          "{sla: internal_sla_attainment}")
-        raw_internal = {}
+    raw_internal = r.entries(m["internal_service"], "chain.internal_service", "a mapping of matrix column → metric, "
+                             "e.g. {sla: internal_sla_attainment}") if "internal_service" in m else {}
     for column, key in (raw_internal or {}).items():
         p = f"chain.internal_service.{column}"
         if not is_identifier(str(column)):
@@ -103,11 +100,8 @@ def chain(r: Reader, raw: Any, metrics: dict[str, Metric], departments: dict[str
         _followed(r, callbacks, "chain.callbacks", metrics, sources, "the referral flow follows referrals by it")
 
     late = {}
-    raw_late = m.get("late_outcomes")
-    if "late_outcomes" in m and (not isinstance(raw_late, dict) or not raw_late):
-        r.error("chain.late_outcomes", "expected a mapping of metric → the customers' words for it, e.g. "
-                                       "{late_requests: requests closed late}")
-        raw_late = {}
+    raw_late = r.entries(m["late_outcomes"], "chain.late_outcomes", "a mapping of metric → the customers' words "
+                         "for it, e.g. {late_requests: requests closed late}") if "late_outcomes" in m else {}
     for key, words in (raw_late or {}).items():
         p = f"chain.late_outcomes.{key}"
         text = r.text(words, p, required=True)

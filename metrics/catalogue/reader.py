@@ -40,6 +40,14 @@ class Reader:
                 self.error(f"{path}.{key}", "required key is missing")
         return value
 
+    def entries(self, value: Any, path: str, expected: str) -> dict:
+        """A non-empty mapping written by the organisation (its own keys); {} with an error naming `expected`
+        (e.g. "a mapping of metric → words, e.g. {...}") when it is something else."""
+        if not isinstance(value, dict) or not value:
+            self.error(path, f"expected {expected}")
+            return {}
+        return value
+
     def text(self, value: Any, path: str, default: str | None = None, required: bool = False) -> str | None:
         if value is None:
             if required:
