@@ -6,11 +6,11 @@ argument — never read from st.session_state inside a cached function.
 """
 from __future__ import annotations
 
+import gc
 import os
+import threading
 
 import streamlit as st
-
-import threading
 
 from metrics import access
 from metrics.access import EVERYONE
@@ -82,3 +82,17 @@ def maybe_warm_up() -> None:
     if mark not in _warmed:
         _warmed.add(mark)
         warm_up()
+
+
+_frozen = threading.Event()
+
+
+def freeze_heap() -> None:
+    """Once per process, after the first page run: collect, then move every object alive now (modules, pandas,
+    plotly, the engine, the config) into the permanent generation (gc.freeze), so Python's generational
+    collections never traverse them again. Stands in for Streamlit's gc.collect(2) after every run, which
+    .streamlit/config.toml turns off (runner.postScriptGC): that full collection cost 40 % of a page view."""
+    if not _frozen.is_set():
+        _frozen.set()
+        gc.collect()
+        gc.freeze()

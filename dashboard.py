@@ -106,3 +106,4 @@ else:
             st.navigation(pages_for(viewer)).run()
         except MetricsError as exc:        # e.g. the Spark cluster went away: one sentence, not a traceback
             st.error(str(exc))
+app_cache.freeze_heap()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -129,12 +130,140 @@ async def drive(url: str, sessions: int, csv: Path) -> dict:
     return {"record": record, "errors": errors, "loaded_at": loaded.get("at"), "after": after, "wall_s": wall}
 
 
+SERVER_CORE, BROWSER_CORE = "0", "1"     # the server on one core, the browsers on the other (taskset)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def serve(db: Path, server_args: list[str]):
+    """`streamlit run dashboard.py` on loopback (reading .streamlit/config.toml, as `make run` does), pinned to
+    SERVER_CORE when taskset is there; yields (url, pid)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    pin = ["taskset", "-c", SERVER_CORE] if shutil.which("taskset") else []
+    server = subprocess.Popen([*pin, sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+                               "--server.address", "127.0.0.1", *server_args], cwd=ROOT,
+                              env={**os.environ, "CX_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def pin_browsers() -> None:
+    """This process and the Chromium it starts run on BROWSER_CORE, away from the server's."""
+    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
+        os.sched_setaffinity(0, {int(BROWSER_CORE)})
+
+
+async def page_views(url: str, pid: int, rounds: int, settle: float) -> list[dict]:
+    """One person at a time clicks through every page of every role, `rounds` times; the server's CPU time is read
+    before each click and after the page has rendered and the server has gone quiet (`settle` s)."""
+    from playwright.async_api import async_playwright
+    sys.path.insert(0, str(Path(__file__).parent))
+    from page_times import page_table
+    out = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for persona, role in PERSONAS.items():
+            ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
+            ctx.set_default_timeout(180_000)
+            page = await ctx.new_page()
+            await page.goto(url, timeout=120_000)
+            await page.get_by_text(persona).first.click()
+            await page.get_by_role("button", name="Sign in").click()
+            await page.get_by_role("button", name="Sign out").wait_for(timeout=120_000)
+            links = [title for title, _, roles in page_table().values() if role in roles]
+            for n in range(rounds):
+                for title in links:
+                    link = page.get_by_role("link", name=title).first
+                    old = await page.locator("h1").first.inner_text()
+                    await asyncio.sleep(settle)
+                    before, t = cpu_seconds(pid), time.perf_counter()
+                    await link.click()
+                    await render(page, started=old if title != old else None)
+                    took = time.perf_counter() - t
+                    await asyncio.sleep(settle)
+                    text = await page.locator("[data-testid='stMain']").first.inner_text()
+                    out.append({"role": role, "page": title, "round": n, "cpu_s": cpu_seconds(pid) - before,
+                                "seconds": took, "rss_mb": rss_mb(pid), "error": any(w in text for w in BAD)})
+            await ctx.close()
+        await browser.close()
+    return out
+
+
+def views_main(args) -> None:
+    """--views: server CPU-seconds per page view, per role and page (the capacity figure)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "serve.duckdb"
+        shutil.copy(args.db, db)
+        with serve(db, args.server_arg) as (url, pid):
+            pin_browsers()
+            spy = (subprocess.Popen([args.profile_with, "record", "--pid", str(pid), "--format", "raw", "--rate", "100",
+                                     "--nonblocking", "--output", args.profile], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) if args.profile else None)
+            rows = asyncio.run(page_views(url, pid, args.rounds, args.settle))
+            peak = peak_rss_mb(pid)
+            if spy:
+                spy.send_signal(2)
+                spy.wait(timeout=60)
+    warm = [r for r in rows if r["round"] == args.rounds - 1]
+    first = [r for r in rows if r["round"] == 0]
+    med = statistics.median(r["cpu_s"] for r in warm)
+    worst = max(warm, key=lambda r: r["cpu_s"])
+    report = {"page_views": len(rows), "warm_median_cpu_s": med, "warm_worst_cpu_s": worst["cpu_s"],
+              "warm_worst_page": f"{worst['role']} / {worst['page']}",
+              "first_round_mean_cpu_s": statistics.mean(r["cpu_s"] for r in first),
+              "errors": sum(r["error"] for r in rows), "server_peak_rss_mb": peak, "rows": rows}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"server CPU per page view over {len(rows)} views ({args.rounds} rounds of every page of every role; "
+          f"server on core {SERVER_CORE}, browser on core {BROWSER_CORE}):")
+    for r in warm:
+        f = next(x for x in first if x["role"] == r["role"] and x["page"] == r["page"])
+        print(f"  {r['role']:<10} {r['page']:<24} first {f['cpu_s']:6.3f} s   last round {r['cpu_s']:6.3f} s "
+              f"  ({r['seconds']:.2f} s to render){'  ERROR' if r['error'] else ''}")
+    print(f"last round: median {med:.3f} s, worst {worst['cpu_s']:.3f} s ({report['warm_worst_page']}); first round mean "
+          f"{report['first_round_mean_cpu_s']:.3f} s; errors {report['errors']}; server peak RSS {peak:,.0f} MB, "
+          f"RSS after each view {min(r['rss_mb'] for r in rows):,.0f}–{max(r['rss_mb'] for r in rows):,.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
     ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--views", action="store_true", help="server CPU-seconds per page view, one person at a time")
+    ap.add_argument("--rounds", type=int, default=2, help="with --views: times through every page")
+    ap.add_argument("--settle", type=float, default=0.5, help="with --views: seconds to let the server go quiet")
+    ap.add_argument("--server-arg", action="append", default=[], help="extra `streamlit run` option (repeatable)")
+    ap.add_argument("--profile", help="with --views: write py-spy's raw samples of the server here")
+    ap.add_argument("--profile-with", default="py-spy", help="the py-spy executable (e.g. from a scratch venv)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.views:
+        views_main(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "serve.duckdb"
         shutil.copy(args.db, db)
@@ -142,26 +271,10 @@ def main() -> None:
         csv.write_text("invoice_id,supplier_id,supplier_name,local_supplier,small_business,department_id,received_at,"
                        "approved_at,paid_at,amount,terms_days\nSERVE1,SUP1,One,false,false,finance_payables,"
                        "2025-11-01 09:00:00,2025-11-05 09:00:00,2025-12-11 09:00:00,10.00,30\n")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                                   "--server.address", "127.0.0.1", "--server.headless", "true",
-                                   "--browser.gatherUsageStats", "false"], cwd=ROOT,
-                                  env={**os.environ, "CX_DB": str(db)}, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                except OSError:
-                    time.sleep(0.5)
+        with serve(db, args.server_arg) as (url, pid):
+            pin_browsers()
             out = asyncio.run(drive(url, args.sessions, csv))
-            rss = peak_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            rss = peak_rss_mb(pid)
     times = sorted(r["seconds"] for r in out["record"])
     stamps = {r["stamp"] for r in out["record"] if r["stamp"]}
     after_stamp = out["after"][0]["stamp"] if out["after"] else ""
