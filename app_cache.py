@@ -27,10 +27,13 @@ CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the e
 
 @st.cache_resource
 def engine() -> Engine:
-    """The process's engine: config validated at start-up, database opened once."""
+    """The process's engine: config validated at start-up, database opened once, standard figures read from the
+    figure store — built in the background after each change while pages keep the previous complete store
+    (CX_FIGURE_STORE: background, the default; wait; off)."""
     config = load_config(os.environ.get("CX_CONFIG") or CONFIG_PATH)
     check_sql(config)
-    return Engine.open(os.environ.get("CX_DB", config.database_path), config)
+    return Engine.open(os.environ.get("CX_DB", config.database_path), config,
+                       figure_store=os.environ.get("CX_FIGURE_STORE", "background"))
 
 
 @st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)
@@ -42,7 +45,7 @@ def _view(name: str, data_version: str, viewer, args: tuple, _func):
 def view(func, viewer, *args):
     """func(engine, viewer, *args) — a metrics function — cached until the data changes. One copy serves
     every viewer when access.shared_viewer says the result is the same for all of them."""
-    return _view(f"{func.__module__}.{func.__qualname__}", engine().data_version(),
+    return _view(f"{func.__module__}.{func.__qualname__}", engine().served_version(),
                  access.shared_viewer(func, viewer, args), args, func)
 
 
@@ -53,6 +56,8 @@ def warm_up() -> None:
     def work():
         try:
             eng = engine()
+            if eng.figure_store != "off":
+                eng.refresh_figures()          # every standard figure in bulk first; the views below read it
             period = eng.default_period()
             trend_period = Period(add_months(period.end.replace(day=1), -11), period.end)
             view(views.cards, EVERYONE, ORGANISATION, period, eng.config.page("overview", "headline"))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from metrics import access
 
-from metrics.compute import target_status
+from metrics.compute import figures, target_status
 from metrics.access import Viewer
 from metrics.catalogue.definitions import Config, Metric
 from metrics.errors import MetricsError, UnknownError
@@ -29,6 +29,9 @@ from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.store.database import connect
 
 LEVELS = ("directorate", "department", "team")
+# off: every figure live. wait: a page asking after a change waits for the new store (CLI, tests, one-person use).
+# background: the server — after a change pages keep the previous complete store while one thread builds the next.
+STORE_MODES = ("off", "wait", "background")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class MetricResult:
         return out
 
 
+_NOT_FIGURES = ("last_write", "accounts_changed")      # meta keys no figure depends on (each table's writes count)
+
+
 def _empty_counts_as(metric: Metric) -> dict[str, float]:
     """What a figure with no rows is (an empty bucket, group or period): a count or sum is 0 (a ratio's sides
     both 0, so no value); a median, quantile, min or max has 0 rows behind it but no value; a mean has none."""
@@ -96,7 +102,8 @@ class Engine:
     """Computes metrics from one DuckDB database (or, with engine 'spark', from Spark over the exported
     tables — see metrics.spark); give each thread its own Engine or share one."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, engine: str | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, engine: str | None = None,
+                 figure_store: str = "off"):
         self.con = con
         self.config = config
         self.builder = QueryBuilder(config)
@@ -105,6 +112,12 @@ class Engine:
         self.engine = engine or config.engine
         if self.engine not in ("duckdb", "spark"):
             raise MetricsError(f"engine {self.engine!r} is not one of duckdb, spark")
+        if figure_store not in STORE_MODES:
+            raise MetricsError(f"figure store mode {figure_store!r} is not one of {', '.join(STORE_MODES)}")
+        self.figure_store = figure_store
+        self._store: figures.FigureStore | None = None     # the complete store served (swapped whole)
+        self._store_lock = threading.Lock()                # one build at a time
+        self._store_thread: threading.Thread | None = None
         self.spark = None
         if self.engine == "spark":
             # Imported here, not at the top: pyspark (and Java) are needed only when Spark computes the metrics.
@@ -125,22 +138,25 @@ class Engine:
         cur = self.con.cursor()
         cur.execute("BEGIN TRANSACTION")
         self._local.cursor = cur
+        self._local.versions = None             # the state's table versions, read once per snapshot
         try:
             yield self
         finally:
             self._local.cursor = None
+            self._local.versions = None
             try:
                 cur.execute("ROLLBACK")          # read-only: nothing to keep
             finally:
                 cur.close()
 
     @classmethod
-    def open(cls, db_path: str | Path, config: Config, read_only: bool = False, engine: str | None = None) -> "Engine":
+    def open(cls, db_path: str | Path, config: Config, read_only: bool = False, engine: str | None = None,
+             figure_store: str = "off") -> "Engine":
         """Open a database file (upgrading its schema unless read-only) and return an Engine computing metrics
-        on `engine` (default: config's `engine`)."""
+        on `engine` (default: config's `engine`), reading standard figures from a figure store (STORE_MODES)."""
         con = connect(db_path, config, read_only=read_only)
         try:
-            return cls(con, config, engine)
+            return cls(con, config, engine, figure_store)
         except BaseException:
             con.close()
             raise
@@ -219,19 +235,92 @@ class Engine:
             raise MetricsError("the database has no contacts yet; load data or build the demo, or give --from and --to")
         return last_full_month(rng[1])
 
+    def table_versions(self) -> dict[str, str]:
+        """Each table's version — its load batches (count, last load, last unload) and the last dashboard write to
+        it — and "*", what changes every figure (a demo build, the calendar, the departments). Read once per
+        snapshot (a page run asks many times)."""
+        known = getattr(self._local, "versions", None)
+        if known is not None and getattr(self._local, "cursor", None) is not None:
+            return known
+        df = self.read_store("""
+            SELECT 'load' AS kind, table_name AS k, count(*) || '/' || coalesce(CAST(max(loaded_at) AS VARCHAR), '')
+                   || '/' || coalesce(CAST(max(unloaded_at) AS VARCHAR), '') AS v FROM load_batches GROUP BY table_name
+            UNION ALL SELECT 'write', entity, CAST(max(audit_id) AS VARCHAR) FROM audit_log GROUP BY entity
+            UNION ALL SELECT 'meta', key, value FROM meta""")
+        out: dict[str, list[str]] = {}
+        for kind, k, v in sorted(zip(df["kind"], df["k"], df["v"])):
+            if kind == "meta":
+                if k not in _NOT_FIGURES:
+                    out.setdefault("*", []).append(f"{k}={v}")
+            else:
+                out.setdefault(k, []).append(f"{kind}={v}")
+        versions = {k: ";".join(v) for k, v in out.items()}
+        versions["@"] = ";".join(f"{k}={v}" for kind, k, v in sorted(zip(df["kind"], df["k"], df["v"])) if kind == "meta"
+                                 and k in _NOT_FIGURES)
+        if self.spark is not None:
+            versions["*"] = versions.get("*", "") + f"|spark={self.spark.version()}"
+        if getattr(self._local, "cursor", None) is not None:
+            self._local.versions = versions
+        return versions
+
     def data_version(self) -> str:
-        """Changes whenever data is written (loads, demo builds): the key that invalidates cached figures."""
-        row = self.read_store("""SELECT (SELECT count(*) FROM load_batches) AS n,
-                                   (SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches) AS t,
-                                   (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS m""").iloc[0]
-        spark = f"|{self.spark.version()}" if self.spark is not None else ""
-        return f"{row['n']}|{row['t']}|{row['m']}{spark}"
+        """Changes whenever data is written (loads, unloads, demo builds, dashboard writes): the key that
+        invalidates cached figures."""
+        return "|".join(f"{k}:{v}" for k, v in sorted(self.table_versions().items()))
+
+    def served_version(self) -> str:
+        """What a page's cached results are keyed by: the data version and the version of the figure store serving
+        it (the previous one while the next is built), so nothing cached outlives either."""
+        store = self.figures()
+        return self.data_version() + (f"#store:{store.version}" if store is not None else "")
 
     def last_load(self) -> str | None:
-        """When data last arrived: the newest load batch, else when the demo was built."""
+        """When data last arrived: the newest load batch, else when the demo was built — of the state whose
+        figures are served (the figure store's, while the next store is built)."""
+        store = self.figures()
+        return store.last_load if store is not None else self._last_load()
+
+    def _last_load(self) -> str | None:
         df = self.read_store("""SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
                                            (SELECT value FROM meta WHERE key = 'built_at')) AS t""")
         return df.iloc[0, 0]
+
+    # --- the figure store ----------------------------------------------------------------------
+    def figures(self) -> figures.FigureStore | None:
+        """The complete figure store to read standard figures from, or None (mode off, or none built yet in the
+        background). When the data changed: mode wait builds the new store now; mode background starts one build
+        and serves the previous store until it is complete."""
+        if self.figure_store == "off":
+            return None
+        store = self._store
+        if store is not None and store.version == self.data_version():
+            return store
+        if self.figure_store == "wait":
+            return self.refresh_figures()
+        if self._store_thread is None or not self._store_thread.is_alive():
+            self._store_thread = threading.Thread(target=self._build_quietly, name="figure-store", daemon=True)
+            self._store_thread.start()
+        return store
+
+    def _build_quietly(self) -> None:
+        try:
+            self.refresh_figures()
+        except Exception:        # the pages compute live meanwhile; the next change of the data tries again
+            pass
+
+    def refresh_figures(self) -> figures.FigureStore:
+        """Build the figure store for the data as it is now (one build at a time: a second caller waits for the
+        first and gets its store), recomputing only the metrics whose tables changed, and swap it in whole."""
+        with self._store_lock:
+            with self.snapshot():
+                version = self.data_version()
+                old = self._store
+                if old is not None and old.version == version:
+                    return old
+                new = figures.build(self._facts, self.config, self.data_range(), version, self.table_versions(),
+                                    self._last_load(), old)
+            self._store = new
+            return new
 
     def synthetic(self) -> bool:
         """True when the database holds generated demo data."""
@@ -298,10 +387,13 @@ class Engine:
         elif by is not None:
             raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
         rows = self.rows_for(metric, scope)
-        sql, params = self.builder.build(metric, rows, period, Grouping(grain, buckets if grain else (), dmap, by_staff))
+        grouping = Grouping(grain, buckets if grain else (), dmap, by_staff)
+        store = self.figures()
+        stored = store.answer(metric, rows, period, grouping) if store is not None else None
         if grain is None and not dmap and not by_staff:
-            return self._one_figure(metric, sql, params, whole_organisation=scope.kind == "organisation")
-        df = self._facts(sql, params)
+            got = stored if stored is not None else self._one_row(*self.builder.build(metric, rows, period, grouping))
+            return self._one_figure(metric, got, whole_organisation=scope.kind == "organisation")
+        df = stored if stored is not None else self._facts(*self.builder.build(metric, rows, period, grouping))
         if by_staff:
             df = self._visible_staff_rows(viewer, df)
         groups = None
@@ -339,17 +431,19 @@ class Engine:
         df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
         return self._suppress(metric, df, whole_organisation=False)
 
-    def _one_figure(self, metric: Metric, sql: str, params: dict, whole_organisation: bool) -> pd.DataFrame:
-        """An ungrouped figure read as one row (no DataFrame on the way from the database), then filled and
-        suppressed by the same rules as every frame (_empty_counts_as, _suppressed)."""
+    def _one_row(self, sql: str, params: dict) -> dict:
+        """An ungrouped figure's one row, as a dict (no DataFrame on the way from the database)."""
         if self.spark is not None:
-            got = self.spark.row(sql, params)
-        else:
-            with self.cursor() as cur:
-                rel = cur.execute(sql, params)
-                names = [d[0] for d in rel.description]
-                row = rel.fetchone()
-            got = dict(zip(names, row)) if row else {}
+            return self.spark.row(sql, params)
+        with self.cursor() as cur:
+            rel = cur.execute(sql, params)
+            names = [d[0] for d in rel.description]
+            row = rel.fetchone()
+        return dict(zip(names, row)) if row else {}
+
+    def _one_figure(self, metric: Metric, got: dict, whole_organisation: bool) -> pd.DataFrame:
+        """An ungrouped figure's row (from the figure store or the database), filled and suppressed by the same
+        rules as every frame (_empty_counts_as, _suppressed)."""
         fills = _empty_counts_as(metric)
         values = {}
         for k in ("numerator", "denominator", "value"):

@@ -38,10 +38,12 @@ class Grouping:
     department_map: tuple[tuple[str, str], ...] = ()   # (department key, group key)
     by_staff: bool = False
     requester_map: tuple[tuple[str, str], ...] = ()    # internal service: the asking department → group (grp2)
+    by_department: bool = False                # by the source's department column as recorded (NULL and all)
 
     @property
     def keys(self) -> list[str]:
-        return ((["bucket"] if self.grain else []) + (["grp"] if self.department_map or self.by_staff else [])
+        return ((["bucket"] if self.grain else [])
+                + (["grp"] if self.department_map or self.by_staff or self.by_department else [])
                 + (["grp2"] if self.requester_map else []))
 
 
@@ -173,6 +175,8 @@ class QueryBuilder:
             groups.append(("grp", "mp._g"))
         elif grouping.by_staff:
             groups.append(("grp", f"r.{ident(src.staff)}"))
+        elif grouping.by_department:
+            groups.append(("grp", f"r.{ident(src.department)}"))
         if grouping.requester_map:
             if src.requester is None:
                 raise MetricsError(f"{metric.key} cannot be split by the asking department: its source {src.key!r} "
