@@ -76,34 +76,40 @@ def sign_in_page() -> None:
                 st.button("Sign out", on_click=st.logout)
 
 
-viewer = session.viewer()
-if viewer is None:
-    # Signed out: the sign-in page, and the public "You said, we did" (no personal data on it).
-    with session.engine().snapshot():
+def run() -> None:
+    """Sign-in, the sidebar and the chosen page."""
+    viewer = session.viewer()
+    if viewer is None:
+        # Signed out: the sign-in page, and the public "You said, we did" (no personal data on it).
         st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True),
                        st.Page("pages/you_said.py", title="You said, we did", icon=":material/campaign:")]).run()
-else:
-    me = session.signed_in_user()
-    with st.sidebar:
-        st.markdown(f"**{me.user}** · {me.role}")
-        if me.is_admin:
-            people = app_cache.view(personas.demo_personas, None)
-            labels = ["(myself)"] + [p.label for p in people if not p.viewer.is_admin]
-            acting = st.selectbox("View as", labels, key="view-as", help="See the pages as that role does: read-only, and without "
-                                  "individual figures, records or comments you may not see yourself.")
-            persona = next((p.viewer for p in people if p.label == acting), None)
-            st.session_state[session.ACTING] = access.viewing_as(persona, me) if persona else None
-            viewer = session.viewer()
-            if viewer is None:             # the session ended meanwhile: back to sign-in
+    else:
+        me = session.signed_in_user()
+        with st.sidebar:
+            st.markdown(f"**{me.user}** · {me.role}")
+            if me.is_admin:
+                people = app_cache.view(personas.demo_personas, None)
+                labels = ["(myself)"] + [p.label for p in people if not p.viewer.is_admin]
+                acting = st.selectbox("View as", labels, key="view-as", help="See the pages as that role does: read-only, and without "
+                                      "individual figures, records or comments you may not see yourself.")
+                persona = next((p.viewer for p in people if p.label == acting), None)
+                st.session_state[session.ACTING] = access.viewing_as(persona, me) if persona else None
+                viewer = session.viewer()
+                if viewer is None:             # the session ended meanwhile: back to sign-in
+                    st.rerun()
+            if st.button("Sign out"):
+                session.sign_out()
                 st.rerun()
-        if st.button("Sign out"):
-            session.sign_out()
-            st.rerun()
-    if viewer is not None and viewer.read_only:
-        st.info(writes.read_only_reason(viewer) + ".", icon=":material/visibility:")
-    with session.engine().snapshot():      # one consistent state of the data for the whole page run
+        if viewer is not None and viewer.read_only:
+            st.info(writes.read_only_reason(viewer) + ".", icon=":material/visibility:")
         try:
             st.navigation(pages_for(viewer)).run()
         except MetricsError as exc:        # e.g. the Spark cluster went away: one sentence, not a traceback
             st.error(str(exc))
+
+
+# One consistent state of the data for the whole run — sign-in check, sidebar and page — and one read of the
+# data version for all of it (every cached figure is keyed by it).
+with session.engine().snapshot():
+    run()
 app_cache.freeze_heap()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from metrics.cli.bench_ingest import _peak_mb, bench_ingest
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
 from metrics.demo.build import build_demo_database
+from metrics.ingest.loader import load_file
+from metrics.sql import literal
 from metrics.store.export import export_parquet
 
 
@@ -114,6 +118,47 @@ def _same(a, b) -> bool:
     return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
 
 
+def bench_store(config: Config, db: Path, engine: str = "duckdb") -> dict:
+    """The figure store on a copy of the database: a full build, then the rebuild after loading one month of contacts
+    again through the loader (the last full month, exported and re-loaded as an update) and after a dashboard-style
+    write to one table; each timed, with the number of queries, metrics recomputed and entries."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "store.duckdb"
+        shutil.copy(db, copy)
+        eng = Engine.open(copy, config, figure_store="wait", engine=engine)
+        t = time.perf_counter()
+        full = eng.refresh_figures()
+        out = {"full_s": time.perf_counter() - t, "full_queries": full.queries, "entries": full.size(),
+               "metrics": len(full.metric_versions), "size_mb": _store_mb(full)}
+        month = eng.default_period()
+        csv = Path(tmp) / "month.csv"
+        with eng.con.cursor() as cur:
+            cur.execute(f"COPY (SELECT * EXCLUDE (batch_id) FROM contacts WHERE received_at >= $a AND received_at < $b) "
+                        f"TO {literal(str(csv))} (HEADER)", {"a": month.start_instant, "b": month.end_exclusive})
+        loaded = load_file(eng.con, config, "contacts", csv, loaded_by="bench")
+        t = time.perf_counter()
+        after = eng.refresh_figures()
+        if not loaded.ok:
+            raise RuntimeError(f"the one-month load failed: {loaded.summary()}")
+        out |= {"month_rows": loaded.rows_read, "month_s": time.perf_counter() - t, "month_queries": after.queries,
+                "month_recomputed": len(after.recomputed)}
+        eng.con.close()
+    return out
+
+
+def _store_mb(store) -> float:
+    """The store's entries' size in memory (keys, periods and figures), in MB."""
+    seen, total = set(), 0
+    for metric, units in store.entries.items():
+        total += sys.getsizeof(units)
+        for unit, periods in units.items():
+            total += sys.getsizeof(periods) + (0 if id(unit) in seen else sys.getsizeof(unit))
+            seen.add(id(unit))
+            for key, fig in periods.items():
+                total += sys.getsizeof(fig) + (0 if id(key) in seen else sys.getsizeof(key))
+    return total / 1e6
+
+
 def bench_pages(db: Path, config_file: Path | None = None) -> list[dict]:
     """Every page each role opens, cold and warm, timed in a child process (tests/perf/page_times.py)."""
     script = Path(__file__).resolve().parents[2] / "tests" / "perf" / "page_times.py"
@@ -162,8 +207,19 @@ def bench_spark_metrics(spark, duck, duck_rows: list[dict], period) -> None:
                                                                  (ours.value, duck_fig.value)))
 
 
+def bench_serve(db: Path) -> dict:
+    """The live server's CPU-seconds per page view (tests/perf/serve_bench.py --views, in a child process: the
+    server on one core, the browser on the other)."""
+    script = Path(__file__).resolve().parents[2] / "tests" / "perf" / "serve_bench.py"
+    res = subprocess.run([sys.executable, str(script), "--db", str(db), "--views", "--rounds", "2", "--json"],
+                         capture_output=True, text=True, timeout=3600)
+    if res.returncode != 0:
+        raise RuntimeError(f"serve benchmark failed: {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else res.returncode}")
+    return json.loads(res.stdout[res.stdout.index("{"):])
+
+
 def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True, ingest: bool = True,
-              engine: str = "duckdb") -> list[dict]:
+              engine: str = "duckdb", serve: bool = False) -> list[dict]:
     """The whole benchmark at each size: build or reuse the demo, metrics vs hand SQL, pages, ingest, memory.
     With engine 'spark', also the same metrics and pages on Spark over the exported Parquet, side by side."""
     results = []
@@ -184,6 +240,7 @@ def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True
             bench_spark_metrics(seng, eng, r["metrics"], year)
             seng.con.close()               # the page-timing child opens the database file itself
         eng.con.close()
+        r["store"] = bench_store(config, db)
         if pages:
             r["pages"] = bench_pages(db)
             if spark_cfg_file:
@@ -192,6 +249,8 @@ def bench_all(config: Config, sizes: list[int], folder: Path, pages: bool = True
                     sp = spark_pages.get((p["role"], p["page"]), {})
                     p["spark_cold_s"], p["spark_warm_s"] = sp.get("cold_s"), sp.get("warm_s")
                     p["errors"] += sp.get("errors", 0)
+        if serve:
+            r["serve"] = bench_serve(db)
         if ingest:
             r["ingest"] = bench_ingest(config, rows)
         r["peak_rss_mb"], r["peak_child_rss_mb"] = _peak_mb(), _child_peak_mb()
@@ -227,6 +286,22 @@ def print_all(results: list[dict], as_json: bool) -> None:
                         if p.get("spark_cold_s") is not None else "")
                 print(f"  {p['role']:<10} {p['page']:<24} {p['cold_s'] * 1000:8.0f} ms  {p['warm_s'] * 1000:7.0f} ms"
                       f"{side}{'  ERRORS' if p['errors'] else ''}{flag}")
+        if "store" in r:
+            s = r["store"]
+            print(f"figure store: full build {s['full_s']:.1f} s ({s['full_queries']} queries, {s['metrics']} metrics, "
+                  f"{s['entries']:,} figures, {s['size_mb']:.0f} MB in memory; target ≤ 60 s at 10 M); after loading one "
+                  f"month again ({s['month_rows']:,} contacts) {s['month_s']:.1f} s ({s['month_recomputed']} metrics "
+                  f"recomputed, {s['month_queries']} queries; target ≤ 10 s)")
+        if "serve" in r:
+            v = r["serve"]
+            print("server CPU-seconds per page view (server on one core, browser on the other), first visit / warm; "
+                  "targets: warm median ≤ 0.05 s, worst ≤ 0.15 s:")
+            warm = {(x["role"], x["page"]): x for x in v["rows"] if x["round"] == 1}
+            for x in (x for x in v["rows"] if x["round"] == 0):
+                print(f"  {x['role']:<10} {x['page']:<24} {x['cpu_s']:6.3f} s  {warm[(x['role'], x['page'])]['cpu_s']:6.3f} s")
+            print(f"  warm median {v['warm_median_cpu_s']:.3f} s, worst {v['warm_worst_cpu_s']:.3f} s "
+                  f"({v['warm_worst_page']}); first-visit mean {v['first_round_mean_cpu_s']:.3f} s; errors {v['errors']}; "
+                  f"server peak RSS {v['server_peak_rss_mb']:,.0f} MB")
         if "ingest" in r:
             i = r["ingest"]
             print(f"ingest: validated load {i['load_rows_per_s']:,.0f} rows/s vs bare read_csv "

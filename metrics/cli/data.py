@@ -84,6 +84,7 @@ def cmd_bench(args, config: Config) -> None:
         raise MetricsError("--rows must be at least 1,000 (or --scale at least 0.003)")
     if args.what == "ingest":
         return print_ingest(bench_ingest(config, rows), args.json)
-    sizes = sorted({s for s in (1_000_000, 3_000_000) if s < rows} | {rows})
+    sizes = (sorted({int(x) for x in args.sizes.split(",")}) if args.sizes
+             else sorted({s for s in (1_000_000, 3_000_000) if s < rows} | {rows}))
     print_all(bench_all(config, sizes, Path("data/bench"), pages=not args.no_pages, ingest=not args.no_ingest,
-                        engine=args.engine), args.json)
+                        engine=args.engine, serve=args.serve), args.json)

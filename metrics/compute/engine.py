@@ -139,11 +139,13 @@ class Engine:
         cur.execute("BEGIN TRANSACTION")
         self._local.cursor = cur
         self._local.versions = None             # the state's table versions, read once per snapshot
+        self._local.staff = {}                  # staff id → department, looked up once per snapshot
         try:
             yield self
         finally:
             self._local.cursor = None
             self._local.versions = None
+            self._local.staff = {}
             try:
                 cur.execute("ROLLBACK")          # read-only: nothing to keep
             finally:
@@ -209,11 +211,17 @@ class Engine:
         return self.read_store(sql, params)
 
     def staff_department(self, staff_id: str) -> str:
-        """The department key of a staff member; UnknownError if there is none."""
-        df = self.read_store("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id})
-        if df.empty:
+        """The department key of a staff member; UnknownError if there is none. Looked up once per snapshot."""
+        known = getattr(self._local, "staff", None) if getattr(self._local, "cursor", None) is not None else None
+        if known is not None and staff_id in known:
+            return known[staff_id]
+        with self.cursor() as cur:
+            row = cur.execute("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id}).fetchone()
+        if row is None:
             raise UnknownError(f"unknown staff member {staff_id!r}; `python -m metrics staff` lists them")
-        return df.iloc[0, 0]
+        if known is not None:
+            known[staff_id] = row[0]
+        return row[0]
 
     def data_range(self) -> tuple[dt.date, dt.date] | None:
         """First and last day with contacts, or None for an empty database. On Spark, remembered until the data
@@ -373,6 +381,9 @@ class Engine:
         """
         metric = self.metric(metric_key)
         period = period or self.default_period()
+        if grain is None and by is None:
+            values = self._ungrouped(viewer, metric, scope, period)
+            return pd.DataFrame({k: [v] for k, v in values.items()})
         self.authorize(viewer, scope, records=False)
         if scope.kind == "staff":
             self.staff_department(scope.key)
@@ -390,9 +401,6 @@ class Engine:
         grouping = Grouping(grain, buckets if grain else (), dmap, by_staff)
         store = self.figures()
         stored = store.answer(metric, rows, period, grouping) if store is not None else None
-        if grain is None and not dmap and not by_staff:
-            got = stored if stored is not None else self._one_row(*self.builder.build(metric, rows, period, grouping))
-            return self._one_figure(metric, got, whole_organisation=scope.kind == "organisation")
         df = stored if stored is not None else self._facts(*self.builder.build(metric, rows, period, grouping))
         if by_staff:
             df = self._visible_staff_rows(viewer, df)
@@ -441,18 +449,27 @@ class Engine:
             row = rel.fetchone()
         return dict(zip(names, row)) if row else {}
 
-    def _one_figure(self, metric: Metric, got: dict, whole_organisation: bool) -> pd.DataFrame:
-        """An ungrouped figure's row (from the figure store or the database), filled and suppressed by the same
-        rules as every frame (_empty_counts_as, _suppressed)."""
+    def _ungrouped(self, viewer: Viewer, metric: Metric, scope: Scope, period: Period) -> dict:
+        """One figure — numerator, denominator, value, suppressed — as a dict: checked, read from the figure store
+        or the database, then filled and suppressed by the same rules as every frame (_empty_counts_as,
+        _suppressed). No DataFrame on the way: this is the path of every card."""
+        self.authorize(viewer, scope, records=False)
+        if scope.kind == "staff":
+            self.staff_department(scope.key)
+        rows = self.rows_for(metric, scope)
+        store = self.figures()
+        got = store.answer(metric, rows, period, Grouping()) if store is not None else None
+        if got is None:
+            got = self._one_row(*self.builder.build(metric, rows, period, Grouping()))
         fills = _empty_counts_as(metric)
         values = {}
         for k in ("numerator", "denominator", "value"):
             v = _clean(got.get(k))
             values[k] = float("nan") if v is None and k not in fills else (fills[k] if v is None else v)
-        suppressed = bool(self._suppressed(metric, values["denominator"], whole_organisation))
+        suppressed = bool(self._suppressed(metric, values["denominator"], scope.kind == "organisation"))
         if suppressed:
             values = dict.fromkeys(values, float("nan"))
-        return pd.DataFrame({k: [v] for k, v in values.items()} | {"suppressed": [suppressed]})
+        return values | {"suppressed": suppressed}
 
     def _suppress(self, metric: Metric, df: pd.DataFrame, whole_organisation: bool) -> pd.DataFrame:
         """Blank the figures _suppressed says are too small to show."""
@@ -500,7 +517,7 @@ class Engine:
     def figure(self, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> Figure:
         """One figure with its status (no comparison periods)."""
         metric = self.metric(metric_key)
-        row = self.frame(viewer, metric_key, scope, period).iloc[0]
+        row = self._ungrouped(viewer, metric, scope, period)
         num, den, val = _clean(row["numerator"]), _clean(row["denominator"]), _clean(row["value"])
         target = target_status.target_for(metric, self.target_department(scope), self.config)
         status = target_status.SUPPRESSED if row["suppressed"] else target_status.status(metric, val, den, target)
