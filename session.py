@@ -23,9 +23,7 @@ KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
 def engine():
     """The process's engine, or a clear message and stop."""
     try:
-        eng = app_cache.engine()
-        app_cache.maybe_warm_up()
-        return eng
+        return app_cache.engine()
     except MetricsError as exc:
         st.error(str(exc))
         st.stop()

@@ -78,6 +78,12 @@ class MetricResult:
         return out
 
 
+# Moves whenever a load, an unload, a dashboard write or a meta change does: table_versions() reads the per-table
+# versions only when it moved.
+_FINGERPRINT = """SELECT (SELECT count(*) || '/' || coalesce(CAST(max(loaded_at) AS VARCHAR), '') || '/'
+                          || coalesce(CAST(max(unloaded_at) AS VARCHAR), '') FROM load_batches),
+                         (SELECT max(audit_id) FROM audit_log),
+                         (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta)"""
 _NOT_FIGURES = ("last_write", "accounts_changed")      # meta keys no figure depends on (each table's writes count)
 
 
@@ -109,6 +115,7 @@ class Engine:
         self.builder = QueryBuilder(config)
         self._local = threading.local()          # a thread's snapshot cursor, while one is open
         self._range = None                       # (data version, data_range()) last computed
+        self._versions = None                    # (fingerprint, table_versions()) last read
         self.engine = engine or config.engine
         if self.engine not in ("duckdb", "spark"):
             raise MetricsError(f"engine {self.engine!r} is not one of duckdb, spark")
@@ -250,6 +257,14 @@ class Engine:
         known = getattr(self._local, "versions", None)
         if known is not None and getattr(self._local, "cursor", None) is not None:
             return known
+        with self.cursor() as cur:           # one cheap row that moves whenever any table's version does
+            mark = cur.execute(_FINGERPRINT).fetchone()
+        cached = self._versions
+        if cached is not None and cached[0] == mark:
+            versions = cached[1]
+            if getattr(self._local, "cursor", None) is not None:
+                self._local.versions = versions
+            return versions
         df = self.read_store("""
             SELECT 'load' AS kind, table_name AS k, count(*) || '/' || coalesce(CAST(max(loaded_at) AS VARCHAR), '')
                    || '/' || coalesce(CAST(max(unloaded_at) AS VARCHAR), '') AS v FROM load_batches GROUP BY table_name
@@ -267,6 +282,8 @@ class Engine:
                                  and k in _NOT_FIGURES)
         if self.spark is not None:
             versions["*"] = versions.get("*", "") + f"|spark={self.spark.version()}"
+        if self.spark is None:               # Spark's export can change under an unchanged database: always asked
+            self._versions = (mark, versions)
         if getattr(self._local, "cursor", None) is not None:
             self._local.versions = versions
         return versions
