@@ -82,8 +82,9 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
     def named(frame):
         return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
     st.dataframe(named(formatting.readable(df, **names)), hide_index=True, width="stretch", **kwargs)
-    st.download_button("Download CSV", csvsafe.csv_bytes(named(formatting.readable(df, **names, for_download=True))),
-                       file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")
+    # Deferred: the CSV is written when someone clicks, not on every run of the page (most runs nobody does).
+    st.download_button("Download CSV", lambda: csvsafe.csv_bytes(named(formatting.readable(df, **names, for_download=True))),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}", on_click="ignore")
 
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")

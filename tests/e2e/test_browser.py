@@ -239,3 +239,23 @@ def test_staff_member_thanks_a_colleague_who_then_sees_it(url, browser):
     wait_rendered(page)
     page.screenshot(path=str(ARTIFACTS / "head-receives-thanks.png"), full_page=True)
     page.close()
+
+
+def test_a_table_downloads_as_csv_when_clicked(url, browser):
+    """Download buttons write their CSV only when clicked (widgets.table): the click still gives the table's rows,
+    with the screen's column names, and costs the page no rerun."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
+    sign_in(page, url, "Executive")
+    page.get_by_role("link", name="The chain").first.click()
+    wait_rendered(page)
+    page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+    shown = page.locator("[data-testid='stDataFrame']").count()
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    download = info.value
+    text = Path(download.path()).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line]
+    assert download.suggested_filename.endswith(".csv")
+    assert len(lines) >= 2 and "," in lines[0], text[:300]
+    assert page.locator("[data-testid='stDataFrame']").count() == shown
+    page.close()

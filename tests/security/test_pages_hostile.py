@@ -164,7 +164,8 @@ def test_department_tables_and_csv_downloads_name_only_people_in_the_viewers_lin
     tables = [d.value for d in at.dataframe if "Person" in d.value.columns]
     assert tables, "the Department page shows no table with a Person column"
     assert set().union(*(set(df["Person"]) for df in tables)) <= mine
-    downloads = [csv.DictReader(io.StringIO(data.decode("utf-8"))) for key, data in served.items() if key]
+    downloads = [csv.DictReader(io.StringIO((data() if callable(data) else data).decode("utf-8")))
+                 for key, data in served.items() if key]
     people = {row["Person"] for rows in downloads for row in rows if "Person" in row and row["Person"]}
     assert people <= mine, people - mine
     assert len(tables) == 2 and all(len(df) for df in tables)     # what waits on us; the records behind a figure
