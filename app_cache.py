@@ -6,9 +6,11 @@ argument — never read from st.session_state inside a cached function.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import threading
+import time
 
 import streamlit as st
 
@@ -87,6 +89,23 @@ def maybe_warm_up() -> None:
     if mark not in _warmed:
         _warmed.add(mark)
         warm_up()
+
+
+@contextlib.contextmanager
+def timed_run():
+    """With CX_RUN_LOG set (the load test sets it), append each script run's wall and CPU seconds (this thread's)
+    and its page to that file: the server-side time per page run, apart from how fast the browsers are."""
+    path = os.environ.get("CX_RUN_LOG")
+    if not path:
+        yield
+        return
+    wall, cpu = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        page = str(getattr(st.context, "url", "") or "").rsplit("/", 1)[-1].split("?")[0]
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{time.time():.3f}\t{time.perf_counter() - wall:.4f}\t{time.thread_time() - cpu:.4f}\t{page}\n")
 
 
 _frozen = threading.Event()

@@ -110,7 +110,7 @@ def run() -> None:
 
 # One consistent state of the data for the whole run — sign-in check, sidebar and page — and one read of the
 # data version for all of it (every cached figure is keyed by it).
-with session.engine().snapshot():
+with app_cache.timed_run(), session.engine().snapshot():
     app_cache.maybe_warm_up()
     run()
 app_cache.freeze_heap()

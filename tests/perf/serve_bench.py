@@ -57,6 +57,9 @@ async def render(page, started: str | None = None) -> None:
     await page.wait_for_timeout(300)
 
 
+PAUSE = 2.0          # seconds a person reads a page before the next click (--pause)
+
+
 async def session(browser, url: str, persona: str, record: list, errors: list, loaded: dict) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
     ctx.set_default_timeout(180_000)       # a 2-core machine under ten sessions: wait, and measure the wait
@@ -74,6 +77,7 @@ async def session(browser, url: str, persona: str, record: list, errors: list, l
             target = (await link.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1]
             here = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
             old = await page.locator("h1").first.inner_text() if target != here else None
+            await asyncio.sleep(PAUSE)
             t = time.perf_counter()
             await link.click()
             await render(page, started=old)
@@ -113,21 +117,37 @@ async def load_during(browser, url: str, csv: Path, loaded: dict, errors: list) 
         await ctx.close()
 
 
-async def drive(url: str, sessions: int, csv: Path) -> dict:
+def core_busy() -> dict[str, tuple[int, int]]:
+    """Each CPU's (busy, total) jiffies from /proc/stat."""
+    out = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3:4].isdigit():
+            name, *v = line.split()
+            v = [int(x) for x in v]
+            out[name] = (sum(v) - v[3] - v[4], sum(v))
+    return out
+
+
+async def drive(url: str, sessions: int, csv: Path, pid: int) -> dict:
     from playwright.async_api import async_playwright
     record, errors, loaded = [], [], {}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        await first_visit(browser, url, pid)         # the server is up and its figure store built, as on a Monday
+        before, cpu0, started = core_busy(), cpu_seconds(pid), time.time()
         t = time.perf_counter()
         names = list(PERSONAS)
         await asyncio.gather(*(session(browser, url, names[i % len(names)], record, errors, loaded)
                                for i in range(sessions)), load_during(browser, url, csv, loaded, errors))
         wall = time.perf_counter() - t
+        after, cpu1 = core_busy(), cpu_seconds(pid)
+        busy = {c: (after[c][0] - before[c][0]) / max(1, after[c][1] - before[c][1]) for c in after}
         # After every session is done: a fresh session must see the load on its first page.
-        after: list = []
-        await session(browser, url, "Executive", after, errors, loaded)
+        after_load: list = []
+        await session(browser, url, "Executive", after_load, errors, loaded)
         await browser.close()
-    return {"record": record, "errors": errors, "loaded_at": loaded.get("at"), "after": after, "wall_s": wall}
+    return {"record": record, "errors": errors, "loaded_at": loaded.get("at"), "after": after_load, "wall_s": wall,
+            "core_busy": busy, "server_cpu_s": cpu1 - cpu0, "started_at": started}
 
 
 SERVER_CORE, BROWSER_CORE = "0", "1"     # the server on one core, the browsers on the other (taskset)
@@ -155,7 +175,8 @@ def serve(db: Path, server_args: list[str]):
     pin = ["taskset", "-c", SERVER_CORE] if shutil.which("taskset") else []
     server = subprocess.Popen([*pin, sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
                                "--server.address", "127.0.0.1", *server_args], cwd=ROOT,
-                              env={**os.environ, "CX_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**os.environ, "CX_DB": str(db), "CX_RUN_LOG": str(db) + ".runs"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -276,6 +297,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
     ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--pause", type=float, default=PAUSE, help="seconds each person waits between clicks")
     ap.add_argument("--views", action="store_true", help="server CPU-seconds per page view, one person at a time")
     ap.add_argument("--rounds", type=int, default=2, help="with --views: times through every page")
     ap.add_argument("--settle", type=float, default=0.5, help="with --views: seconds to let the server go quiet")
@@ -284,6 +306,7 @@ def main() -> None:
     ap.add_argument("--profile-with", default="py-spy", help="the py-spy executable (e.g. from a scratch venv)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    globals()["PAUSE"] = args.pause
     if args.views:
         views_main(args)
         return
@@ -296,8 +319,10 @@ def main() -> None:
                        "2025-11-01 09:00:00,2025-11-05 09:00:00,2025-12-11 09:00:00,10.00,30\n")
         with serve(db, args.server_arg) as (url, pid):
             pin_browsers()
-            out = asyncio.run(drive(url, args.sessions, csv))
+            out = asyncio.run(drive(url, args.sessions, csv, pid))
             rss = peak_rss_mb(pid)
+        runs = [line.split("\t") for line in Path(str(db) + ".runs").read_text().splitlines()]
+        runs = [(float(w), float(c)) for at, w, c, _ in runs if float(at) >= out["started_at"]]
     times = sorted(r["seconds"] for r in out["record"])
     stamps = {r["stamp"] for r in out["record"] if r["stamp"]}
     after_stamp = out["after"][0]["stamp"] if out["after"] else ""
@@ -305,7 +330,11 @@ def main() -> None:
     report = {"sessions": args.sessions, "pages_rendered": len(times), "errors": out["errors"],
               "p50_s": statistics.median(times) if times else None,
               "p95_s": times[int(0.95 * (len(times) - 1))] if times else None, "max_s": times[-1] if times else None,
-              "wall_s": out["wall_s"], "server_peak_rss_mb": rss, "load_committed": out["loaded_at"] is not None,
+              "wall_s": out["wall_s"], "server_peak_rss_mb": rss, "core_busy": out["core_busy"],
+              "server_cpu_per_page_s": out["server_cpu_s"] / max(1, len(times)),
+              "server_run_p50_s": statistics.median(w for w, _ in runs) if runs else None,
+              "server_run_p95_s": sorted(w for w, _ in runs)[int(0.95 * (len(runs) - 1))] if runs else None,
+              "server_run_max_s": max(w for w, _ in runs) if runs else None, "server_runs": len(runs), "load_committed": out["loaded_at"] is not None,
               "stamps_seen": sorted(stamps), "after_load_stamp": after_stamp,
               "pages_started_after_load_with_old_stamp": sum(1 for r in late if r["stamp"] and r["stamp"] != after_stamp)}
     if os.environ.get("SERVE_DEBUG"):
@@ -320,6 +349,11 @@ def main() -> None:
         print(f"{args.sessions} simultaneous sessions, {len(times)} pages rendered in {out['wall_s']:.0f} s: "
               f"p50 {fmt(report['p50_s'])}, p95 {fmt(report['p95_s'])}, max {fmt(report['max_s'])}; "
               f"errors {len(out['errors'])}; server peak RSS {rss:,.0f} MB")
+        print("cores busy during the run: " + ", ".join(f"{c} {b:.0%}" for c, b in sorted(out["core_busy"].items()))
+              + f" (server on cpu{SERVER_CORE}, browsers on cpu{BROWSER_CORE}); server CPU per page "
+              f"{report['server_cpu_per_page_s']:.3f} s; server-side time per script run (start to finish, "
+              f"{report['server_runs']} runs): p50 {fmt(report['server_run_p50_s'])}, p95 {fmt(report['server_run_p95_s'])}, "
+              f"max {fmt(report['server_run_max_s'])}")
         print(f"load during the test committed: {report['load_committed']}; a page run after it shows "
               f"{after_stamp!r}; pages started after the load still showing the old state: "
               f"{report['pages_started_after_load_with_old_stamp']}")
