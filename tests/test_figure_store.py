@@ -205,3 +205,29 @@ def test_a_change_to_one_table_recomputes_only_the_metrics_reading_it(config, de
         for period in standard_periods(*live.data_range())[-13:]:
             compare(live.frame(SYSTEM, key, ORGANISATION, period), eng.frame(SYSTEM, key, ORGANISATION, period),
                     f"{key} {period}")
+
+
+def test_in_background_mode_pages_keep_the_previous_store_until_the_next_is_complete(config, engine):
+    """After a change, the first reader gets the previous complete store at once (never a half-built one) and one
+    build starts; when it is done, readers get the new store."""
+    eng = Engine(engine.con, config, figure_store="background")
+    assert eng.served_figures() is None                  # nothing built yet: pages compute live meanwhile
+    eng._store_thread.join(timeout=300)
+    first = eng.served_figures()
+    assert first is not None and first.version == eng.data_version()
+    with engine.con.cursor() as cur:                     # a dashboard-style write to one table
+        cur.execute("INSERT INTO audit_log (acted_at, user_name, role, action, entity, entity_id, changes) "
+                    "VALUES (now(), 'test', 'admin', 'test', 'feedback', 'x', '{}')")
+    try:
+        assert eng.data_version() != first.version
+        served = eng.served_figures()
+        assert served is first                           # the previous complete store, with its "last loaded"
+        assert eng.last_load() == first.last_load
+        eng._store_thread.join(timeout=300)
+        second = eng.served_figures()
+        assert second is not first and second.version == eng.data_version()
+        assert set(second.recomputed) == {k for k, m in config.metrics.items() if figures.storable(m)
+                                          and "feedback" in {config.sources[x.source].table for x in m.measures()}}
+    finally:
+        with engine.con.cursor() as cur:
+            cur.execute("DELETE FROM audit_log WHERE user_name = 'test'")

@@ -1,7 +1,9 @@
 """The metrics engine: figures for any metric, scope and period, with comparison, target and status.
 
 `Engine.frame` is the one code path: `value`, `series` and `breakdown` all call it, so a department
-row in a breakdown and the department's own card are the same aggregation over the same rows.
+row in a breakdown and the department's own card are the same aggregation over the same rows. Standard periods
+are read from the figure store (metrics/compute/figures.py) — the same SQL's results, computed in bulk once per
+change of the data — and everything after (fill, privacy, target, status) is shared.
 Every public method takes the Viewer first and checks access before any figure is computed.
 """
 from __future__ import annotations
@@ -125,6 +127,7 @@ class Engine:
         self._store: figures.FigureStore | None = None     # the complete store served (swapped whole)
         self._store_lock = threading.Lock()                # one build at a time
         self._store_thread: threading.Thread | None = None
+        self._store_failed: str | None = None              # a data version whose background build failed
         self.spark = None
         if self.engine == "spark":
             # Imported here, not at the top: pyspark (and Java) are needed only when Spark computes the metrics.
@@ -296,13 +299,13 @@ class Engine:
     def served_version(self) -> str:
         """What a page's cached results are keyed by: the data version and the version of the figure store serving
         it (the previous one while the next is built), so nothing cached outlives either."""
-        store = self.figures()
+        store = self.served_figures()
         return self.data_version() + (f"#store:{store.version}" if store is not None else "")
 
     def last_load(self) -> str | None:
         """When data last arrived: the newest load batch, else when the demo was built — of the state whose
         figures are served (the figure store's, while the next store is built)."""
-        store = self.figures()
+        store = self.served_figures()
         return store.last_load if store is not None else self._last_load()
 
     def _last_load(self) -> str | None:
@@ -311,7 +314,7 @@ class Engine:
         return df.iloc[0, 0]
 
     # --- the figure store ----------------------------------------------------------------------
-    def figures(self) -> figures.FigureStore | None:
+    def served_figures(self) -> figures.FigureStore | None:
         """The complete figure store to read standard figures from, or None (mode off, or none built yet in the
         background). When the data changed: mode wait builds the new store now; mode background starts one build
         and serves the previous store until it is complete."""
@@ -322,16 +325,18 @@ class Engine:
             return store
         if self.figure_store == "wait":
             return self.refresh_figures()
-        if self._store_thread is None or not self._store_thread.is_alive():
-            self._store_thread = threading.Thread(target=self._build_quietly, name="figure-store", daemon=True)
+        version = self.data_version()
+        if self._store_failed != version and (self._store_thread is None or not self._store_thread.is_alive()):
+            self._store_thread = threading.Thread(target=self._build_quietly, args=(version,), name="figure-store",
+                                                  daemon=True)
             self._store_thread.start()
         return store
 
-    def _build_quietly(self) -> None:
+    def _build_quietly(self, version: str) -> None:
         try:
             self.refresh_figures()
         except Exception:        # the pages compute live meanwhile; the next change of the data tries again
-            pass
+            self._store_failed = version
 
     def refresh_figures(self) -> figures.FigureStore:
         """Build the figure store for the data as it is now (one build at a time: a second caller waits for the
@@ -416,7 +421,7 @@ class Engine:
             raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
         rows = self.rows_for(metric, scope)
         grouping = Grouping(grain, buckets if grain else (), dmap, by_staff)
-        store = self.figures()
+        store = self.served_figures()
         stored = store.answer(metric, rows, period, grouping) if store is not None else None
         df = stored if stored is not None else self._facts(*self.builder.build(metric, rows, period, grouping))
         if by_staff:
@@ -474,7 +479,7 @@ class Engine:
         if scope.kind == "staff":
             self.staff_department(scope.key)
         rows = self.rows_for(metric, scope)
-        store = self.figures()
+        store = self.served_figures()
         got = store.answer(metric, rows, period, Grouping()) if store is not None else None
         if got is None:
             got = self._one_row(*self.builder.build(metric, rows, period, Grouping()))
