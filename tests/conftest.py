@@ -8,6 +8,10 @@ from metrics.catalogue.parse import load_config
 # The dashboard's background cache warm-up would race with tests that swap the database between runs
 # (app_cache.engine.clear()); pages are tested on what they compute themselves.
 os.environ["CX_WARM_UP"] = "0"
+# Dashboard tests swap in a fresh engine per test (env below), and each would start a background figure-store
+# build racing the test for the CPU: they compute live. The store is proven equal to the live engine in
+# tests/test_figure_store.py (also through the rendered pages), and the browser tests' servers run the default.
+os.environ.setdefault("CX_FIGURE_STORE", "off")
 
 
 @pytest.fixture(scope="session")

@@ -231,3 +231,25 @@ def test_in_background_mode_pages_keep_the_previous_store_until_the_next_is_comp
     finally:
         with engine.con.cursor() as cur:
             cur.execute("DELETE FROM audit_log WHERE user_name = 'test'")
+
+
+@pytest.mark.parametrize("role", ["executive", "head", "staff"])
+def test_pages_read_from_the_store_show_what_live_pages_show(env, config, monkeypatch, role):
+    """The same first page, rendered computing live and reading the figure store: every card, text and table the
+    same."""
+    import app_cache
+    from conftest import demo_sign_in
+
+    def cards() -> list[tuple[str, str, str]]:
+        app_cache.engine.clear()
+        app_cache._view.clear()
+        at, _ = demo_sign_in(role, env, config, timeout=300)
+        return ([(m.label, m.value, m.delta) for m in at.metric] + [t.value for t in at.markdown]
+                + [d.value.astype(str).values.tolist() for d in at.dataframe])
+
+    monkeypatch.setenv("CX_FIGURE_STORE", "off")
+    live = cards()
+    monkeypatch.setenv("CX_FIGURE_STORE", "wait")
+    stored = cards()
+    assert app_cache.engine().served_figures() is not None
+    assert live and stored == live

@@ -44,7 +44,7 @@ def server_factory(demo_db, tmp_path_factory):
         db = tmp_path_factory.mktemp("e2e") / "e2e.duckdb"
         shutil.copy(demo_db, db)
         port = free_port()
-        env = {**os.environ, "CX_DB": str(db)}
+        env = {**os.environ, "CX_DB": str(db), "CX_FIGURE_STORE": "background"}    # as `make run` serves
         p = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
                               "--server.address", "127.0.0.1", "--server.headless", "true",
                               "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
