@@ -249,6 +249,8 @@ def test_a_table_downloads_as_csv_when_clicked(url, browser):
     page.get_by_role("link", name="The chain").first.click()
     wait_rendered(page)
     page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Download CSV").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
     shown = page.locator("[data-testid='stDataFrame']").count()
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download CSV").first.click()
@@ -257,5 +259,5 @@ def test_a_table_downloads_as_csv_when_clicked(url, browser):
     lines = [line for line in text.splitlines() if line]
     assert download.suggested_filename.endswith(".csv")
     assert len(lines) >= 2 and "," in lines[0], text[:300]
-    assert page.locator("[data-testid='stDataFrame']").count() == shown
+    assert shown and page.locator("[data-testid='stDataFrame']").count() >= shown     # the tables stay on the page
     page.close()
