@@ -16,6 +16,7 @@ import streamlit as st
 
 from metrics import access
 from metrics.access import EVERYONE
+from metrics.catalogue.definitions import Metric
 from metrics.catalogue.parse import load_config
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.engine import Engine
@@ -49,6 +50,29 @@ def view(func, viewer, *args):
     every viewer when access.shared_viewer says the result is the same for all of them."""
     return _view(f"{func.__module__}.{func.__qualname__}", engine().served_version(),
                  access.shared_viewer(func, viewer, args), args, func)
+
+
+def chart(build, call: tuple, *using):
+    """build(view(*call), *using): a plotly figure drawn from one page-data call (call = (func, viewer, *args), as
+    view takes them), drawn once per served version, viewer and arguments like the data it shows — drawing costs
+    10-30 ms of a page's CPU, far more than the rest of a warm page. The figure is shared as is: st.plotly_chart
+    copies it (to_dict) and never changes it. `using` are the builder's other arguments (a metric, names)."""
+    func, viewer, *args = call
+    shared = access.shared_viewer(func, viewer, tuple(args))
+    return _chart(f"{build.__module__}.{build.__qualname__}", f"{func.__module__}.{func.__qualname__}",
+                  engine().served_version(), shared, tuple(args), tuple(_hashable(u) for u in using),
+                  build, func, using)
+
+
+def _hashable(x):
+    """What a builder argument is keyed by: a metric by its key (the config does not change under a process)."""
+    return x.key if isinstance(x, Metric) else x
+
+
+@st.cache_resource(show_spinner=False, max_entries=2000, ttl=3600)
+def _chart(build_name: str, func_name: str, served_version: str, viewer, args: tuple, using_key: tuple,
+           _build, _func, _using):
+    return _build(view(_func, viewer, *args), *_using)
 
 
 def warm_up() -> None:

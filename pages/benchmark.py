@@ -36,5 +36,6 @@ c1.metric(f"Us, {last['Period']}", last["Us"], help=f"From {last['Our figure fro
 c2.metric("Peer median", last["Median"])
 c3.metric("Best quarter from", last["Best quarter from"])
 c4.metric("Our percentile rank", last["Percentile rank"], help="The share of peers we do better than (a tie counts half).")
-st.plotly_chart(charts.benchmark_figure(df, metric, label(metric_key)), width="stretch")
+st.plotly_chart(app_cache.chart(charts.benchmark_figure, (peers.benchmark, viewer, metric_key, source, cohort), metric,
+                                label(metric_key)), width="stretch")
 widgets.table(shown, f"benchmark-{metric_key}")

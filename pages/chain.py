@@ -28,7 +28,8 @@ column = st.radio("Measure", list(measures), horizontal=True, format_func=lambda
 if matrix.empty:
     st.caption("No internal requests in this period.")
 else:
-    st.plotly_chart(charts.matrix_figure(matrix, column, eng.metric(measures[column]), names), width="stretch")
+    st.plotly_chart(app_cache.chart(charts.matrix_figure, (chain.internal_matrix, viewer, period), column,
+                                    eng.metric(measures[column]), names), width="stretch")
     def readable(df):
         """The matrix rows as people read them: department names, figures in their metric's format."""
         out = df.copy()
@@ -66,7 +67,7 @@ else:
 
 st.subheader("From a contact to a callback")
 flow = app_cache.view(chain.referral_flow, viewer, period)
-st.plotly_chart(charts.sankey_figure(flow["links"]), width="stretch")
+st.plotly_chart(app_cache.chart(charts.sankey_figure, (chain.referral_flow, viewer, period)), width="stretch")
 left, right = st.columns([2, 3])
 with left:
     stages = flow["stages"].assign(median_hours=[format_hours(h) for h in flow["stages"]["median_hours"]])
@@ -78,7 +79,7 @@ with right:
         "department": "Department", "referred": "Referred", "within_1_day": "Called back in a working day",
         "later": "Called back later", "not_returned": "Not called back yet"}), "flow-by-department")
 try:
-    waiting = chain.waiting_for_callback(eng, viewer, key, period.end)
+    waiting = app_cache.view(chain.waiting_for_callback, viewer, key, period.end)
     st.markdown(f"**Customers waiting for a callback from {names[key]}** at the end of {format_date(period.end)}: "
                 f"{len(waiting):,}")
     widgets.table(waiting.assign(to_department_id=waiting["to_department_id"].map(names)).rename(columns={
@@ -92,7 +93,7 @@ att = app_cache.view(chain.attribution, viewer, period)
 if att.empty:
     st.caption("No late outcomes in this period.")
 else:
-    st.plotly_chart(charts.attribution_figure(att, names), width="stretch")
+    st.plotly_chart(app_cache.chart(charts.attribution_figure, (chain.attribution, viewer, period), names), width="stretch")
     widgets.table(att.assign(department=att["department"].map(lambda k: names.get(k, k)),
                              share=[format_percent(v) for v in att["share"]]).rename(columns={"department": "Department", "kind": "Late outcome",
                                       "waited_longest": "Waited longest there", "of_all": "Of all", "share": "Share"}),

@@ -79,5 +79,5 @@ with right:
 
 st.subheader("Trend")
 metric = st.selectbox("Measure", eng.config.page("department", "headline"), key="trend", format_func=lambda k: eng.metric(k).label)
-st.plotly_chart(charts.trend_figure(eng.metric(metric), app_cache.view(views.trend, viewer, metric, scope,
-                                                                   session.trend_period(period), grain)), width="stretch")
+st.plotly_chart(app_cache.chart(charts.trend_figure, (views.trend, viewer, metric, scope, session.trend_period(period), grain),
+                                eng.metric(metric)), width="stretch")

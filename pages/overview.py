@@ -21,7 +21,7 @@ widgets.cards(eng, app_cache.view(views.cards, viewer, ORGANISATION, period, eng
 
 st.subheader("Shared goals")
 goals = app_cache.view(views.goal_table, viewer, ORGANISATION, period)
-st.plotly_chart(charts.goal_bars(goals), width="stretch")
+st.plotly_chart(app_cache.chart(charts.goal_bars, (views.goal_table, viewer, ORGANISATION, period)), width="stretch")
 widgets.table(goals[list(views.GOAL_COLUMNS)], "shared-goals")
 
 st.subheader("Which department holds each goal back")
@@ -35,16 +35,16 @@ att = app_cache.view(chain.attribution, viewer, period)
 if att.empty:
     st.caption("No late outcomes in this period.")
 else:
-    st.plotly_chart(charts.attribution_figure(att, {k: d.name for k, d in eng.config.departments.items()}),
-                    width="stretch")
+    st.plotly_chart(app_cache.chart(charts.attribution_figure, (chain.attribution, viewer, period),
+                                    {k: d.name for k, d in eng.config.departments.items()}), width="stretch")
 
 st.subheader("Departments at a glance")
 hm = app_cache.view(views.heatmap, viewer, period)
-st.plotly_chart(charts.heatmap_figure(hm), width="stretch")
+st.plotly_chart(app_cache.chart(charts.heatmap_figure, (views.heatmap, viewer, period)), width="stretch")
 widgets.table(hm[["name", "label", "formatted", "word"]].rename(
     columns={"name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments")
 
 st.subheader("Trends")
 key = st.selectbox("Measure", eng.config.page("overview", "headline"), format_func=lambda k: eng.metric(k).label)
-tr = app_cache.view(views.trend, viewer, key, ORGANISATION, session.trend_period(period), grain)
-st.plotly_chart(charts.trend_figure(eng.metric(key), tr), width="stretch")
+st.plotly_chart(app_cache.chart(charts.trend_figure, (views.trend, viewer, key, ORGANISATION, session.trend_period(period),
+                                                      grain), eng.metric(key)), width="stretch")

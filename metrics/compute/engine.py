@@ -116,7 +116,7 @@ class Engine:
         self.config = config
         self.builder = QueryBuilder(config)
         self._local = threading.local()          # a thread's snapshot cursor, while one is open
-        self._range = None                       # (data version, data_range()) last computed
+        self._state = ("", {})                   # (data version, facts about that state: range, last load, ...)
         self._versions = None                    # (fingerprint, table_versions()) last read
         self.engine = engine or config.engine
         if self.engine not in ("duckdb", "spark"):
@@ -233,18 +233,31 @@ class Engine:
             known[staff_id] = row[0]
         return row[0]
 
+    def _per_version(self, name: str, compute):
+        """A fact about the state of the data (its range, last load, whether it is the demo), computed once per data
+        version — every page run asks, and the data version is read once per snapshot anyway."""
+        version = self.data_version()
+        known_version, facts = self._state
+        if known_version != version:
+            facts = {}
+            self._state = (version, facts)
+        if name not in facts:
+            facts[name] = compute()
+        return facts[name]
+
     def data_range(self) -> tuple[dt.date, dt.date] | None:
-        """First and last day with contacts, or None for an empty database. On Spark, remembered until the data
-        version (which includes the export's) changes: every page asks, and each Spark query costs ~0.3 s."""
-        version = self.data_version() if self.spark is not None else None
-        known = self._range
-        if version is not None and known is not None and known[0] == version:
-            return known[1]
-        row = self._facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b FROM contacts")
-        a, b = row.iloc[0]
-        rng = None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
-        self._range = (version, rng)
-        return rng
+        """First and last day with contacts of the state whose figures are served (the figure store's, while the
+        next store is built), or None for an empty database."""
+        store = self.served_figures()
+        return store.data_range if store is not None else self._live_range()
+
+    def _live_range(self) -> tuple[dt.date, dt.date] | None:
+        def compute():
+            row = self._facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b "
+                              "FROM contacts")
+            a, b = row.iloc[0]
+            return None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
+        return self._per_version("range", compute)
 
     def default_period(self) -> Period:
         """The last full calendar month in the data."""
@@ -309,9 +322,9 @@ class Engine:
         return store.last_load if store is not None else self._last_load()
 
     def _last_load(self) -> str | None:
-        df = self.read_store("""SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
-                                           (SELECT value FROM meta WHERE key = 'built_at')) AS t""")
-        return df.iloc[0, 0]
+        return self._per_version("last_load", lambda: self.read_store(
+            """SELECT coalesce((SELECT CAST(max(loaded_at) AS VARCHAR) FROM load_batches),
+                              (SELECT value FROM meta WHERE key = 'built_at')) AS t""").iloc[0, 0])
 
     # --- the figure store ----------------------------------------------------------------------
     def served_figures(self) -> figures.FigureStore | None:
@@ -347,15 +360,17 @@ class Engine:
                 old = self._store
                 if old is not None and old.version == version:
                     return old
-                new = figures.build(self._facts, self.config, self.data_range(), version, self.table_versions(),
+                new = figures.build(self._facts, self.config, self._live_range(), version, self.table_versions(),
                                     self._last_load(), old)
             self._store = new
             return new
 
     def synthetic(self) -> bool:
         """True when the database holds generated demo data."""
-        df = self.read_store("SELECT value FROM meta WHERE key = 'synthetic'")
-        return not df.empty and df.iloc[0, 0] == "true"
+        def compute():
+            df = self.read_store("SELECT value FROM meta WHERE key = 'synthetic'")
+            return not df.empty and df.iloc[0, 0] == "true"
+        return self._per_version("synthetic", compute)
 
     # --- the one code path -------------------------------------------------------------------
     def rows_for(self, metric: Metric, scope: Scope) -> Rows:

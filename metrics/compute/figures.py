@@ -56,6 +56,7 @@ class FigureStore:
     table_versions: dict[str, str]                 # each source table's version, to rebuild only what changed
     last_load: str | None                          # the "last loaded" line of that state
     spans: tuple[dt.date, dt.date]                 # first and last day of the calendar years covered
+    data_range: tuple[dt.date, dt.date] | None     # first and last day with contacts in that state
     metric_versions: dict[str, str] = field(default_factory=dict)
     entries: dict[str, dict[str, dict[tuple[dt.date, dt.date], tuple]]] = field(default_factory=dict)  # metric → unit → period
     empty: dict[str, tuple] = field(default_factory=dict)        # each metric's figure over no rows
@@ -182,7 +183,7 @@ def build(run, config: Config, data_range: tuple[dt.date, dt.date] | None, versi
     first, last = data_range if data_range else (dt.date.today(), dt.date.today())
     spans = (dt.date(first.year, 1, 1), dt.date(last.year, 12, 31))
     pairs, covers = unit_map(config)
-    store = FigureStore(version, dict(table_versions), last_load, spans, units=covers)
+    store = FigureStore(version, dict(table_versions), last_load, spans, data_range, units=covers)
     builder = QueryBuilder(config)
     reuse = previous is not None and previous.spans == spans
     done = []

@@ -22,7 +22,7 @@ def _y(metric: Metric | None, values) -> list:
     return [None if is_missing(v) else v for v in values]
 
 
-def trend_figure(metric: Metric, df: pd.DataFrame) -> go.Figure:
+def trend_figure(df: pd.DataFrame, metric: Metric) -> go.Figure:
     """A metric over time with its target line and the same buckets a year earlier (dashed)."""
     unit = "%" if metric.format == "percent" else (metric.unit or "")
     fig = go.Figure()
@@ -122,8 +122,9 @@ def matrix_figure(df: pd.DataFrame, column: str, metric: Metric, names: dict) ->
     return fig
 
 
-def sankey_figure(links: pd.DataFrame) -> go.Figure:
-    """The referral flow: contacts → contact centre → officers' departments → callback outcome."""
+def sankey_figure(flow: dict) -> go.Figure:
+    """The referral flow (chain.referral_flow): contacts → contact centre → officers' departments → callback outcome."""
+    links = flow["links"]
     nodes = list(dict.fromkeys(list(links["source"]) + list(links["target"])))
     idx = {n: i for i, n in enumerate(nodes)}
     outcome_colour = {"within_1_day": "#009E73", "later": "#E69F00", "not_returned": "#D55E00"}

@@ -133,7 +133,7 @@ async def drive(url: str, sessions: int, csv: Path, pid: int) -> dict:
     record, errors, loaded = [], [], {}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        await first_visit(browser, url, pid)         # the server is up and its figure store built, as on a Monday
+        idle = await first_visit(browser, url, pid)         # the server is up and its figure store built, as on a Monday
         before, cpu0, started = core_busy(), cpu_seconds(pid), time.time()
         t = time.perf_counter()
         names = list(PERSONAS)
@@ -202,15 +202,22 @@ def quiet(pid: int, window: float = 2.0, limit: float = 300.0) -> None:
             return
 
 
-async def first_visit(browser, url: str, pid: int) -> None:
-    """Open the sign-in page once (the first run opens the database and starts the figure store's build), then
-    wait for the server to go quiet."""
+IDLE_WINDOW = 10.0      # seconds over which the idle server's own CPU use is measured
+
+
+async def first_visit(browser, url: str, pid: int) -> float:
+    """Open the sign-in page once (the first run opens the database and starts the figure store's build), wait for
+    the server to go quiet, and return its idle CPU use (CPU-s per s): Streamlit polls its config files every
+    0.2 s whatever happens, which is no page's cost."""
     ctx = await browser.new_context()
     page = await ctx.new_page()
     await page.goto(url, timeout=120_000)
     await page.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
     await ctx.close()
     quiet(pid)
+    before = cpu_seconds(pid)
+    await asyncio.sleep(IDLE_WINDOW)
+    return (cpu_seconds(pid) - before) / IDLE_WINDOW
 
 
 def pin_browsers() -> None:
@@ -219,16 +226,17 @@ def pin_browsers() -> None:
         os.sched_setaffinity(0, {int(BROWSER_CORE)})
 
 
-async def page_views(url: str, pid: int, rounds: int, settle: float) -> list[dict]:
+async def page_views(url: str, pid: int, rounds: int, settle: float) -> tuple[list[dict], float]:
     """One person at a time clicks through every page of every role, `rounds` times; the server's CPU time is read
-    before each click and after the page has rendered and the server has gone quiet (`settle` s)."""
+    before each click and after the page has rendered and the server has gone quiet (`settle` s). Each view's
+    `net_cpu_s` takes off the idle server's CPU over the same wall time. Returns the views and the idle rate."""
     from playwright.async_api import async_playwright
     sys.path.insert(0, str(Path(__file__).parent))
     from page_times import page_table
     out = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        await first_visit(browser, url, pid)
+        idle = await first_visit(browser, url, pid)
         for persona, role in PERSONAS.items():
             ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
             ctx.set_default_timeout(180_000)
@@ -248,12 +256,14 @@ async def page_views(url: str, pid: int, rounds: int, settle: float) -> list[dic
                     await render(page, started=old if title != old else None)
                     took = time.perf_counter() - t
                     await asyncio.sleep(settle)
+                    cpu, window = cpu_seconds(pid) - before, time.perf_counter() - t
                     text = await page.locator("[data-testid='stMain']").first.inner_text()
-                    out.append({"role": role, "page": title, "round": n, "cpu_s": cpu_seconds(pid) - before,
-                                "seconds": took, "rss_mb": rss_mb(pid), "error": any(w in text for w in BAD)})
+                    out.append({"role": role, "page": title, "round": n, "cpu_s": cpu,
+                                "net_cpu_s": max(0.0, cpu - idle * window), "seconds": took, "rss_mb": rss_mb(pid),
+                                "error": any(w in text for w in BAD)})
             await ctx.close()
         await browser.close()
-    return out
+    return out, idle
 
 
 def views_main(args) -> None:
@@ -266,7 +276,7 @@ def views_main(args) -> None:
             spy = (subprocess.Popen([args.profile_with, "record", "--pid", str(pid), "--format", "raw", "--rate", "100",
                                      "--nonblocking", "--output", args.profile], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL) if args.profile else None)
-            rows = asyncio.run(page_views(url, pid, args.rounds, args.settle))
+            rows, idle = asyncio.run(page_views(url, pid, args.rounds, args.settle))
             peak = peak_rss_mb(pid)
             if spy:
                 spy.send_signal(2)
@@ -275,8 +285,12 @@ def views_main(args) -> None:
     first = [r for r in rows if r["round"] == 0]
     med = statistics.median(r["cpu_s"] for r in warm)
     worst = max(warm, key=lambda r: r["cpu_s"])
+    net_med = statistics.median(r["net_cpu_s"] for r in warm)
+    net_worst = max(warm, key=lambda r: r["net_cpu_s"])
     report = {"page_views": len(rows), "warm_median_cpu_s": med, "warm_worst_cpu_s": worst["cpu_s"],
-              "warm_worst_page": f"{worst['role']} / {worst['page']}",
+              "warm_worst_page": f"{worst['role']} / {worst['page']}", "idle_cpu_per_s": idle,
+              "warm_median_net_cpu_s": net_med, "warm_worst_net_cpu_s": net_worst["net_cpu_s"],
+              "warm_worst_net_page": f"{net_worst['role']} / {net_worst['page']}",
               "first_round_mean_cpu_s": statistics.mean(r["cpu_s"] for r in first),
               "errors": sum(r["error"] for r in rows), "server_peak_rss_mb": peak, "rows": rows}
     if args.json:
@@ -287,10 +301,12 @@ def views_main(args) -> None:
     for r in warm:
         f = next(x for x in first if x["role"] == r["role"] and x["page"] == r["page"])
         print(f"  {r['role']:<10} {r['page']:<24} first {f['cpu_s']:6.3f} s   last round {r['cpu_s']:6.3f} s "
-              f"  ({r['seconds']:.2f} s to render){'  ERROR' if r['error'] else ''}")
+              f"(net of idle {r['net_cpu_s']:6.3f} s)  ({r['seconds']:.2f} s to render){'  ERROR' if r['error'] else ''}")
     print(f"last round: median {med:.3f} s, worst {worst['cpu_s']:.3f} s ({report['warm_worst_page']}); first round mean "
           f"{report['first_round_mean_cpu_s']:.3f} s; errors {report['errors']}; server peak RSS {peak:,.0f} MB, "
           f"RSS after each view {min(r['rss_mb'] for r in rows):,.0f}–{max(r['rss_mb'] for r in rows):,.0f} MB")
+    print(f"idle server: {idle * 1000:.1f} ms of CPU per second (Streamlit's config polling); net of it, last round: "
+          f"median {net_med:.3f} s, worst {net_worst['net_cpu_s']:.3f} s ({report['warm_worst_net_page']})")
 
 
 def main() -> None:
