@@ -8,6 +8,7 @@ declared parameters as {name}, which become bound parameters.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -49,3 +50,48 @@ def expression(text: str, params: dict[str, str]) -> str:
 def mentions(text: str | None, name: str) -> bool:
     """True when an expression refers to the column or derived column `name`."""
     return bool(text) and re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def conjuncts(text: str) -> list[str]:
+    """A config expression split at its top-level ANDs — 'a = 1 AND (b OR c)' → ['a = 1', '(b OR c)'] — so two
+    filters can share what they have in common. ANDs inside quotes, parentheses and CASE … END are not split; an
+    expression with a BETWEEN (whose AND is not a conjunction) or a top-level OR (which binds looser) is returned
+    whole."""
+    return list(_conjuncts(text))
+
+
+@functools.lru_cache(maxsize=4096)              # config expressions are few and fixed: each is split once
+def _conjuncts(text: str) -> tuple[str, ...]:
+    parts, start, depth, case, i = [], 0, 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":                                   # a string or quoted name: skip to its closing quote
+            j = i + 1
+            while j < len(text) and not (text[j] == ch and text[j + 1:j + 2] != ch):
+                j += 2 if text[j] == ch else 1
+            i = j + 1
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif _WORD.match(text, i) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            word = _WORD.match(text, i).group(0)
+            upper = word.upper()
+            if upper == "CASE":
+                case += 1
+            elif upper == "END" and case:
+                case -= 1
+            elif upper == "BETWEEN" or (upper == "OR" and depth == 0 and case == 0):
+                return (text.strip(),)            # not a conjunction at the top: kept whole
+            elif upper == "AND" and depth == 0 and case == 0:
+                parts.append(text[start:i].strip())
+                start = i + len(word)
+            i += len(word)
+            continue
+        i += 1
+    parts.append(text[start:].strip())
+    return tuple(p for p in parts if p)

@@ -40,7 +40,8 @@ def open_engine(args, config: Config) -> Engine:
         config.metric(args.metric)
     if getattr(args, "scope", None):
         parse_scope(args.scope, config)
-    return Engine.open(args.db or config.database_path, config, engine=getattr(args, "engine", None))
+    return Engine.open(args.db or config.database_path, config, engine=getattr(args, "engine", None),
+                       figure_store="saved")        # standard figures from the store kept in the file, when current
 
 
 def writer(args, config: Config, instead: str = "upload the file on the dashboard's Data page, or stop the "

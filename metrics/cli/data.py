@@ -78,6 +78,22 @@ def cmd_export_parquet(args, config: Config) -> None:
           + ", ".join(f"{n:,} {k}" for k, n in counts.items() if n))
 
 
+def cmd_figure_store(args, config: Config) -> None:
+    """Build the figure store for the data as it is now — on Spark in batch with --engine spark — and keep it in
+    the DuckDB file, where the dashboard and the command line read it."""
+    engine = open_engine(args, config)
+    t = time.perf_counter()
+    store = engine.refresh_figures()
+    took = time.perf_counter() - t
+    if store.recomputed or engine.last_save_seconds is not None:
+        what = (f"{len(store.recomputed)} of {len(store.metric_versions)} metrics computed on {engine.engine} in "
+                f"{store.seconds:.1f} s ({store.queries} queries)")
+    else:
+        what = "already current"
+    saved = f", kept in the file in {engine.last_save_seconds:.1f} s" if engine.last_save_seconds is not None else ""
+    print(f"figure store: {store.size():,} figures; {what}{saved}; {took:.1f} s in all")
+
+
 def cmd_bench(args, config: Config) -> None:
     rows = int(args.scale * DEMO_ROWS_PER_SCALE) if args.scale else (args.rows or 1_000_000)
     if rows < 1000:

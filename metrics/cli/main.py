@@ -14,7 +14,8 @@ import os
 import sys
 
 from metrics.catalogue.parse import load_config
-from metrics.cli.data import cmd_batches, cmd_bench, cmd_check, cmd_demo, cmd_export_parquet, cmd_load, cmd_unload
+from metrics.cli.data import (cmd_batches, cmd_bench, cmd_check, cmd_demo, cmd_export_parquet, cmd_figure_store, cmd_load,
+                              cmd_unload)
 from metrics.cli.figures import (cmd_benchmark, cmd_breakdown, cmd_chain, cmd_goals, cmd_list, cmd_series, cmd_staff,
                                  cmd_value)
 from metrics.cli.users import cmd_users
@@ -101,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     un = sub.add_parser("unload", parents=[common, db], help="undo a load batch",
                         description="Remove exactly what a batch added and restore the rows it replaced.")
     un.add_argument("batch", type=int)
+    fs = sub.add_parser("figure-store", parents=[common, db], help="build the figure store and keep it in the file",
+                        description="Compute every standard figure in bulk (on Spark in batch with --engine spark) and "
+                        "keep them in the DuckDB file, where the dashboard and the command line read them. The "
+                        "dashboard builds it itself after each change; this is for Spark, or before a start.")
+    fs.add_argument("--engine", choices=("duckdb", "spark"), help="compute on DuckDB or on Spark (default: config)")
     bt = sub.add_parser("batches", parents=[common, db], help="list load batches", description="Every load, newest first.")
     bt.add_argument("--json", action="store_true")
     be = sub.add_parser("bench", parents=[common], help="measure speed (prints measured ratios)",
@@ -150,7 +156,8 @@ def _parser() -> argparse.ArgumentParser:
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd_value, "series": cmd_series,
             "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
             "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
-            "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet}
+            "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet,
+            "figure-store": cmd_figure_store}
 
 
 def main(argv: list[str] | None = None) -> int:

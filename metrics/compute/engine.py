@@ -31,9 +31,11 @@ from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.store.database import connect
 
 LEVELS = ("directorate", "department", "team")
-# off: every figure live. wait: a page asking after a change waits for the new store (CLI, tests, one-person use).
+# off: every figure live. wait: a page asking after a change waits for the new store (tests, one-person use).
 # background: the server — after a change pages keep the previous complete store while one thread builds the next.
-STORE_MODES = ("off", "wait", "background")
+# saved: the command line — the store kept in the file when it is of the data as it is now, else live; never builds.
+# Every mode but off starts from the store kept in the file, and a writable engine keeps each store it builds.
+STORE_MODES = ("off", "wait", "background", "saved")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class Engine:
     tables — see metrics.spark); give each thread its own Engine or share one."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, engine: str | None = None,
-                 figure_store: str = "off"):
+                 figure_store: str = "off", keep: bool = False):
         self.con = con
         self.config = config
         self.builder = QueryBuilder(config)
@@ -128,6 +130,9 @@ class Engine:
         self._store_lock = threading.Lock()                # one build at a time
         self._store_thread: threading.Thread | None = None
         self._store_failed: str | None = None              # a data version whose background build failed
+        self._kept_read = False                            # the store kept in the file was looked at
+        self.keep = keep                                   # write each store built into the file
+        self.last_save_seconds: float | None = None
         self.spark = None
         if self.engine == "spark":
             # Imported here, not at the top: pyspark (and Java) are needed only when Spark computes the metrics.
@@ -168,7 +173,7 @@ class Engine:
         on `engine` (default: config's `engine`), reading standard figures from a figure store (STORE_MODES)."""
         con = connect(db_path, config, read_only=read_only)
         try:
-            return cls(con, config, engine, figure_store)
+            return cls(con, config, engine, figure_store, keep=not read_only)
         except BaseException:
             con.close()
             raise
@@ -333,9 +338,13 @@ class Engine:
         and serves the previous store until it is complete."""
         if self.figure_store == "off":
             return None
+        if not self._kept_read:
+            self._read_kept()
         store = self._store
         if store is not None and store.version == self.data_version():
             return store
+        if self.figure_store == "saved":
+            return None
         if self.figure_store == "wait":
             return self.refresh_figures()
         version = self.data_version()
@@ -345,6 +354,22 @@ class Engine:
             self._store_thread.start()
         return store
 
+    def _read_kept(self) -> None:
+        """Start from the store kept in the file (a restart, the command line, a store Spark built): served at
+        once when it is of the data as it is now, else — in background mode — served until the next is built,
+        and the next build carries over every metric whose tables did not change since."""
+        with self._store_lock:
+            if self._kept_read:
+                return
+            try:
+                with self.cursor() as cur:
+                    kept = figures.load(cur)
+            except duckdb.Error:             # a file from before the store was kept (read-only: not upgraded)
+                kept = None
+            if kept is not None and self._store is None:
+                self._store = kept
+            self._kept_read = True
+
     def _build_quietly(self, version: str) -> None:
         try:
             self.refresh_figures()
@@ -353,7 +378,10 @@ class Engine:
 
     def refresh_figures(self) -> figures.FigureStore:
         """Build the figure store for the data as it is now (one build at a time: a second caller waits for the
-        first and gets its store), recomputing only the metrics whose tables changed, and swap it in whole."""
+        first and gets its store), recomputing only the metrics whose tables changed, and swap it in whole; then
+        keep it in the file (a writable engine), after it is served."""
+        if not self._kept_read:
+            self._read_kept()
         with self._store_lock:
             with self.snapshot():
                 version = self.data_version()
@@ -363,6 +391,11 @@ class Engine:
                 new = figures.build(self._facts, self.config, self._live_range(), version, self.table_versions(),
                                     self._last_load(), old)
             self._store = new
+            if self.keep:
+                try:
+                    self.last_save_seconds = figures.save(self.con, new)
+                except duckdb.Error:         # served all the same; the next build tries again
+                    self.last_save_seconds = None
             return new
 
     def synthetic(self) -> bool:

@@ -23,6 +23,7 @@ the engine swaps a new store in only when it is complete.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -139,6 +140,63 @@ class FigureStore:
                 return None
             out.append((grp, unit))
         return sorted(out)
+
+
+# --- kept in the file -------------------------------------------------------------------------
+_COLUMNS = ("metric_key", "unit", "period_start", "period_end", "numerator", "denominator", "value")
+
+
+def save(con, store: FigureStore) -> float:
+    """Write the store into the DuckDB file (tables figure_store and figure_store_state), replacing the one kept
+    there, in one transaction; returns the seconds it took."""
+    t0 = time.perf_counter()
+    rows = [(m, u, a, b, n, d, v) for m, units in store.entries.items() for u, periods in units.items()
+            for (a, b), (n, d, v) in periods.items()]
+    frame = pd.DataFrame(rows, columns=list(_COLUMNS)).astype(
+        {"numerator": "float64", "denominator": "float64", "value": "float64"})
+    state = {"table_versions": store.table_versions, "last_load": store.last_load,
+             "spans": [d.isoformat() for d in store.spans],
+             "data_range": [d.isoformat() for d in store.data_range] if store.data_range else None,
+             "metric_versions": store.metric_versions, "empty": store.empty,
+             "units": [[sorted(deps), key] for deps, key in store.units.items()],
+             "seconds": store.seconds, "queries": store.queries}
+    cur = con.cursor()
+    try:
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute("DELETE FROM figure_store")
+        cur.execute("DELETE FROM figure_store_state")
+        cur.register("_figures", frame)
+        cur.execute(f"INSERT INTO figure_store SELECT {', '.join(_COLUMNS)} FROM _figures")
+        cur.unregister("_figures")
+        cur.execute("INSERT INTO figure_store_state VALUES ($v, now(), $s)",
+                    {"v": store.version, "s": json.dumps(state)})
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    finally:
+        cur.close()
+    return time.perf_counter() - t0
+
+
+def load(cur) -> FigureStore | None:
+    """The store kept in the file, or None when there is none."""
+    row = cur.execute("SELECT version, state FROM figure_store_state").fetchone()
+    if row is None:
+        return None
+    version, state = row[0], json.loads(row[1])
+    day = dt.date.fromisoformat
+    store = FigureStore(version, state["table_versions"], state["last_load"], tuple(map(day, state["spans"])),
+                        tuple(map(day, state["data_range"])) if state["data_range"] else None,
+                        metric_versions=state["metric_versions"],
+                        empty={k: tuple(v) for k, v in state["empty"].items()},
+                        units={frozenset(deps): key for deps, key in state["units"]},
+                        seconds=state["seconds"], queries=state["queries"])
+    for m, u, a, b, n, d, v in cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM figure_store").fetchall():
+        store.entries.setdefault(m, {}).setdefault(u, {})[(a, b)] = (_number(n), _number(d), _number(v))
+    for key in store.metric_versions:
+        store.entries.setdefault(key, {})
+    return store
 
 
 def _standard(period: Period) -> str | None:

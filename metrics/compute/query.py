@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from metrics.catalogue.definitions import Config, Measure, Metric
 from metrics.errors import MetricsError
 from metrics.compute.periods import Period
-from metrics.sql import PLACEHOLDER, expression, ident, mentions
+from metrics.sql import PLACEHOLDER, conjuncts, expression, ident, mentions
 
 
 @dataclass(frozen=True)
@@ -61,37 +61,56 @@ class QueryBuilder:
 
     def __init__(self, config: Config):
         self.config = config
+        self._built: dict = {}          # (metric, rows, period, grouping) → (sql, params): pages ask the same again
 
     def build(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping) -> tuple[str, dict]:
-        """The SQL and bound parameters computing `metric` over `rows` in `period`, cut by `grouping`."""
+        """The SQL and bound parameters computing `metric` over `rows` in `period`, cut by `grouping` (_write);
+        written once per question — the config does not change under a builder — and a fresh copy of the
+        parameters handed out each time."""
+        key = (metric.key, rows, period, grouping)
+        known = self._built.get(key)
+        if known is None:
+            if len(self._built) >= 20_000:
+                self._built.clear()
+            known = self._built[key] = self._write(metric, rows, period, grouping)
+        return known[0], dict(known[1])
+
+    def _write(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping) -> tuple[str, dict]:
+        """The SQL and bound parameters computing `metric` over `rows` in `period`, cut by `grouping`.
+
+        A simple metric, or a ratio whose sides read the same rows (one scan), is one SELECT over the source:
+        each level of SQL around it costs DuckDB about half a millisecond to plan, which is a small figure's
+        whole query time. A ratio of two sources is one aggregate per side, joined on the keys."""
         params = _Params()
         if metric.observations:
             return self._observations(metric, rows, period, grouping, params), params.values
         keys = grouping.keys
-        if self._one_scan(metric):           # both sides of the ratio from one scan: v0 / v1 (see _measure)
-            num, den = metric.numerator, metric.denominator
-            ctes = self._measure("m0", den, metric, rows, period, grouping, params,
-                                 tuple(t for t in (num.filter, num.expr) if t), pair=num)
-            mult = params.bind("multiplier", float(metric.multiplier))
-            select = (f"coalesce(v0, 0) AS numerator, coalesce(v1, 0) AS denominator, "
-                      f"coalesce(v0, 0) / NULLIF(v1, 0) * {mult} AS value")
-            body = "FROM m0"
-        else:
-            ctes = []
-            for i, m in enumerate(metric.measures()):
-                ctes.extend(self._measure(f"m{i}", m, metric, rows, period, grouping, params))
-            if metric.type == "simple":
-                select = self._simple_columns(metric.measure.agg, "m0")
-                body = "FROM m0"
-            else:
-                mult = params.bind("multiplier", float(metric.multiplier))
-                select = ("coalesce(m0.v, 0) AS numerator, coalesce(m1.v, 0) AS denominator, "
-                          f"coalesce(m0.v, 0) / NULLIF(m1.v, 0) * {mult} AS value")
-                body = f"FROM m0 FULL OUTER JOIN m1 USING ({', '.join(keys)})" if keys else "FROM m0 CROSS JOIN m1"
-        key_cols = "".join(f"{k}, " for k in keys)
         order = f" ORDER BY {', '.join(keys)}" if keys else ""
-        sql = f"WITH {', '.join(ctes)}\nSELECT {key_cols}{select} {body}{order}"
-        return sql, params.values
+        if self._one_scan(metric):           # both sides of the ratio from one scan
+            num, den = metric.numerator, metric.denominator
+            scan = self._scan("m0", den, metric, rows, period, grouping, params,
+                              tuple(t for t in (num.filter, num.expr) if t))
+            v0, v1, shared = _pair_aggregates(num, den, scan.holders)
+            mult = params.bind("multiplier", float(metric.multiplier))
+            select = (f"coalesce({v0}, 0) AS numerator, coalesce({v1}, 0) AS denominator, "
+                      f"coalesce({v0}, 0) / NULLIF({v1}, 0) * {mult} AS value")
+            return scan.select(select, shared) + order, params.values
+        if metric.type == "simple":
+            scan = self._scan("m0", metric.measure, metric, rows, period, grouping, params)
+            v, n = scan.aggregates(metric.measure)
+            return scan.select(_simple_columns(metric.measure.agg, v, n), scan.filter(metric.measure)) + order, \
+                params.values
+        ctes = []
+        for i, m in enumerate(metric.measures()):
+            scan = self._scan(f"m{i}", m, metric, rows, period, grouping, params)
+            v, n = scan.aggregates(m)
+            ctes.append(f"m{i} AS ({scan.select(f'{v} AS v, {n} AS n', scan.filter(m))})")
+        mult = params.bind("multiplier", float(metric.multiplier))
+        select = ("coalesce(m0.v, 0) AS numerator, coalesce(m1.v, 0) AS denominator, "
+                  f"coalesce(m0.v, 0) / NULLIF(m1.v, 0) * {mult} AS value")
+        body = f"FROM m0 FULL OUTER JOIN m1 USING ({', '.join(keys)})" if keys else "FROM m0 CROSS JOIN m1"
+        key_cols = "".join(f"{k}, " for k in keys)
+        return f"WITH {', '.join(ctes)}\nSELECT {key_cols}{select} {body}{order}", params.values
 
     def _one_scan(self, metric: Metric) -> bool:
         """A ratio whose two sides read the same rows in the same time window is computed in one scan."""
@@ -101,14 +120,6 @@ class QueryBuilder:
         src = self.config.sources[den.source]
         return (num.source == den.source and not num.at_period_end and not den.at_period_end
                 and (num.time or src.time) == (den.time or src.time))
-
-    @staticmethod
-    def _simple_columns(agg: str, cte: str) -> str:
-        if agg in ("count", "count_distinct", "sum"):
-            return f"{cte}.v AS numerator, CAST(NULL AS DOUBLE) AS denominator, {cte}.v AS value"
-        if agg == "avg":
-            return f"{cte}.v AS numerator, {cte}.n AS denominator, {cte}.v / NULLIF({cte}.n, 0) AS value"
-        return f"CAST(NULL AS DOUBLE) AS numerator, {cte}.n AS denominator, {cte}.v AS value"
 
     def _source_rows(self, name: str, m: Measure, also: tuple[str, ...] = ()) -> tuple[str, list[str]]:
         """The source's rows with the derived and business-day columns this measure (or `also`) uses, as (a FROM
@@ -140,27 +151,27 @@ class QueryBuilder:
             return [f"r.{ident(src.staff)} = {params.bind(name + '_staff', rows.staff)}"]
         return []
 
-    def _measure(self, name: str, m: Measure, metric: Metric, rows: Rows, period: Period, grouping: Grouping,
-                 params: _Params, also: tuple[str, ...] = (), pair: Measure | None = None) -> list[str]:
-        """The CTEs of one measure: its rows, and its aggregate `v` (with its count `n`). With `pair` (a ratio's
-        numerator reading the same rows), one scan gives both: `v0` the pair's aggregate, `v1` this measure's."""
+    def _scan(self, name: str, m: Measure, metric: Metric, rows: Rows, period: Period, grouping: Grouping,
+              params: _Params, also: tuple[str, ...] = ()) -> "_Scan":
+        """The rows one measure reads (and `also` mentions — a ratio's other side read in the same scan): the source
+        as r joined to the period-end buckets and unit maps the grouping needs, the conditions of the period and
+        the rows, the group expressions, and the SQL of the metric's parameters."""
         src = self.config.sources[m.source]
         start = params.bind(f"{name}_start", period.start_instant)
         end = params.bind(f"{name}_end", period.end_exclusive)
         conds = self._rows_condition(name, m, metric, rows, params)
-        texts = f"{m.filter or ''} {m.expr or ''} {(pair.filter or '') if pair else ''} {(pair.expr or '') if pair else ''}"
-        used = set(PLACEHOLDER.findall(texts))
+        used = set(PLACEHOLDER.findall(" ".join(t for t in (m.filter, m.expr) + also if t)))
         holders = {k: params.bind(f"{name}_{k}", v) for k, v in metric.params.items() if k in used}
         groups: list[tuple[str, str]] = []
-        source = f"{name}_rows r"
+        joins = ""
         if m.at_period_end:
             opened, closed = (ident(c) for c in m.at_period_end)
             conds += [f"r.{opened} < {end}", f"(r.{closed} IS NULL OR r.{closed} >= {start})"]
             buckets = grouping.buckets or (period,)
             bs = params.bind(f"{name}_bstart", [b.start for b in buckets])
             be = params.bind(f"{name}_bend", [b.end_exclusive for b in buckets])
-            source += (f" JOIN (SELECT unnest({bs}) AS _b, unnest({be}) AS _e) b"
-                       f" ON r.{opened} < b._e AND (r.{closed} IS NULL OR r.{closed} >= b._e)")
+            joins += (f" JOIN (SELECT unnest({bs}) AS _b, unnest({be}) AS _e) b"
+                      f" ON r.{opened} < b._e AND (r.{closed} IS NULL OR r.{closed} >= b._e)")
             holders["period_end"] = "b._e"
             if grouping.grain:
                 groups.append(("bucket", "b._b"))
@@ -175,8 +186,7 @@ class QueryBuilder:
         if grouping.department_map:
             mf = params.bind(f"{name}_map_from", [a for a, _ in grouping.department_map])
             mt = params.bind(f"{name}_map_to", [b for _, b in grouping.department_map])
-            source += (f" JOIN (SELECT unnest({mf}) AS _d, unnest({mt}) AS _g) mp"
-                       f" ON mp._d = r.{ident(src.department)}")
+            joins += f" JOIN (SELECT unnest({mf}) AS _d, unnest({mt}) AS _g) mp ON mp._d = r.{ident(src.department)}"
             groups.append(("grp", "mp._g"))
         elif grouping.by_staff:
             groups.append(("grp", f"r.{ident(src.staff)}"))
@@ -188,29 +198,10 @@ class QueryBuilder:
                                    "names no `requester` column")
             qf = params.bind(f"{name}_req_from", [a for a, _ in grouping.requester_map])
             qt = params.bind(f"{name}_req_to", [b for _, b in grouping.requester_map])
-            source += (f" JOIN (SELECT unnest({qf}) AS _d, unnest({qt}) AS _g) rq"
-                       f" ON rq._d = r.{ident(src.requester)}")
+            joins += f" JOIN (SELECT unnest({qf}) AS _d, unnest({qt}) AS _g) rq ON rq._d = r.{ident(src.requester)}"
             groups.append(("grp2", "rq._g"))
-        where = " AND ".join([f"({expression(m.filter, holders)})"] if m.filter else []) or "TRUE"
-        x = f"({expression(m.expr, holders)})" if m.expr else None
         relation, where_source = self._source_rows(name, m, also)
-        conds = where_source + conds
-        rows_sql = f"SELECT * FROM {relation}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
-        if grouping is _RECORDS:
-            return [f"{name}_rows AS ({rows_sql})", f"SELECT r.* FROM {source} WHERE {where}", holders]
-        value, count = _aggregate(m, x)
-        group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
-        group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
-        if pair is not None:
-            pwhere = f"({expression(pair.filter, holders)})" if pair.filter else "TRUE"
-            pvalue, _ = _aggregate(pair, f"({expression(pair.expr, holders)})" if pair.expr else None)
-            return [f"{name}_rows AS ({rows_sql})",
-                    f"{name} AS (SELECT {group_sel}CAST({pvalue} FILTER (WHERE {pwhere}) AS DOUBLE) AS v0, "
-                    f"CAST({value} FILTER (WHERE {where}) AS DOUBLE) AS v1 "
-                    f"FROM {source} WHERE ({pwhere}) OR ({where}){group_by})"]
-        return [f"{name}_rows AS ({rows_sql})",
-                f"{name} AS (SELECT {group_sel}CAST({value} AS DOUBLE) AS v, CAST({count} AS DOUBLE) AS n "
-                f"FROM {source} WHERE {where}{group_by})"]
+        return _Scan(relation + joins, where_source + conds, groups, holders)
 
     def records(self, metric: Metric, rows: Rows, period: Period, limit: int,
                 counts: tuple[str, ...] = ()) -> tuple[str, dict]:
@@ -223,20 +214,19 @@ class QueryBuilder:
         m = metric.measure if metric.type == "simple" else metric.denominator
         num = metric.numerator
         also = (num.filter,) if num is not None and num.filter else ()
-        cte, select, holders = self._measure("m0", m, metric, rows, period, _RECORDS, params, also)
+        scan = self._scan("m0", m, metric, rows, period, Grouping(), params, also)
+        columns = ["r.*"]
         if num is not None and num.source == m.source and (num.time or None) == (m.time or None) and num.filter:
-            used = set(PLACEHOLDER.findall(num.filter))
-            holders.update({k: params.bind(f"m0_{k}", v) for k, v in metric.params.items() if k in used})
-            select = select.replace("SELECT r.*", f"SELECT coalesce(({expression(num.filter, holders)}), false) AS counted, r.*", 1)
+            columns.insert(0, f"coalesce(({expression(num.filter, scan.holders)}), false) AS counted")
         elif metric.kind == "misses":
-            select = select.replace("SELECT r.*", "SELECT true AS counted, r.*", 1)
-        src = self.config.sources[m.source]
+            columns.insert(0, "true AS counted")
         if counts:
-            windows = ["count(*) OVER () AS _n"] + [f"count(*) OVER (PARTITION BY r.{ident(c)}) AS {ident('_n_' + c)}"
-                                                    for c in counts]
-            select = select.replace("SELECT ", f"SELECT {', '.join(windows)}, ", 1)
+            columns = (["count(*) OVER () AS _n"] + [f"count(*) OVER (PARTITION BY r.{ident(c)}) AS {ident('_n_' + c)}"
+                                                     for c in counts] + columns)
+        src = self.config.sources[m.source]
         time = ident(m.at_period_end[0] if m.at_period_end else (m.time or src.time))
-        sql = f"WITH {cte}\n{select} ORDER BY r.{time} DESC LIMIT {params.bind('limit', int(limit))}"
+        sql = (scan.select(", ".join(columns), scan.filter(m))
+               + f" ORDER BY r.{time} DESC LIMIT {params.bind('limit', int(limit))}")
         return sql, params.values
 
     def _observations(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping, params: _Params) -> str:
@@ -274,7 +264,53 @@ class QueryBuilder:
         return f"SELECT {group_sel}{select} FROM {source} WHERE {' AND '.join(conds)}{group_by}"
 
 
-_RECORDS = Grouping()      # a marker: _measure returns the row query instead of the aggregate
+@dataclass
+class _Scan:
+    """One measure's rows (QueryBuilder._scan): what a SELECT over them needs."""
+    relation: str                       # the source as r, joined to buckets and unit maps
+    conds: list[str]                    # the period's and the rows' conditions
+    groups: list[tuple[str, str]]       # (result column, SQL expression)
+    holders: dict                       # the metric's parameters: {name} → bound parameter
+
+    def filter(self, m: Measure) -> list[str]:
+        """A measure's filter as SQL conditions, one per top-level conjunct."""
+        return [f"({expression(c, self.holders)})" for c in conjuncts(m.filter)] if m.filter else []
+
+    def aggregates(self, m: Measure) -> tuple[str, str]:
+        """(value, count) of a measure over these rows, as DOUBLE."""
+        value, count = _aggregate(m, f"({expression(m.expr, self.holders)})" if m.expr else None)
+        return f"CAST({value} AS DOUBLE)", f"CAST({count} AS DOUBLE)"
+
+    def select(self, columns: str, where: list[str] = ()) -> str:
+        """SELECT [group columns,] columns over these rows WHERE their conditions and `where` [GROUP BY]."""
+        conds = self.conds + list(where)
+        group_sel = "".join(f"{e} AS {k}, " for k, e in self.groups)
+        group_by = f" GROUP BY {', '.join(e for _, e in self.groups)}" if self.groups else ""
+        return (f"SELECT {group_sel}{columns} FROM {self.relation}"
+                + (f" WHERE {' AND '.join(conds)}" if conds else "") + group_by)
+
+
+def _pair_aggregates(num: Measure, den: Measure, holders: dict) -> tuple[str, str, list[str]]:
+    """A one-scan ratio's two sides over the same rows: the conditions both filters share are applied once (in
+    WHERE), each side keeps the rest of its filter as FILTER (nothing left: every row). Returns (numerator SQL,
+    denominator SQL, the shared conditions)."""
+    parts = {id(m): conjuncts(m.filter) if m.filter else [] for m in (num, den)}
+    shared = [c for c in parts[id(den)] if c in parts[id(num)]]
+
+    def side(m: Measure) -> str:
+        value, _ = _aggregate(m, f"({expression(m.expr, holders)})" if m.expr else None)
+        rest = [f"({expression(c, holders)})" for c in parts[id(m)] if c not in shared]
+        return f"CAST({value}{' FILTER (WHERE ' + ' AND '.join(rest) + ')' if rest else ''} AS DOUBLE)"
+    return side(num), side(den), [f"({expression(c, holders)})" for c in shared]
+
+
+def _simple_columns(agg: str, v: str, n: str) -> str:
+    """numerator, denominator, value of a simple metric from its aggregate v and count n (see the module docstring)."""
+    if agg in ("count", "count_distinct", "sum"):
+        return f"{v} AS numerator, CAST(NULL AS DOUBLE) AS denominator, {v} AS value"
+    if agg == "avg":
+        return f"{v} AS numerator, {n} AS denominator, {v} / NULLIF({n}, 0) AS value"
+    return f"CAST(NULL AS DOUBLE) AS numerator, {n} AS denominator, {v} AS value"
 
 
 def _aggregate(m: Measure, x: str | None) -> tuple[str, str]:
