@@ -253,3 +253,49 @@ def test_pages_read_from_the_store_show_what_live_pages_show(env, config, monkey
     stored = cards()
     assert app_cache.engine().served_figures() is not None
     assert live and stored == live
+
+
+def test_the_store_kept_in_the_file_is_the_one_built_and_serves_a_restart_and_the_command_line(config, demo_db,
+                                                                                                tmp_path, capsys):
+    """A build is kept in the file; a new process reads it back figure for figure and serves it while the data is
+    unchanged; after a change it is no longer served as current, and the next build carries over what it can."""
+    from metrics.cli.main import main
+    db = tmp_path / "kept.duckdb"
+    shutil.copy(demo_db, db)
+    eng = Engine.open(db, config, figure_store="wait")
+    built = eng.refresh_figures()
+    assert eng.last_save_seconds is not None
+    eng.con.close()
+
+    again = Engine.open(db, config, figure_store="saved")            # a restart, or the command line
+    kept = again.served_figures()
+    assert kept is not None and kept is not built and kept.version == again.data_version() == built.version
+    for name in ("table_versions", "last_load", "spans", "data_range", "metric_versions", "units"):
+        assert getattr(kept, name) == getattr(built, name), name
+    assert set(kept.empty) == set(built.empty)
+    assert all(same(a, b) for k in built.empty for a, b in zip(kept.empty[k], built.empty[k]))
+    pairs = [(m, u, p) for m, units in built.entries.items() for u, periods in units.items() for p in periods]
+    assert len(pairs) == kept.size() == built.size() > 100_000
+    assert all(all(same(a, b) for a, b in zip(kept.entries[m][u][p], built.entries[m][u][p])) for m, u, p in pairs)
+    live = Engine(again.con, config)
+    period = again.default_period()
+    for key in ("csat", "calls_offered", "median_resolution_hours"):
+        a, b = live.value(SYSTEM, key, ORGANISATION, period), again.value(SYSTEM, key, ORGANISATION, period)
+        assert same(a.value, b.value) and same(a.numerator, b.numerator) and same(a.denominator, b.denominator), key
+
+    with again.con.cursor() as cur:                                   # a dashboard-style write to feedback
+        cur.execute("INSERT INTO audit_log (acted_at, user_name, role, action, entity, entity_id, changes) "
+                    "VALUES (now(), 'test', 'admin', 'test', 'feedback', 'x', '{}')")
+    assert Engine(again.con, config, figure_store="saved").served_figures() is None    # out of date: computed live
+    rebuilt = Engine(again.con, config, figure_store="wait").refresh_figures()          # starts from the kept store
+    feedback = {k for k, m in config.metrics.items() if figures.storable(m)
+                and "feedback" in {config.sources[x.source].table for x in m.measures()}}
+    assert set(rebuilt.recomputed) == feedback and feedback
+    again.con.close()
+
+    # That engine was not made to keep its store (keep=False): the command line builds the same again and keeps it.
+    assert main(["figure-store", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith(f"figure store: {rebuilt.size():,} figures; {len(feedback)} of "
+                                              f"{len(built.metric_versions)} metrics computed on duckdb in ")
+    assert main(["figure-store", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith(f"figure store: {rebuilt.size():,} figures; already current")
