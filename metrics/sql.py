@@ -95,3 +95,30 @@ def _conjuncts(text: str) -> tuple[str, ...]:
         i += 1
     parts.append(text[start:].strip())
     return tuple(p for p in parts if p)
+
+
+def replace_names(text: str, names: dict[str, str]) -> str:
+    """A config expression with each bare column name in `names` replaced by its SQL in parentheses — a derived
+    column written into the expressions that use it, in place of a subquery computing it. Quoted text, quoted
+    names and qualified names (x.name) are left alone."""
+    if not names:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":
+            j = i + 1
+            while j < len(text) and not (text[j] == ch and text[j + 1:j + 2] != ch):
+                j += 2 if text[j] == ch else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+            continue
+        word = _WORD.match(text, i)
+        if word and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")):
+            name = word.group(0)
+            out.append(f"({names[name]})" if name in names else name)
+            i += len(name)
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

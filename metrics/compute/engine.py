@@ -26,7 +26,7 @@ from metrics.catalogue.definitions import Config, Metric
 from metrics.errors import MetricsError, UnknownError
 from metrics.formatting import format_value
 from metrics.compute.periods import GRAINS, Period, last_full_month
-from metrics.compute.query import Grouping, QueryBuilder, Rows
+from metrics.compute.query import Grouping, QueryBuilder, Rows, with_value
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.store.database import connect
 
@@ -471,7 +471,8 @@ class Engine:
         grouping = Grouping(grain, buckets if grain else (), dmap, by_staff)
         store = self.served_figures()
         stored = store.answer(metric, rows, period, grouping) if store is not None else None
-        df = stored if stored is not None else self._facts(*self.builder.build(metric, rows, period, grouping))
+        df = stored if stored is not None else with_value(metric, self._facts(*self.builder.build(metric, rows, period,
+                                                                                        grouping)))
         if by_staff:
             df = self._visible_staff_rows(viewer, df)
         groups = None
@@ -505,7 +506,7 @@ class Engine:
         dmap = self._department_map(ORGANISATION, level)
         sql, params = self.builder.build(metric, self.rows_for(metric, ORGANISATION), period,
                                          Grouping(None, (), dmap, False, dmap))
-        df = self._facts(sql, params)
+        df = with_value(metric, self._facts(sql, params))
         df = df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
         return self._suppress(metric, df, whole_organisation=False)
 
@@ -530,7 +531,7 @@ class Engine:
         store = self.served_figures()
         got = store.answer(metric, rows, period, Grouping()) if store is not None else None
         if got is None:
-            got = self._one_row(*self.builder.build(metric, rows, period, Grouping()))
+            got = with_value(metric, self._one_row(*self.builder.build(metric, rows, period, Grouping())))
         fills = _empty_counts_as(metric)
         values = {}
         for k in ("numerator", "denominator", "value"):

@@ -32,7 +32,7 @@ import pandas as pd
 
 from metrics.catalogue.definitions import Config, Metric
 from metrics.compute.periods import Period, bucket_start
-from metrics.compute.query import Grouping, QueryBuilder, Rows
+from metrics.compute.query import Grouping, QueryBuilder, Rows, ratio_value, with_value
 
 STORED_GRAINS = ("month", "quarter", "year")
 ORG = "org"
@@ -256,7 +256,7 @@ def build(run, config: Config, data_range: tuple[dt.date, dt.date] | None, versi
             continue
         done.append(key)
         sql, params = builder.build(metric, Rows("all"), NOTHING, Grouping())
-        row = run(sql, params).iloc[0]
+        row = with_value(metric, run(sql, params)).iloc[0]
         store.empty[key] = tuple(_number(row[c]) for c in ("numerator", "denominator", "value"))
         store.queries += 1
         srcs = [config.sources[m.source] for m in metric.measures()]
@@ -272,7 +272,7 @@ def build(run, config: Config, data_range: tuple[dt.date, dt.date] | None, versi
             ends = {b.start: b.end for b in buckets}
             for kind in kinds:
                 grouping = Grouping(grain, buckets, pairs if kind == "units" else (), kind == "staff")
-                df = run(*builder.build(metric, Rows("all"), whole, grouping))
+                df = with_value(metric, run(*builder.build(metric, Rows("all"), whole, grouping)))
                 store.queries += 1
                 starts = pd.to_datetime(df["bucket"]).dt.date if len(df) else []
                 groups = df["grp"] if "grp" in df.columns else [None] * len(df)
@@ -328,7 +328,7 @@ def _counted_by_month(run, builder: QueryBuilder, metric: Metric, whole: Period,
             inside = [by_month[m.start] for m in months if p.start <= m.start <= p.end and m.start in by_month]
             if inside:
                 n, d = sum(c[0] for c in inside), sum(c[1] for c in inside)
-                out[(p.start, p.end)] = (n, d, None if d == 0 else n / d * mult) if ratio else (n, None, n)
+                out[(p.start, p.end)] = (n, d, ratio_value(n, d, mult)) if ratio else (n, None, n)
 
     cells = counts(Grouping("month", months, by_department=has_units))
     put(ORG, cells, None)

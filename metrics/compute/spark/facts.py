@@ -112,7 +112,9 @@ class SparkFacts:
         root = Path(self.settings.source)
         if not root.exists():
             return self.settings.source
-        return f"{self.settings.source}@{max((p.stat().st_mtime_ns for p in root.iterdir()), default=0)}"
+        # The folder's absolute path: the same export named relatively by one process and absolutely by another
+        # (the command line that built the figure store, the dashboard serving it) is the same version.
+        return f"{root.resolve()}@{max((p.stat().st_mtime_ns for p in root.iterdir()), default=0)}"
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         """Run DuckDB-dialect metric SQL on Spark; the DataFrame has the types DuckDB's own would have."""
