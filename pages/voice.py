@@ -33,14 +33,14 @@ if not access.may(eng.authorize, viewer, scope, records=True):
 
 st.subheader("Unhappy customers to follow up")
 bd = cases.business_days(eng)
-minute = writes.now(eng.config).replace(second=0)       # "overdue now", cached for a minute at most
-counts = app_cache.view(cases.summary, viewer, key, minute)
+today = cases.judged_at(writes.now(eng.config))          # "overdue now" is the same all day (cases.judged_at)
+counts = app_cache.view(cases.summary, viewer, key, today)
 c1, c2, c3 = st.columns(3)
 c1.metric("Open cases", f"{counts['open']:,}")
 c2.metric("Awaiting follow-up", f"{counts['awaiting_follow_up']:,}")
 c3.metric("Overdue now", f"{counts['overdue']:,}", help=f"Not followed up within {bd} working days of receipt.")
 status = st.radio("Show", cases.STATUSES, horizontal=True, format_func=str.capitalize, key="case-status")
-inbox = app_cache.view(cases.inbox, viewer, key, status, minute, 200)
+inbox = app_cache.view(cases.inbox, viewer, key, status, today, 200)
 shown = inbox.assign(overdue=inbox["overdue"].map({True: "⚠ Overdue", False: ""}))[
     ["case_id", "overdue", "status", "kind", "received_at", "due", "theme_label", "assignee", "comment"]].rename(
     columns={"case_id": "Case", "overdue": "Overdue", "status": "Status", "kind": "Kind", "received_at": "Received",
@@ -59,7 +59,7 @@ if gone := widgets.left_list("case-pick", "case", ids):     # someone else acted
 if ids:
     pick = st.selectbox("Open a case", ids, key="case-pick", format_func=labels.get)
     try:
-        case = app_cache.view(cases.get, viewer, pick, minute)   # a write to it moves the data version
+        case = app_cache.view(cases.get, viewer, pick, today)    # a write to it moves the data version
     except MetricsError as exc:
         st.error(str(exc))
         st.stop()

@@ -271,3 +271,18 @@ def test_whoever_follows_up_an_unassigned_case_takes_it(eng):
     cases.follow_up(eng, BOB, "F5", 0, "Rang the tenant", at=T(2024, 5, 21, 9))
     case = cases.get(eng, BOB, "F5")
     assert (case["assigned_to"], case["follow_up_by"], case["status"]) == ("S2", "S2", "followed up")
+
+
+@pytest.mark.parametrize("hour, minute", [(0, 0), (0, 1), (12, 0), (23, 59)])
+def test_overdue_is_the_same_all_day_so_it_is_judged_at_the_days_start(eng, hour, minute):
+    """F5 falls due by the end of Wed 22 May (worked out in the test above): not overdue at any moment of 22 May,
+    overdue at every moment of 23 May — and the lists judged at cases.judged_at(now) say the same as at now."""
+    for day, overdue in ((22, {"F20"}), (23, {"F20", "F5"})):
+        now = T(2024, 5, day, hour, minute)
+        assert cases.judged_at(now) == T(2024, 5, day, 0, 0)
+        at_now = cases.inbox(eng, HEAD_HOUSING, "housing", "all", at=now)
+        at_start = cases.inbox(eng, HEAD_HOUSING, "housing", "all", at=cases.judged_at(now))
+        assert set(at_now.loc[at_now["overdue"], "case_id"]) == overdue
+        assert at_now[["case_id", "overdue"]].equals(at_start[["case_id", "overdue"]])
+        assert cases.summary(eng, HEAD_HOUSING, "housing", at=now) == cases.summary(eng, HEAD_HOUSING, "housing",
+                                                                                    at=cases.judged_at(now))

@@ -55,6 +55,13 @@ def cases_sql(engine: Engine, params: dict, where: str = "TRUE") -> str:
         LEFT JOIN last_day l ON l.bd_before = c.bd_before + $bd"""
 
 
+def judged_at(now: dt.datetime) -> dt.datetime:
+    """The instant "overdue now" is judged at for lists read during a day: the start of that day. Every case falls
+    due at a midnight (due_before, above), so a case overdue at any moment of a day was already overdue when the day
+    began, and one not yet overdue then is not overdue all day: the same lists — cached — all day long."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _finish(engine: Engine, df: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     df["due"] = (df["due_before"] - pd.Timedelta(days=1)).dt.date
     df["overdue"] = df["followed_up_at"].isna() & (df["due_before"] <= pd.Timestamp(at))
