@@ -202,8 +202,7 @@ def thank_form(eng, viewer, name: str) -> None:
     """Thank a colleague or a team against one of the organisation's values."""
     if viewer.staff_id is None:
         return
-    people = eng.read_store("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me ORDER BY name",
-                       {"me": viewer.staff_id})
+    people = app_cache.view(praise.colleagues, viewer)          # read once per data version
     teams = [k for k, d in eng.config.departments.items() if d.level != "directorate"]
     gen_key, gen = form_generation(f"thanks-{name}")
     name = f"{name}-{gen}"

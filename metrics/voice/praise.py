@@ -63,6 +63,15 @@ def share(engine: Engine, viewer: Viewer, feedback_id: str, version: int, at: dt
                           f"feedback {feedback_id}")
 
 
+def colleagues(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """The colleagues a person may thank: every active member of staff but themselves (staff_id, name,
+    department_id), by name. Empty for a viewer who is not a member of staff."""
+    if viewer.staff_id is None:
+        return pd.DataFrame({"staff_id": [], "name": [], "department_id": []})
+    return engine.read_store("SELECT staff_id, name, department_id FROM staff WHERE active AND staff_id <> $me "
+                             "ORDER BY name", {"me": viewer.staff_id})
+
+
 def give(engine: Engine, viewer: Viewer, value: str, message: str, to_staff_id: str | None = None,
          to_department_id: str | None = None, at: dt.datetime | None = None) -> str:
     """Thank a colleague (to_staff_id) or a team (to_department_id) against one of the organisation's values.
