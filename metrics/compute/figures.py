@@ -144,6 +144,9 @@ class FigureStore:
 
 # --- kept in the file -------------------------------------------------------------------------
 _COLUMNS = ("metric_key", "unit", "period_start", "period_end", "numerator", "denominator", "value")
+_INSERT = ("INSERT INTO figure_store SELECT metric_key, unit, period_start, period_end, numerator, denominator, value "
+           "FROM _figures")
+_SELECT = "SELECT metric_key, unit, period_start, period_end, numerator, denominator, value FROM figure_store"
 
 
 def save(con, store: FigureStore) -> float:
@@ -166,7 +169,7 @@ def save(con, store: FigureStore) -> float:
         cur.execute("DELETE FROM figure_store")
         cur.execute("DELETE FROM figure_store_state")
         cur.register("_figures", frame)
-        cur.execute(f"INSERT INTO figure_store SELECT {', '.join(_COLUMNS)} FROM _figures")
+        cur.execute(_INSERT)
         cur.unregister("_figures")
         cur.execute("INSERT INTO figure_store_state VALUES ($v, now(), $s)",
                     {"v": store.version, "s": json.dumps(state)})
@@ -192,7 +195,7 @@ def load(cur) -> FigureStore | None:
                         empty={k: tuple(v) for k, v in state["empty"].items()},
                         units={frozenset(deps): key for deps, key in state["units"]},
                         seconds=state["seconds"], queries=state["queries"])
-    for m, u, a, b, n, d, v in cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM figure_store").fetchall():
+    for m, u, a, b, n, d, v in cur.execute(_SELECT).fetchall():
         store.entries.setdefault(m, {}).setdefault(u, {})[(a, b)] = (_number(n), _number(d), _number(v))
     for key in store.metric_versions:
         store.entries.setdefault(key, {})
