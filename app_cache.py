@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import threading
 import time
 
+import cachetools
+import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from metrics import access
@@ -39,17 +43,31 @@ def engine() -> Engine:
                        figure_store=os.environ.get("CX_FIGURE_STORE", "background"))
 
 
-@st.cache_data(show_spinner=False, max_entries=5000, ttl=3600)
-def _view(name: str, data_version: str, viewer, args: tuple, _func):
-    """One cached page-data call; the key is (function name, data version, viewer, arguments)."""
-    return _func(engine(), viewer, *args)
+# The page-data and chart caches. Their keys are plain tuples (function, served version, viewer, arguments), hashed
+# by Python; st.cache_data hashed each argument through its own recursive hasher and unpickled a copy of the
+# value on every hit, 2 ms per call, a quarter of a warm Department page. A condition makes each cache
+# single-flight: when several sessions miss the same key at once, one computes and the others wait for it.
+VIEW_ENTRIES, CHART_ENTRIES, TABLE_ENTRIES, TTL_SECONDS = 5000, 2000, 2000, 3600
+_views = cachetools.TTLCache(maxsize=VIEW_ENTRIES, ttl=TTL_SECONDS)
+_charts = cachetools.TTLCache(maxsize=CHART_ENTRIES, ttl=TTL_SECONDS)
+_views_ready, _charts_ready = threading.Condition(), threading.Condition()
+
+
+@cachetools.cached(_views, key=lambda name, version, viewer, args, _func: (name, version, viewer, args),
+                   lock=_views_ready, condition=_views_ready)
+def _view(name: str, version: str, viewer, args: tuple, _func):
+    """One cached page-data call; the key is (function name, served version, viewer, arguments)."""
+    return _func(engine(), viewer, *_plain(args))
 
 
 def view(func, viewer, *args):
     """func(engine, viewer, *args) — a metrics function — cached until the data changes. One copy serves
-    every viewer when access.shared_viewer says the result is the same for all of them."""
-    return _view(f"{func.__module__}.{func.__qualname__}", engine().served_version(),
-                 access.shared_viewer(func, viewer, args), args, func)
+    every viewer when access.shared_viewer says the result is the same for all of them. Each caller gets its own
+    copy of the containers (frames copy-on-write, pandas 3), so a page that changes what it got changes nobody
+    else's."""
+    key = tuple(_hashable(a) for a in args)
+    return _own_copy(_view(f"{func.__module__}.{func.__qualname__}", engine().served_version(),
+                           access.shared_viewer(func, viewer, args), _Args(key, args), func))
 
 
 def chart(build, call: tuple, *using):
@@ -60,19 +78,100 @@ def chart(build, call: tuple, *using):
     func, viewer, *args = call
     shared = access.shared_viewer(func, viewer, tuple(args))
     return _chart(f"{build.__module__}.{build.__qualname__}", f"{func.__module__}.{func.__qualname__}",
-                  engine().served_version(), shared, tuple(args), tuple(_hashable(u) for u in using),
-                  build, func, using)
+                  engine().served_version(), shared, _Args(tuple(_hashable(a) for a in args), tuple(args)),
+                  _Args(tuple(_hashable(u) for u in using), using), build, func)
+
+
+@cachetools.cached(_charts, key=lambda b, f, version, viewer, args, using, _b, _f: (b, f, version, viewer, args, using),
+                   lock=_charts_ready, condition=_charts_ready)
+def _chart(build_name: str, func_name: str, version: str, viewer, args, using, _build, _func):
+    return _build(view(_func, viewer, *args.values), *using.values)
+
+
+class _Args:
+    """A call's arguments as a cache key: compared and hashed by their hashable form (_hashable), carrying the
+    values themselves to the call."""
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: tuple, values):
+        self.key, self.values = key, tuple(values)
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, _Args) and self.key == other.key
+
+
+def _plain(args) -> tuple:
+    return args.values if isinstance(args, _Args) else tuple(args)
 
 
 def _hashable(x):
-    """What a builder argument is keyed by: a metric by its key (the config does not change under a process)."""
-    return x.key if isinstance(x, Metric) else x
+    """What an argument is keyed by: a metric by its key (the config does not change under a process), a list as
+    a tuple, a dict by its sorted items."""
+    if isinstance(x, Metric):
+        return ("metric", x.key)
+    if isinstance(x, (list, tuple)):
+        return tuple(_hashable(v) for v in x)
+    if isinstance(x, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in x.items()))
+    return x
 
 
-@st.cache_resource(show_spinner=False, max_entries=2000, ttl=3600)
-def _chart(build_name: str, func_name: str, served_version: str, viewer, args: tuple, using_key: tuple,
-           _build, _func, _using):
-    return _build(view(_func, viewer, *args), *_using)
+def _own_copy(value):
+    """A cached value as a caller may change it without changing the cache: frames and series are copied
+    shallowly (copy-on-write: writing to one copies it), lists, dicts and tuples rebuilt around their items."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy(deep=False)
+    if isinstance(value, list):
+        return [_own_copy(v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_own_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _own_copy(v) for k, v in value.items()}
+    return value
+
+
+_shown = cachetools.TTLCache(maxsize=TABLE_ENTRIES, ttl=TTL_SECONDS)
+_shown_lock = threading.Lock()
+
+
+def shown(build, df: pd.DataFrame, *using) -> pa.Table:
+    """build(df, *using) — a table as people read it (names for keys, dates in words) — as an Arrow table, made
+    once per served version and content of `df`: formatting 500 records for people costs 10 ms a run, hashing
+    their content 1 ms. Keyed by the content, so a table is shared only with someone shown exactly the same
+    rows. A frame Arrow cannot take as it is (mixed types in a column) is built every time."""
+    try:
+        digest = _digest(df)
+    except (pa.ArrowException, TypeError, ValueError):
+        return pa.Table.from_pandas(build(df, *using), preserve_index=False)
+    key = (f"{build.__module__}.{build.__qualname__}", engine().served_version(), digest,
+           tuple(_hashable(u) for u in using))
+    with _shown_lock:
+        hit = _shown.get(key)
+    if hit is None:
+        hit = pa.Table.from_pandas(build(df, *using), preserve_index=False)
+        with _shown_lock:
+            _shown[key] = hit
+    return hit
+
+
+def _digest(df: pd.DataFrame) -> bytes:
+    """A frame's content — column names, types, index and every value — as a 32-byte hash of its Arrow form."""
+    table = pa.Table.from_pandas(df, preserve_index=True)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as out:
+        out.write_table(table)
+    return hashlib.blake2b(sink.getvalue(), digest_size=32).digest()
+
+
+def clear() -> None:
+    """Forget every cached page-data call, chart and shown table (tests, and the cold-page measurements)."""
+    _view.cache_clear()
+    _chart.cache_clear()
+    with _shown_lock:
+        _shown.clear()
 
 
 def warm_up() -> None:
@@ -116,20 +215,27 @@ def maybe_warm_up() -> None:
 
 
 @contextlib.contextmanager
-def timed_run():
-    """With CX_RUN_LOG set (the load test sets it), append each script run's wall and CPU seconds (this thread's)
-    and its page to that file: the server-side time per page run, apart from how fast the browsers are."""
+def page_run(eng: Engine):
+    """One script run — sign-in check, sidebar and page — on one consistent state of the data, with one read of the
+    data version for all of it (every cached figure is keyed by it): engine.snapshot.
+
+    With CX_RUN_LOG set (the load test sets it), each run appends its wall and CPU seconds (this thread's), its
+    page and the "last loaded" of the state it served to that file: the server-side time per page run, apart from
+    how fast the browsers are, and when a load's figures became visible."""
     path = os.environ.get("CX_RUN_LOG")
-    if not path:
-        yield
-        return
-    wall, cpu = time.perf_counter(), time.thread_time()
+    wall, cpu, mark = time.perf_counter(), time.thread_time(), None
     try:
-        yield
+        with eng.snapshot():
+            try:
+                yield
+            finally:
+                mark = eng.last_load() if path else None      # read once per snapshot already: free here
     finally:
-        page = str(getattr(st.context, "url", "") or "").rsplit("/", 1)[-1].split("?")[0]
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"{time.time():.3f}\t{time.perf_counter() - wall:.4f}\t{time.thread_time() - cpu:.4f}\t{page}\n")
+        if path:
+            page = str(getattr(st.context, "url", "") or "").rsplit("/", 1)[-1].split("?")[0]
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(f"{time.time():.3f}\t{time.perf_counter() - wall:.4f}\t{time.thread_time() - cpu:.4f}\t"
+                        f"{page}\t{mark}\n")
 
 
 _frozen = threading.Event()

@@ -108,9 +108,7 @@ def run() -> None:
             st.error(str(exc))
 
 
-# One consistent state of the data for the whole run — sign-in check, sidebar and page — and one read of the
-# data version for all of it (every cached figure is keyed by it).
-with app_cache.timed_run(), session.engine().snapshot():
+with app_cache.page_run(session.engine()):
     app_cache.maybe_warm_up()
     run()
 app_cache.freeze_heap()

@@ -77,14 +77,16 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
         columns: headings for data columns, beside the shared WORDS (others: formatting.heading).
     """
     words = {**WORDS, **(columns or {})}
-    names = _lookups(df)
-
-    def named(frame):
-        return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
-    st.dataframe(named(formatting.readable(df, **names)), hide_index=True, width="stretch", **kwargs)
+    st.dataframe(app_cache.shown(_as_shown, df, words), hide_index=True, width="stretch", **kwargs)
     # Deferred: the CSV is written when someone clicks, not on every run of the page (most runs nobody does).
-    st.download_button("Download CSV", lambda: csvsafe.csv_bytes(named(formatting.readable(df, **names, for_download=True))),
+    st.download_button("Download CSV", lambda: csvsafe.csv_bytes(_as_shown(df, words, for_download=True)),
                        file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}", on_click="ignore")
+
+
+def _as_shown(df, words: dict, for_download: bool = False):
+    """The table's frame as shown (or downloaded): readable, with its headings."""
+    frame = formatting.readable(df, **_lookups(df), for_download=for_download)
+    return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
 
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")

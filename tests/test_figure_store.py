@@ -242,7 +242,7 @@ def test_pages_read_from_the_store_show_what_live_pages_show(env, config, monkey
 
     def cards() -> list[tuple[str, str, str]]:
         app_cache.engine.clear()
-        app_cache._view.clear()
+        app_cache.clear()
         at, _ = demo_sign_in(role, env, config, timeout=300)
         return ([(m.label, m.value, m.delta) for m in at.metric] + [t.value for t in at.markdown]
                 + [d.value.astype(str).values.tolist() for d in at.dataframe])

@@ -29,7 +29,7 @@ def test_a_load_invalidates_cached_figures(demo_db, config, tmp_path, monkeypatc
     shutil.copy(demo_db, db)
     monkeypatch.setenv("CX_DB", str(db))
     app_cache.engine.clear()
-    app_cache._view.clear()
+    app_cache.clear()
     period = month(2025, 12)
     first = app_cache.view(views.cards, SYSTEM, ORGANISATION, period, ("late_payments",))[0]
     eng = app_cache.engine()

@@ -115,7 +115,6 @@ def test_the_command_line_gives_the_same_figure_on_either_engine(engines, demo, 
 # --- the dashboard, unchanged, on Spark -------------------------------------------------------------------
 def _signed_in(monkeypatch, db: str, config_file: str | None, role: str):
     """The dashboard (AppTest) with CX_CONFIG/CX_DB set, empty caches, signed in as a persona of `role`."""
-    import streamlit as st
 
     import app_cache
     if config_file:
@@ -124,7 +123,7 @@ def _signed_in(monkeypatch, db: str, config_file: str | None, role: str):
         monkeypatch.delenv("CX_CONFIG", raising=False)
     monkeypatch.setenv("CX_DB", db)
     app_cache.engine.clear()
-    st.cache_data.clear()
+    app_cache.clear()
     return _sign_in_as(db, role)
 
 

@@ -36,8 +36,9 @@ def main() -> None:
     os.environ["CX_WARM_UP"] = "0"          # measure cold pages, not a warm-up racing them
     import logging
     logging.disable(logging.WARNING)
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    import app_cache
 
     out = []
     pages = page_table()
@@ -51,7 +52,7 @@ def main() -> None:
             if role not in roles:
                 continue
             at.switch_page(str(ROOT / path))
-            st.cache_data.clear()
+            app_cache.clear()
             t = time.perf_counter()
             at.run()
             cold = time.perf_counter() - t
