@@ -137,16 +137,17 @@ _shown = cachetools.TTLCache(maxsize=TABLE_ENTRIES, ttl=TTL_SECONDS)
 _shown_lock = threading.Lock()
 
 
-def shown(build, df: pd.DataFrame, *using) -> pa.Table:
+def shown(build, df: pd.DataFrame, *using, names_from_data: bool = True) -> pa.Table:
     """build(df, *using) — a table as people read it (names for keys, dates in words) — as an Arrow table, made
-    once per served version and content of `df`: formatting 500 records for people costs 10 ms a run, hashing
-    their content 1 ms. Keyed by the content, so a table is shared only with someone shown exactly the same
-    rows. A frame Arrow cannot take as it is (mixed types in a column) is built every time."""
+    once per content of `df` (and served version, when `names_from_data`: the names shown for keys are read from
+    the data): formatting 500 records for people costs 10 ms a run, hashing their content 1 ms. Keyed by the
+    content, so a table is shared only with someone shown exactly the same rows. A frame Arrow cannot take as it
+    is (mixed types in a column) is built every time."""
     try:
         digest = _digest(df)
     except (pa.ArrowException, TypeError, ValueError):
         return pa.Table.from_pandas(build(df, *using), preserve_index=False)
-    key = (f"{build.__module__}.{build.__qualname__}", engine().served_version(), digest,
+    key = (f"{build.__module__}.{build.__qualname__}", engine().served_version() if names_from_data else None, digest,
            tuple(_hashable(u) for u in using))
     with _shown_lock:
         hit = _shown.get(key)

@@ -50,13 +50,18 @@ WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team"
 
 def _lookups(df) -> dict:
     """The names formatting.readable needs for this frame's key columns (none when it has none)."""
-    keyed = formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS
-    if not any(c in df.columns for c in keyed):          # nothing to look up: no engine needed
+    if not _keyed(df):          # nothing to look up: no engine needed
         return {}
     eng = app_cache.engine()
     people = app_cache.view(views.staff_names, None) if any(c in df.columns for c in access.PERSON_COLUMNS) else {}
     return {"departments": {k: d.name for k, d in eng.config.departments.items()}, "people": people,
             "metrics": {k: m.label for k, m in eng.config.metrics.items()}}
+
+
+def _keyed(df) -> bool:
+    """Whether the frame has key columns that readable shows as names (departments, people, metrics)."""
+    keyed = formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS
+    return any(c in df.columns for c in keyed)
 
 
 def readable(df, for_download: bool = False):
@@ -77,7 +82,8 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
         columns: headings for data columns, beside the shared WORDS (others: formatting.heading).
     """
     words = {**WORDS, **(columns or {})}
-    st.dataframe(app_cache.shown(_as_shown, df, words), hide_index=True, width="stretch", **kwargs)
+    st.dataframe(app_cache.shown(_as_shown, df, words, names_from_data=_keyed(df)), hide_index=True,
+                 width="stretch", **kwargs)
     # Deferred: the CSV is written when someone clicks, not on every run of the page (most runs nobody does).
     st.download_button("Download CSV", lambda: csvsafe.csv_bytes(_as_shown(df, words, for_download=True)),
                        file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}", on_click="ignore")

@@ -171,8 +171,6 @@ def test_overview_and_department_pages_show_the_same_figures_on_spark(engines, d
 def test_spark_failing_under_a_page_is_one_sentence(engines, demo, config, monkeypatch, tmp_path):
     """The export disappears while the dashboard runs (a cluster or its storage gone): the page says so in one
     sentence, and the sidebar still works."""
-    import streamlit as st
-
     import app_cache
     duck, spark = engines
     db = tmp_path / "app.duckdb"
@@ -185,7 +183,7 @@ def test_spark_failing_under_a_page_is_one_sentence(engines, demo, config, monke
     app_cache.engine.clear()
     assert app_cache.engine().engine == "spark"      # the dashboard process's engine, tables registered
     shutil.rmtree(source / "contacts")               # ... and now one of them can no longer be read
-    st.cache_data.clear()
+    app_cache.clear()
     at = _sign_in_as(db, "staff")
     app_cache.engine.clear()
     assert not at.exception, [e.message for e in at.exception]

@@ -103,4 +103,5 @@ def cmd_bench(args, config: Config) -> None:
     sizes = (sorted({int(x) for x in args.sizes.split(",")}) if args.sizes
              else sorted({s for s in (1_000_000, 3_000_000) if s < rows} | {rows}))
     print_all(bench_all(config, sizes, Path("data/bench"), pages=not args.no_pages, ingest=not args.no_ingest,
-                        engine=args.engine, serve=args.serve), args.json)
+                        engine=args.engine, serve=args.serve,
+                        spark_sizes={int(x) for x in args.spark_sizes.split(",")} if args.spark_sizes else None), args.json)

@@ -120,8 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     be.add_argument("--no-pages", action="store_true", help="skip the page timings")
     be.add_argument("--no-ingest", action="store_true", help="skip the loader benchmark")
     be.add_argument("--serve", action="store_true", help="also the live server's CPU-seconds per page view, every "
-                    "page of every role (tests/perf/serve_bench.py --views; needs Chromium)")
+                    "page of every role (tests/perf/serve_bench.py --views), and 10 and 25 people at once with a load "
+                    "half-way (serve_bench.py --sessions N); needs Chromium")
     be.add_argument("--sizes", help="comma-separated contacts per database instead of 1 M, 3 M and --rows")
+    be.add_argument("--spark-sizes", help="with --engine spark: only at these sizes (comma-separated contacts)")
     be.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                     help="spark: also the same metrics and pages on Spark over the exported Parquet, side by side")
     be.add_argument("--json", action="store_true")
