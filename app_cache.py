@@ -28,6 +28,7 @@ from metrics.compute.periods import Period, add_months
 from metrics.compute.sqlcheck import check_sql
 from metrics.features import chain
 from metrics.present import views
+from metrics.voice import themes
 
 CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the engine is first made)
 
@@ -176,8 +177,9 @@ def clear() -> None:
 
 
 def warm_up() -> None:
-    """Compute the shared figures of every role's first page for the default period in a background thread,
-    so the first people after a start or a load find them cached (called at start-up and after each load).
+    """Compute the shared figures of every role's first page, the chain page's and each department's theme trend
+    for the default period in a background thread, so the first people after a start or a load find them cached
+    (called at start-up and after each load).
     Only shared entries are warmed, so nothing about a person is computed for nobody."""
     def work():
         try:
@@ -192,10 +194,14 @@ def warm_up() -> None:
             view(chain.attribution, EVERYONE, period)
             view(views.heatmap, EVERYONE, period)
             view(views.trend, EVERYONE, eng.config.page("overview", "headline")[0], ORGANISATION, trend_period, "month")
+            for func in (chain.referral_flow, chain.supplier_payments, chain.internal_matrix, chain.decline_reasons):
+                view(func, EVERYONE, period)         # the chain page's organisation-wide parts (0.2 s each at 10 M)
             for key, d in eng.config.departments.items():
                 if d.level == "department":
-                    view(views.cards, EVERYONE, Scope("department", key), period, eng.config.page("department", "headline"))
+                    unit = Scope("department", key)
+                    view(views.cards, EVERYONE, unit, period, eng.config.page("department", "headline"))
                     view(views.department_contribution, EVERYONE, key, period)
+                    view(themes.theme_trend, EVERYONE, unit, trend_period, "month")
         except Exception:            # a warm-up is only a head start: a page computes what it needs anyway
             pass
     threading.Thread(target=work, name="cache-warm-up", daemon=True).start()
