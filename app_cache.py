@@ -56,9 +56,9 @@ _views_ready, _charts_ready = threading.Condition(), threading.Condition()
 
 @cachetools.cached(_views, key=lambda name, version, viewer, args, _func: (name, version, viewer, args),
                    lock=_views_ready, condition=_views_ready)
-def _view(name: str, version: str, viewer, args: tuple, _func):
+def _view(name: str, version: str, viewer, args: "_Args", _func):
     """One cached page-data call; the key is (function name, served version, viewer, arguments)."""
-    return _func(engine(), viewer, *_plain(args))
+    return _func(engine(), viewer, *args.values)
 
 
 def view(func, viewer, *args):
@@ -104,10 +104,6 @@ class _Args:
         return isinstance(other, _Args) and self.key == other.key
 
 
-def _plain(args) -> tuple:
-    return args.values if isinstance(args, _Args) else tuple(args)
-
-
 def _hashable(x):
     """What an argument is keyed by: a metric by its key (the config does not change under a process), a list as
     a tuple, a dict by its sorted items."""
@@ -135,7 +131,7 @@ def _own_copy(value):
 
 
 _shown = cachetools.TTLCache(maxsize=TABLE_ENTRIES, ttl=TTL_SECONDS)
-_shown_lock = threading.Lock()
+_shown_ready = threading.Condition()
 
 
 def shown(build, df: pd.DataFrame, *using, names_from_data: bool = True) -> pa.Table:
@@ -148,15 +144,15 @@ def shown(build, df: pd.DataFrame, *using, names_from_data: bool = True) -> pa.T
         digest = _digest(df)
     except (pa.ArrowException, TypeError, ValueError):
         return pa.Table.from_pandas(build(df, *using), preserve_index=False)
-    key = (f"{build.__module__}.{build.__qualname__}", engine().served_version() if names_from_data else None, digest,
-           tuple(_hashable(u) for u in using))
-    with _shown_lock:
-        hit = _shown.get(key)
-    if hit is None:
-        hit = pa.Table.from_pandas(build(df, *using), preserve_index=False)
-        with _shown_lock:
-            _shown[key] = hit
-    return hit
+    return _shown_table(f"{build.__module__}.{build.__qualname__}",
+                        engine().served_version() if names_from_data else None, digest,
+                        _Args(tuple(_hashable(u) for u in using), using), build, df)
+
+
+@cachetools.cached(_shown, key=lambda name, version, digest, using, _build, _df: (name, version, digest, using),
+                   lock=_shown_ready, condition=_shown_ready)
+def _shown_table(name: str, version: str | None, digest: bytes, using: _Args, _build, _df) -> pa.Table:
+    return pa.Table.from_pandas(_build(_df, *using.values), preserve_index=False)
 
 
 def _digest(df: pd.DataFrame) -> bytes:
@@ -172,8 +168,7 @@ def clear() -> None:
     """Forget every cached page-data call, chart and shown table (tests, and the cold-page measurements)."""
     _view.cache_clear()
     _chart.cache_clear()
-    with _shown_lock:
-        _shown.clear()
+    _shown_table.cache_clear()
 
 
 def warm_up() -> None:

@@ -99,3 +99,40 @@ def test_simultaneous_requests_for_a_new_store_build_it_once(fresh_engine, monke
     stores = at_once([eng.refresh_figures] * 4)
     assert len(builds) == 1
     assert all(s is stores[0] for s in stores)
+
+
+BUILDS: list = []
+
+
+def slow_format(df, suffix):
+    """Stands in for formatting a table for people: records each build, slow enough for every thread to ask."""
+    BUILDS.append(len(df))
+    time.sleep(0.3)
+    return df.assign(shown=[f"{v}{suffix}" for v in df["v"]])
+
+
+def test_a_table_shown_to_several_sessions_at_once_is_formatted_once(app_engine):
+    import pandas as pd
+    BUILDS.clear()
+    same = pd.DataFrame({"v": [1, 2, 3]})
+    tables = at_once([lambda: app_cache.shown(slow_format, same.copy(), " a", names_from_data=False)] * 6)
+    assert BUILDS == [3]                                   # six sessions, one build
+    assert all(t.equals(tables[0]) for t in tables)
+    assert tables[0].column("shown").to_pylist() == ["1 a", "2 a", "3 a"]
+    other = app_cache.shown(slow_format, pd.DataFrame({"v": [1, 2, 4]}), " a", names_from_data=False)
+    assert BUILDS == [3, 3]                                # other content: its own table
+    assert other.column("shown").to_pylist() == ["1 a", "2 a", "4 a"]
+
+
+def frame_of(engine, viewer, n):
+    import pandas as pd
+    return pd.DataFrame({"n": list(range(n))})
+
+
+def test_a_page_changing_its_data_changes_no_one_elses(app_engine):
+    viewer = Viewer("head@example.org", Role.HEAD, department_id="contact_centre")
+    mine = app_cache.view(frame_of, viewer, 3)
+    mine["n"] = [9, 9, 9]                                  # a page writing into what it got
+    mine.loc[0, "n"] = 7
+    mine["extra"] = 1
+    assert app_cache.view(frame_of, viewer, 3).to_dict("list") == {"n": [0, 1, 2]}
