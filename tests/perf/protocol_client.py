@@ -13,6 +13,7 @@ Used by `serve_bench.py` (its default mode); `--browsers` there drives real Chro
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -91,7 +92,6 @@ class Session:
 
 
 async def _recv(ws, deadline: float) -> bytes:
-    import asyncio
     left = deadline - time.perf_counter()
     if left <= 0:
         raise TimeoutError("the server did not finish the run in time")

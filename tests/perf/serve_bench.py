@@ -154,10 +154,8 @@ async def load_during(browser, url: str, csv: Path, loaded: dict, errors: list) 
         loaded["at"] = time.time()
     except Exception as exc:
         errors.append(f"load: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-        if os.environ.get("SERVE_DEBUG"):        # what the page showed, and where the server's threads were
-            await page.screenshot(path="/tmp/serve-load-failed.png", full_page=True)
-            subprocess.run(f"{os.environ.get('PY_SPY', 'py-spy')} dump --pid {os.environ['SERVE_PID']} "
-                           "> /tmp/serve-load-failed.txt 2>&1", shell=True)
+        if os.environ.get("SERVE_DEBUG"):        # what the page showed when it failed
+            await page.screenshot(path=Path(tempfile.gettempdir()) / "serve-load-failed.png", full_page=True)
     finally:
         await ctx.close()
 
@@ -182,7 +180,7 @@ async def drive(url: str, sessions: int, csv: Path, pid: int, browsers: bool) ->
     record, errors, loaded = [], [], {}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        idle = await first_visit(browser, url, pid)         # the server is up and its figure store built, as on a Monday
+        await first_visit(browser, url, pid)         # the server is up and its figure store built, as on a Monday
         before, cpu0, started = core_busy(), cpu_seconds(pid), time.time()
         t = time.perf_counter()
         names = list(PERSONAS)
@@ -337,7 +335,6 @@ def views_main(args) -> None:
         shutil.copy(args.db, db)
         with serve(db, args.server_arg) as (url, pid):
             pin_browsers()
-            os.environ["SERVE_PID"] = str(pid)
             with profiled(pid, args):
                 rows, idle = asyncio.run(page_views(url, pid, args.rounds, args.settle))
             peak = peak_rss_mb(pid)
@@ -396,7 +393,6 @@ def main() -> None:
                        "2025-11-01 09:00:00,2025-11-05 09:00:00,2025-12-11 09:00:00,10.00,30\n")
         with serve(db, args.server_arg) as (url, pid):
             pin_browsers()
-            os.environ["SERVE_PID"] = str(pid)
             with profiled(pid, args):
                 out = asyncio.run(drive(url, args.sessions, csv, pid, args.browsers))
             rss = peak_rss_mb(pid)
