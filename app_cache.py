@@ -1,8 +1,8 @@
 """Streamlit caching for the pages, in one small module (style.md, pitfall 3).
 
 One DuckDB connection per process (cache_resource); every query runs on its own cursor inside the
-engine. Cached figures are keyed by the database's data version and by the viewer passed in as an
-argument — never read from st.session_state inside a cached function.
+engine. Cached results are keyed by the viewer passed in as an argument — never read from st.session_state inside
+a cached function — and reused while what they read is unchanged (metrics/compute/reads.py).
 """
 from __future__ import annotations
 
@@ -44,49 +44,91 @@ def engine() -> Engine:
                        figure_store=os.environ.get("CX_FIGURE_STORE", "background"))
 
 
-# The page-data and chart caches. Their keys are plain tuples (function, served version, viewer, arguments), hashed
-# by Python; st.cache_data hashed each argument through its own recursive hasher and unpickled a copy of the
-# value on every hit, 2 ms per call, a quarter of a warm Department page. A condition makes each cache
-# single-flight: when several sessions miss the same key at once, one computes and the others wait for it.
+# The page-data, chart and shown-table caches. Each result is kept with what it read (metrics/compute/reads.py: the
+# tables its queries named, the stored figures it took, each with its version) and reused while all of those are
+# unchanged in the state served now: a load of invoices leaves every cached list of comments, every chart of
+# contacts, in place, and a figure-store swap only what the store's new entries change. Keys are plain tuples
+# (function, viewer, arguments), hashed by Python: st.cache_data hashed each argument through its own recursive
+# hasher and unpickled a copy of the value on every hit, 2 ms per call, a quarter of a warm Department page.
 VIEW_ENTRIES, CHART_ENTRIES, TABLE_ENTRIES, TTL_SECONDS = 5000, 2000, 2000, 3600
-_views = cachetools.TTLCache(maxsize=VIEW_ENTRIES, ttl=TTL_SECONDS)
-_charts = cachetools.TTLCache(maxsize=CHART_ENTRIES, ttl=TTL_SECONDS)
-_views_ready, _charts_ready = threading.Condition(), threading.Condition()
 
 
-@cachetools.cached(_views, key=lambda name, version, viewer, args, _func: (name, version, viewer, args),
-                   lock=_views_ready, condition=_views_ready)
-def _view(name: str, version: str, viewer, args: "_Args", _func):
-    """One cached page-data call; the key is (function name, served version, viewer, arguments)."""
-    return _func(engine(), viewer, *args.values)
+class _Memo:
+    """A single-flight cache of results checked against what they read: when several sessions miss the same key at
+    once, one computes and the others wait for its result."""
+
+    def __init__(self, maxsize: int):
+        self._entries = cachetools.TTLCache(maxsize=maxsize, ttl=TTL_SECONDS)
+        self._ready = threading.Condition()
+        self._computing: set = set()
+        self.computed = 0                      # results computed (not reused) since the start: tests, the bench
+
+    def get(self, key, compute, eng: Engine | None):
+        """compute()'s result for key: reused while what it read is unchanged (eng.versions_of), else computed now
+        in one snapshot with what it reads recorded. eng None: the result depends on the key alone."""
+        with eng.snapshot() if eng is not None else contextlib.nullcontext():
+            while True:
+                with self._ready:
+                    while key in self._computing:
+                        self._ready.wait()
+                    entry = self._entries.get(key)
+                if entry is not None and (eng is None or entry[1] == eng.versions_of(entry[0])):
+                    if eng is not None:
+                        eng.reads.note(entry[0])            # a computation using this result read what it read
+                    return entry[2]
+                with self._ready:                           # checked outside the lock: still nobody at it?
+                    if key in self._computing or self._entries.get(key) is not entry:
+                        continue
+                    self._computing.add(key)
+                    break
+            try:
+                if eng is None:
+                    value, read = compute(), frozenset()
+                else:
+                    with eng.reads.collect() as got:
+                        value = compute()
+                    read = frozenset(got)
+                with self._ready:
+                    self._entries[key] = (read, eng.versions_of(read) if eng is not None else (), value)
+                    self.computed += 1
+            finally:
+                with self._ready:
+                    self._computing.discard(key)
+                    self._ready.notify_all()
+            if eng is not None:
+                eng.reads.note(read)
+            return value
+
+    def clear(self) -> None:
+        with self._ready:
+            self._entries.clear()
+
+
+_views, _charts, _shown = _Memo(VIEW_ENTRIES), _Memo(CHART_ENTRIES), _Memo(TABLE_ENTRIES)
 
 
 def view(func, viewer, *args):
-    """func(engine, viewer, *args) — a metrics function — cached until the data changes. One copy serves
+    """func(engine, viewer, *args) — a metrics function — cached while nothing it read changes. One copy serves
     every viewer when access.shared_viewer says the result is the same for all of them. Each caller gets its own
     copy of the containers (frames copy-on-write, pandas 3), so a page that changes what it got changes nobody
     else's."""
-    key = tuple(_hashable(a) for a in args)
-    return _own_copy(_view(f"{func.__module__}.{func.__qualname__}", engine().served_version(),
-                           access.shared_viewer(func, viewer, args), _Args(key, args), func))
+    eng = engine()
+    shared = access.shared_viewer(func, viewer, args)
+    key = (f"{func.__module__}.{func.__qualname__}", shared, tuple(_hashable(a) for a in args))
+    return _own_copy(_views.get(key, lambda: func(eng, shared, *args), eng))
 
 
 def chart(build, call: tuple, *using):
     """build(view(*call), *using): a plotly figure drawn from one page-data call (call = (func, viewer, *args), as
-    view takes them), drawn once per served version, viewer and arguments like the data it shows — drawing costs
-    10-30 ms of a page's CPU, far more than the rest of a warm page. The figure is shared as is: st.plotly_chart
-    copies it (to_dict) and never changes it. `using` are the builder's other arguments (a metric, names)."""
+    view takes them), drawn once while the data it shows holds, per viewer and arguments like that data — drawing
+    costs 10-30 ms of a page's CPU, far more than the rest of a warm page. The figure is shared as is:
+    st.plotly_chart copies it (to_dict) and never changes it. `using` are the builder's other arguments (a metric,
+    names)."""
     func, viewer, *args = call
     shared = access.shared_viewer(func, viewer, tuple(args))
-    return _chart(f"{build.__module__}.{build.__qualname__}", f"{func.__module__}.{func.__qualname__}",
-                  engine().served_version(), shared, _Args(tuple(_hashable(a) for a in args), tuple(args)),
-                  _Args(tuple(_hashable(u) for u in using), using), build, func)
-
-
-@cachetools.cached(_charts, key=lambda b, f, version, viewer, args, using, _b, _f: (b, f, version, viewer, args, using),
-                   lock=_charts_ready, condition=_charts_ready)
-def _chart(build_name: str, func_name: str, version: str, viewer, args, using, _build, _func):
-    return _build(view(_func, viewer, *args.values), *using.values)
+    key = (f"{build.__module__}.{build.__qualname__}", f"{func.__module__}.{func.__qualname__}", shared,
+           tuple(_hashable(a) for a in args), tuple(_hashable(u) for u in using))
+    return _charts.get(key, lambda: build(view(func, viewer, *args), *using), engine())
 
 
 class _Args:
@@ -130,29 +172,19 @@ def _own_copy(value):
     return value
 
 
-_shown = cachetools.TTLCache(maxsize=TABLE_ENTRIES, ttl=TTL_SECONDS)
-_shown_ready = threading.Condition()
-
-
 def shown(build, df: pd.DataFrame, *using, names_from_data: bool = True) -> pa.Table:
     """build(df, *using) — a table as people read it (names for keys, dates in words) — as an Arrow table, made
-    once per content of `df` (and served version, when `names_from_data`: the names shown for keys are read from
-    the data): formatting 500 records for people costs 10 ms a run, hashing their content 1 ms. Keyed by the
-    content, so a table is shared only with someone shown exactly the same rows. A frame Arrow cannot take as it
-    is (mixed types in a column) is built every time."""
+    once per content of `df` (and, when `names_from_data`, while the names it read for keys are unchanged):
+    formatting 500 records for people costs 10 ms a run, hashing their content 1 ms. Keyed by the content, so a
+    table is shared only with someone shown exactly the same rows. A frame Arrow cannot take as it is (mixed types
+    in a column) is built every time."""
     try:
         digest = _digest(df)
     except (pa.ArrowException, TypeError, ValueError):
         return pa.Table.from_pandas(build(df, *using), preserve_index=False)
-    return _shown_table(f"{build.__module__}.{build.__qualname__}",
-                        engine().served_version() if names_from_data else None, digest,
-                        _Args(tuple(_hashable(u) for u in using), using), build, df)
-
-
-@cachetools.cached(_shown, key=lambda name, version, digest, using, _build, _df: (name, version, digest, using),
-                   lock=_shown_ready, condition=_shown_ready)
-def _shown_table(name: str, version: str | None, digest: bytes, using: _Args, _build, _df) -> pa.Table:
-    return pa.Table.from_pandas(_build(_df, *using.values), preserve_index=False)
+    key = (f"{build.__module__}.{build.__qualname__}", digest, tuple(_hashable(u) for u in using))
+    return _shown.get(key, lambda: pa.Table.from_pandas(build(df, *using), preserve_index=False),
+                      engine() if names_from_data else None)
 
 
 def _digest(df: pd.DataFrame) -> bytes:
@@ -166,9 +198,8 @@ def _digest(df: pd.DataFrame) -> bytes:
 
 def clear() -> None:
     """Forget every cached page-data call, chart and shown table (tests, and the cold-page measurements)."""
-    _view.cache_clear()
-    _chart.cache_clear()
-    _shown_table.cache_clear()
+    for memo in (_views, _charts, _shown):
+        memo.clear()
 
 
 def warm_up() -> None:

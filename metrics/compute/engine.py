@@ -27,6 +27,7 @@ from metrics.errors import MetricsError, UnknownError
 from metrics.formatting import format_value
 from metrics.compute.periods import GRAINS, Period
 from metrics.compute.query import Grouping, QueryBuilder, Rows, with_value
+from metrics.compute.reads import Reads, Tracked
 from metrics.compute.served import ServedState
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.store.database import connect
@@ -129,6 +130,8 @@ class Engine(ServedState):
         self._kept_read = False                            # the store kept in the file was looked at
         self.keep = keep                                   # write each store built into the file
         self.last_save_seconds: float | None = None
+        self.reads = Reads(frozenset(r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()))
         self.spark = None
         if self.engine == "spark":
             # Imported here, not at the top: pyspark (and Java) are needed only when Spark computes the metrics.
@@ -151,12 +154,14 @@ class Engine(ServedState):
         self._local.cursor = cur
         self._local.versions = None             # the state's table versions, read once per snapshot
         self._local.staff = {}                  # staff id → department, looked up once per snapshot
+        self._local.store = None                # the figure store served, the same for the whole snapshot
         try:
             yield self
         finally:
             self._local.cursor = None
             self._local.versions = None
             self._local.staff = {}
+            self._local.store = None
             try:
                 cur.execute("ROLLBACK")          # read-only: nothing to keep
             finally:
@@ -181,14 +186,15 @@ class Engine(ServedState):
 
     @contextmanager
     def cursor(self):
-        """This thread's snapshot cursor if one is open, else a fresh cursor closed after the block."""
+        """This thread's snapshot cursor if one is open, else a fresh cursor closed after the block; its queries are
+        noted as read by the cached computation running in this thread, if any (metrics/compute/reads.py)."""
         snap = getattr(self._local, "cursor", None)
         if snap is not None:
-            yield snap
+            yield Tracked(snap, self.reads) if self.reads.active() else snap
             return
         cur = self.con.cursor()
         try:
-            yield cur
+            yield Tracked(cur, self.reads) if self.reads.active() else cur
         finally:
             cur.close()
 
@@ -218,6 +224,7 @@ class Engine(ServedState):
     def _facts(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         """QueryBuilder's SQL on the metrics engine: DuckDB, or Spark with engine 'spark'."""
         if self.spark is not None:
+            self.reads.note_sql(sql)
             return self.spark.query(sql, params)
         return self.read_store(sql, params)
 
@@ -225,6 +232,7 @@ class Engine(ServedState):
         """The department key of a staff member; UnknownError if there is none. Looked up once per snapshot."""
         known = getattr(self._local, "staff", None) if getattr(self._local, "cursor", None) is not None else None
         if known is not None and staff_id in known:
+            self.reads.note(("t:staff",))
             return known[staff_id]
         with self.cursor() as cur:
             row = cur.execute("SELECT department_id FROM staff WHERE staff_id = $id", {"id": staff_id}).fetchone()
@@ -300,6 +308,8 @@ class Engine(ServedState):
         grouping = Grouping(grain, buckets if grain else (), dmap, by_staff)
         store = self.served_figures()
         stored = store.answer(metric, rows, period, grouping) if store is not None else None
+        if stored is not None:
+            self.reads.note((f"m:{metric.key}",))
         df = stored if stored is not None else with_value(metric, self._facts(*self.builder.build(metric, rows, period,
                                                                                         grouping)))
         if by_staff:
@@ -342,6 +352,7 @@ class Engine(ServedState):
     def _one_row(self, sql: str, params: dict) -> dict:
         """An ungrouped figure's one row, as a dict (no DataFrame on the way from the database)."""
         if self.spark is not None:
+            self.reads.note_sql(sql)
             return self.spark.row(sql, params)
         with self.cursor() as cur:
             rel = cur.execute(sql, params)
@@ -359,7 +370,9 @@ class Engine(ServedState):
         rows = self.rows_for(metric, scope)
         store = self.served_figures()
         got = store.answer(metric, rows, period, Grouping()) if store is not None else None
-        if got is None:
+        if got is not None:
+            self.reads.note((f"m:{metric.key}",))
+        else:
             got = with_value(metric, self._one_row(*self.builder.build(metric, rows, period, Grouping())))
         fills = _empty_counts_as(metric)
         values = {}

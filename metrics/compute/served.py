@@ -36,12 +36,17 @@ class ServedState:
             facts = {}
             self._state = (version, facts)
         if name not in facts:
-            facts[name] = compute()
-        return facts[name]
+            with self.reads.collect() as read:
+                value = compute()
+            facts[name] = (value, frozenset(read))
+        value, read = facts[name]
+        self.reads.note(read)                  # what the fact was read from is read by whoever asks for it
+        return value
 
     def data_range(self) -> tuple[dt.date, dt.date] | None:
         """First and last day with contacts of the state whose figures are served (the figure store's, while the
         next store is built), or None for an empty database."""
+        self.reads.note(("served",))
         store = self.served_figures()
         return store.data_range if store is not None else self._live_range()
 
@@ -67,7 +72,7 @@ class ServedState:
         known = getattr(self._local, "versions", None)
         if known is not None and getattr(self._local, "cursor", None) is not None:
             return known
-        with self.cursor() as cur:           # one cheap row that moves whenever any table's version does
+        with self.reads.quiet(), self.cursor() as cur:   # one cheap row that moves whenever any table's version does
             mark = cur.execute(_FINGERPRINT).fetchone()
         cached = self._versions
         if cached is not None and cached[0] == mark:
@@ -75,11 +80,8 @@ class ServedState:
             if getattr(self._local, "cursor", None) is not None:
                 self._local.versions = versions
             return versions
-        df = self.read_store("""
-            SELECT 'load' AS kind, table_name AS k, count(*) || '/' || coalesce(CAST(max(loaded_at) AS VARCHAR), '')
-                   || '/' || coalesce(CAST(max(unloaded_at) AS VARCHAR), '') AS v FROM load_batches GROUP BY table_name
-            UNION ALL SELECT 'write', entity, CAST(max(audit_id) AS VARCHAR) FROM audit_log GROUP BY entity
-            UNION ALL SELECT 'meta', key, value FROM meta""")
+        with self.reads.quiet():
+            df = self._versions_table()
         out: dict[str, list[str]] = {}
         for kind, k, v in sorted(zip(df["kind"], df["k"], df["v"])):
             if kind == "meta":
@@ -98,6 +100,32 @@ class ServedState:
             self._local.versions = versions
         return versions
 
+    def _versions_table(self) -> pd.DataFrame:
+        return self.read_store("""
+            SELECT 'load' AS kind, table_name AS k, count(*) || '/' || coalesce(CAST(max(loaded_at) AS VARCHAR), '')
+                   || '/' || coalesce(CAST(max(unloaded_at) AS VARCHAR), '') AS v FROM load_batches GROUP BY table_name
+            UNION ALL SELECT 'write', entity, CAST(max(audit_id) AS VARCHAR) FROM audit_log GROUP BY entity
+            UNION ALL SELECT 'meta', key, value FROM meta""")
+
+    def versions_of(self, names) -> tuple:
+        """The version, in the state served now, of each thing a computation read (metrics/compute/reads.py), in
+        sorted order: equal to what was recorded when it ran exactly when none of them changed since."""
+        tables = self.table_versions()
+        store = self.served_figures()
+        out = []
+        for name in sorted(names):
+            if name.startswith("t:"):
+                out.append(tables.get(name[2:], ""))
+            elif name.startswith("m:"):
+                out.append(store.metric_versions.get(name[2:]) if store is not None else None)
+            elif name == "served":
+                out.append(self.served_version())
+            elif name == "*":
+                out.append(tables.get("*", ""))
+            else:                                # "all": anything at all
+                out.append(self.data_version())
+        return tuple(out)
+
     def data_version(self) -> str:
         """Changes whenever data is written (loads, unloads, demo builds, dashboard writes): the key that
         invalidates cached figures."""
@@ -112,6 +140,7 @@ class ServedState:
     def last_load(self) -> str | None:
         """When data last arrived: the newest load batch, else when the demo was built — of the state whose
         figures are served (the figure store's, while the next store is built)."""
+        self.reads.note(("served",))
         store = self.served_figures()
         return store.last_load if store is not None else self._last_load()
 
@@ -124,7 +153,16 @@ class ServedState:
     def served_figures(self) -> figures.FigureStore | None:
         """The complete figure store to read standard figures from, or None (mode off, or none built yet in the
         background). When the data changed: mode wait builds the new store now; mode background starts one build
-        and serves the previous store until it is complete."""
+        and serves the previous store until it is complete. Inside a snapshot, the same store all through it."""
+        pinned = getattr(self._local, "store", None) if getattr(self._local, "cursor", None) is not None else False
+        if pinned:
+            return pinned[0]
+        store = self._choose_store()
+        if pinned is None:
+            self._local.store = (store,)
+        return store
+
+    def _choose_store(self) -> figures.FigureStore | None:
         if self.figure_store == "off":
             return None
         if not self._kept_read:
@@ -151,7 +189,7 @@ class ServedState:
             if self._kept_read:
                 return
             try:
-                with self.cursor() as cur:
+                with self.reads.quiet(), self.cursor() as cur:
                     kept = figures.load(cur)
             except duckdb.Error:             # a file from before the store was kept (read-only: not upgraded)
                 kept = None
@@ -171,7 +209,7 @@ class ServedState:
         keep it in the file (a writable engine), after it is served."""
         if not self._kept_read:
             self._read_kept()
-        with self._store_lock:
+        with self._store_lock, self.reads.quiet():
             with self.snapshot():
                 version = self.data_version()
                 old = self._store
@@ -180,6 +218,8 @@ class ServedState:
                 new = figures.build(self._facts, self.config, self._live_range(), version, self.table_versions(),
                                     self._last_load(), old)
             self._store = new
+            if getattr(self._local, "cursor", None) is not None:
+                self._local.store = (new,)       # this snapshot reads the store it built from now on
             if self.keep:
                 try:
                     self.last_save_seconds = figures.save(self.con, new)

@@ -16,17 +16,12 @@ from typing import Any, Mapping
 import yaml
 
 from metrics.catalogue import sqlexpr
+from metrics.store.database import LOADABLE
 from metrics.errors import ConfigError
 
 TYPES = ("varchar", "integer", "double", "boolean", "timestamp", "date")
 FORMATS = ("csv", "excel", "parquet")
-# Natural keys: re-loading a corrected export replaces rows with the same key instead of duplicating.
-KEYS = {"staff": ("staff_id",), "contacts": ("contact_id",), "requests": ("request_id",),
-        "handoffs": ("handoff_id",), "feedback": ("feedback_id",), "suggestions": ("suggestion_id",),
-        "recognitions": ("recognition_id",), "invoices": ("invoice_id",),
-        "surveys_sent": ("sent_on", "department_id", "staff_id", "channel"),
-        "kpi_observations": ("metric_key", "department_id", "period_start", "period_end", "source"),
-        "benchmarks": ("source", "organisation", "period", "metric_key")}
+KEYS = LOADABLE                      # each loadable table's natural key (metrics/store/database.py)
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "data" / "mappings"
 
 

@@ -18,6 +18,14 @@ from metrics.catalogue import calendar
 from metrics.catalogue.definitions import Config
 from metrics.errors import SchemaError
 
+# The tables data files are loaded into, each with its natural key: re-loading a corrected export replaces rows
+# with the same key instead of duplicating.
+LOADABLE = {"staff": ("staff_id",), "contacts": ("contact_id",), "requests": ("request_id",),
+            "handoffs": ("handoff_id",), "feedback": ("feedback_id",), "suggestions": ("suggestion_id",),
+            "recognitions": ("recognition_id",), "invoices": ("invoice_id",),
+            "surveys_sent": ("sent_on", "department_id", "staff_id", "channel"),
+            "kpi_observations": ("metric_key", "department_id", "period_start", "period_end", "source"),
+            "benchmarks": ("source", "organisation", "period", "metric_key")}
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
