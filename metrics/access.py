@@ -200,6 +200,25 @@ def may_decide_for(config: Config, viewer: Viewer, department_id: str | None) ->
     return viewer.is_head and home is not None and department_id in config.descendants(home)
 
 
+# --- Targets (metrics/features/targets.py) ----------------------------------------------------------------------
+def may_set_targets(viewer: Viewer) -> bool:
+    """Administrators, executives and the command line set targets directly."""
+    return viewer.role in (Role.SYSTEM, Role.EXECUTIVE, Role.ADMIN)
+
+
+def may_approve_targets(viewer: Viewer) -> bool:
+    """Executives (and the command line) approve or reject the targets heads propose."""
+    return viewer.role in (Role.SYSTEM, Role.EXECUTIVE)
+
+
+def may_propose_target(config: Config, viewer: Viewer, unit: str | None) -> bool:
+    """A head proposes targets for their own department and its teams (those who set targets may propose any)."""
+    if may_set_targets(viewer):
+        return True
+    home = home_unit(config, viewer)
+    return viewer.is_head and home is not None and unit is not None and unit in config.descendants(home)
+
+
 def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Viewer, scope: Scope) -> None:
     """Raise AccessDenied unless the viewer may read the records and verbatim comments of the scope.
 

@@ -75,6 +75,16 @@ class Target:
     warning: float | None
 
 
+def band_problem(direction: str, target: float, warning: float | None) -> str | None:
+    """What is wrong with a target's warning threshold for a metric's direction, or None: the warning band lies on
+    the worse side of the target (config.yaml's targets and those set on the Targets page alike)."""
+    if warning is not None and direction == "higher_is_better" and warning > target:
+        return f"{warning:g} is above the target {target:g}; for higher_is_better the warning threshold is lower"
+    if warning is not None and direction == "lower_is_better" and warning < target:
+        return f"{warning:g} is below the target {target:g}; for lower_is_better the warning threshold is higher"
+    return None
+
+
 @dataclass(frozen=True)
 class Metric:
     key: str

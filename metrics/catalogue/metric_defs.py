@@ -5,7 +5,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from metrics.catalogue.definitions import Department, Goal, Measure, Metric, Source, Target
+from metrics.catalogue.definitions import Department, Goal, Measure, Metric, Source, Target, band_problem
 from metrics.catalogue.reader import AGGS, DIRECTIONS, FORMATS, RESERVED_PARAMS, TYPES, Reader
 from metrics.sql import PLACEHOLDER, is_identifier
 
@@ -177,10 +177,9 @@ def _target(r: Reader, raw: Any, p: str, direction: str) -> Target | None:
     target, warning = r.number(m.get("target"), f"{p}.target"), r.number(m.get("warning"), f"{p}.warning")
     if target is None:
         return None
-    if warning is not None and direction == "higher_is_better" and warning > target:
-        r.error(f"{p}.warning", f"{warning:g} is above the target {target:g}; for higher_is_better the warning threshold is lower")
-    if warning is not None and direction == "lower_is_better" and warning < target:
-        r.error(f"{p}.warning", f"{warning:g} is below the target {target:g}; for lower_is_better the warning threshold is higher")
+    problem = band_problem(direction, target, warning)
+    if problem:
+        r.error(f"{p}.warning", problem)
     return Target(target, warning)
 
 

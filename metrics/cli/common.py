@@ -1,9 +1,10 @@
 """What the command-line commands share: the period and viewer asked for, opening the database, printing."""
 from __future__ import annotations
 
+import getpass
 import json
 
-from metrics.access import SYSTEM
+from metrics.access import SYSTEM, Viewer
 from metrics.catalogue.definitions import Config
 from metrics.catalogue.scope import parse_scope
 from metrics.compute.engine import Engine
@@ -64,3 +65,12 @@ def print_json(obj) -> None:
 
 def records(df) -> list[dict]:
     return json.loads(df.to_json(orient="records", date_format="iso"))
+
+
+def cli_actor() -> Viewer:
+    """Who the audit trail names for a command that writes: the command line and the operating-system account."""
+    try:
+        who = getpass.getuser()
+    except Exception:                   # no login name in this environment (e.g. a container without one)
+        who = "unknown"
+    return Viewer(user=f"command line ({who})", role=SYSTEM.role)

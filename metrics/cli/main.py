@@ -2,7 +2,7 @@
 
 This module holds the argument parser and the dispatch; the commands live beside it: figures.py (list,
 value, series, breakdown, goals, staff, chain, benchmark), data.py (demo, check, load, unload, batches,
-export-parquet, bench) and users.py (users ...), with what they share in common.py.
+export-parquet, bench), users.py (users ...) and targets.py (targets ...), with what they share in common.py.
 
 Exit codes: 0 success, 2 bad input (one clear sentence on stderr), 1 an unexpected failure.
 Until sign-in exists for the command line, it acts as the all-seeing system viewer.
@@ -18,6 +18,7 @@ from metrics.cli.data import (cmd_batches, cmd_bench, cmd_check, cmd_demo, cmd_e
                               cmd_unload)
 from metrics.cli.figures import (cmd_benchmark, cmd_breakdown, cmd_chain, cmd_goals, cmd_list, cmd_series, cmd_staff,
                                  cmd_value)
+from metrics.cli.targets import add_parser as targets_parser, cmd_targets
 from metrics.cli.users import cmd_users
 from metrics.compute.periods import GRAINS
 from metrics.compute.sqlcheck import check_sql
@@ -152,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--force", action="store_true", help="replace an existing export")
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
+    targets_parser(sub, common, db)
     return p
 
 
@@ -159,7 +161,7 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd
             "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
             "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
             "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet,
-            "figure-store": cmd_figure_store}
+            "figure-store": cmd_figure_store, "targets": cmd_targets}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,9 +5,8 @@ import getpass
 import json
 import sys
 
-from metrics.access import SYSTEM, Viewer
 from metrics.catalogue.definitions import Config
-from metrics.cli.common import records, writer
+from metrics.cli.common import cli_actor, records, writer
 from metrics.errors import MetricsError
 
 
@@ -20,22 +19,13 @@ def _password(args) -> str:
     return first
 
 
-def _cli_actor() -> Viewer:
-    """Who the audit trail names for a users command: the command line and the operating-system account."""
-    try:
-        who = getpass.getuser()
-    except Exception:                   # no login name in this environment (e.g. a container without one)
-        who = "unknown"
-    return Viewer(user=f"command line ({who})", role=SYSTEM.role)
-
-
 def cmd_users(args, config: Config) -> None:
     # Imported here, not at the top: importing accounts hashes a dummy password (argon2, ~0.3 s), which every
     # other command would pay at start-up.
     from metrics.store import accounts
     con = writer(args, config, instead="an administrator can do this on the dashboard's Users page now, or "
                                         "stop the dashboard and run the command again")
-    actor = _cli_actor()
+    actor = cli_actor()
     try:
         if args.action == "add":
             password = None if args.no_password else _password(args)

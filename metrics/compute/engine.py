@@ -22,7 +22,7 @@ from metrics import access
 
 from metrics.compute import figures, target_status
 from metrics.access import Viewer
-from metrics.catalogue.definitions import Config, Metric
+from metrics.catalogue.definitions import Config, Metric, Target
 from metrics.errors import MetricsError, UnknownError
 from metrics.formatting import format_value
 from metrics.compute.periods import GRAINS, Period
@@ -427,12 +427,34 @@ class Engine(ServedState):
             return self.staff_department(scope.key)
         return scope.key if scope.is_unit else None
 
+    def target(self, metric: Metric, department: str | None, period: Period) -> Target | None:
+        """The target a department's (None: the organisation's) figure for the period is judged against: the one in
+        force on its first day — set in the database (metrics/features/targets.py), else config.yaml's."""
+        return target_status.target_for(metric, department, self.config, self.held_targets(), period.start)
+
+    def held_targets(self) -> target_status.Held:
+        """The approved targets in the database by metric and unit, each with the day it takes effect (read once per
+        data version); empty for a read-only file from before they were kept (schema 7)."""
+        def compute():
+            try:
+                df = self.read_store("SELECT metric_key, department_id, effective_from, target, warning FROM targets "
+                                     "WHERE status = 'approved' ORDER BY effective_from, decided_at, target_id")
+            except duckdb.CatalogException:
+                return {}
+            held: dict = {}
+            for m, d, on, t, w in zip(df["metric_key"], df["department_id"], df["effective_from"], df["target"],
+                                      df["warning"]):
+                held.setdefault((m, None if pd.isna(d) else d), []).append(
+                    (pd.Timestamp(on).date(), Target(float(t), None if pd.isna(w) else float(w))))
+            return {k: tuple(v) for k, v in held.items()}
+        return self._per_version("targets", compute)
+
     def figure(self, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> Figure:
         """One figure with its status (no comparison periods)."""
         metric = self.metric(metric_key)
         row = self._ungrouped(viewer, metric, scope, period)
         num, den, val = _clean(row["numerator"]), _clean(row["denominator"]), _clean(row["value"])
-        target = target_status.target_for(metric, self.target_department(scope), self.config)
+        target = self.target(metric, self.target_department(scope), period)
         status = target_status.SUPPRESSED if row["suppressed"] else target_status.status(metric, val, den, target)
         return Figure(period.start, period.end, num, den, val, status)
 
@@ -452,7 +474,7 @@ class Engine(ServedState):
         metric = self.metric(metric_key)
         period = period or self.default_period()
         fig = self.figure(viewer, metric_key, scope, period)
-        target = target_status.target_for(metric, self.target_department(scope), self.config)
+        target = self.target(metric, self.target_department(scope), period)
         previous = self.figure(viewer, metric_key, scope, period.previous()) if compare else None
         last_year = self.figure(viewer, metric_key, scope, period.last_year()) if compare else None
         return MetricResult(metric.key, metric.label, str(scope), period.start, period.end, fig.numerator,
@@ -468,7 +490,8 @@ class Engine(ServedState):
         df = self.frame(viewer, metric_key, scope, period, grain=grain)
         ends = {b.start: b.end for b in period.buckets(grain)}
         df.insert(1, "end", df["bucket"].map(ends))
-        return self._with_status(metric, df, lambda _: self.target_department(scope))
+        department = self.target_department(scope)
+        return self._with_status(metric, df, [department] * len(df), list(df["bucket"]))
 
     def breakdown(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
                   by: str | None = None) -> pd.DataFrame:
@@ -487,14 +510,16 @@ class Engine(ServedState):
             lookup = dict(zip(names.staff_id, names.name))
             dept = dict(zip(names.staff_id, names.department_id))
             df.insert(1, "name", df["grp"].map(lookup))
-            return self._with_status(metric, df, lambda g: dept.get(g))
+            return self._with_status(metric, df, [dept.get(g) for g in df["grp"]], [period.start] * len(df))
         deps = self.config.departments
         df.insert(1, "name", [deps[g].name if LEVELS.index(deps[g].level) >= LEVELS.index(by)
                               else f"{deps[g].name} (not in a {by})" for g in df["grp"]])
-        return self._with_status(metric, df, lambda g: g)
+        return self._with_status(metric, df, list(df["grp"]), [period.start] * len(df))
 
-    def _with_status(self, metric: Metric, df: pd.DataFrame, department_of) -> pd.DataFrame:
-        targets = [target_status.target_for(metric, department_of(g), self.config) for g in df.get("grp", [None] * len(df))]
+    def _with_status(self, metric: Metric, df: pd.DataFrame, departments: list, starts: list) -> pd.DataFrame:
+        """Each row's target (of its department, in force on its period's first day), warning and status."""
+        held = self.held_targets()
+        targets = [target_status.target_for(metric, d, self.config, held, on) for d, on in zip(departments, starts)]
         df["target"] = [t.target if t else None for t in targets]
         df["warning"] = [t.warning if t else None for t in targets]
         df["status"] = [target_status.SUPPRESSED if hidden else target_status.status(metric, _clean(v), _clean(d), t)

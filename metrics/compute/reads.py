@@ -27,8 +27,8 @@ import cachetools
 from metrics.store.database import LOADABLE
 
 # Tables whose changes always move their own version: every one of them is loaded through load_batches, and every
-# dashboard write to one is audited under its name (metrics/store/writes.py).
-VERSIONED = frozenset(LOADABLE)
+# dashboard write to one is audited under its name (metrics/store/writes.py); the targets are only ever written so.
+VERSIONED = frozenset(LOADABLE) | {"targets"}
 # Copies of config.yaml (departments, calendar): rewritten only with a change of "*" (their fingerprints in meta).
 FROM_CONFIG = frozenset({"departments", "calendar"})
 ALWAYS = "*"

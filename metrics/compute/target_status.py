@@ -2,9 +2,14 @@
 
 higher_is_better: on target if value ≥ target, warning if value ≥ warning, else off target;
 lower_is_better: mirrored; thresholds inclusive. No value, or a denominator below the metric's
-min_denominator → insufficient data. A metric with no target → no target.
+min_denominator → insufficient data. A metric with no target → no target. A figure is judged against the target
+in force on its period's first day (target_for).
 """
 from __future__ import annotations
+
+import bisect
+import datetime as dt
+from typing import Mapping
 
 from metrics.catalogue.definitions import Config, Metric, Target
 
@@ -30,13 +35,31 @@ def status_text(code: str) -> str:
     return f"{icon} {word}"
 
 
-def target_for(metric: Metric, department: str | None, config: Config) -> Target | None:
-    """The target that applies to a department (nearest override up the hierarchy) or the organisation."""
-    if department is not None:
-        for key in config.ancestors(department):
-            if key in metric.department_targets:
-                return metric.department_targets[key]
-    return metric.default_target
+# Targets held in the database (metrics/features/targets.py): (metric key, department key or None for the
+# organisation) → each approved target with the day it takes effect, oldest first.
+Held = Mapping[tuple[str, str | None], tuple[tuple[dt.date, Target], ...]]
+
+
+def target_for(metric: Metric, department: str | None, config: Config, held: Held | None = None,
+               on: dt.date | None = None) -> Target | None:
+    """The target that applies to a department's (or the organisation's) figure for a period starting `on`: the
+    nearest unit up the hierarchy that has one, then the organisation. At each, a target set in the database and in
+    force on that day (the latest taking effect on or before it) comes before config.yaml's, the default."""
+    for key in (config.ancestors(department) if department is not None else ()) + (None,):
+        if held and on is not None:
+            found = in_force(held.get((metric.key, key), ()), on)
+            if found is not None:
+                return found
+        default = metric.department_targets.get(key) if key is not None else metric.default_target
+        if default is not None:
+            return default
+    return None
+
+
+def in_force(dated: tuple[tuple[dt.date, Target], ...], on: dt.date) -> Target | None:
+    """Of targets with the days they take effect (oldest first), the one in force on `on`."""
+    at = bisect.bisect_right([d for d, _ in dated], on)
+    return dated[at - 1][1] if at else None
 
 
 def has_enough_data(metric: Metric, value: float | None, denominator: float | None) -> bool:
