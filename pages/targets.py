@@ -79,7 +79,12 @@ if held.empty:
     st.info("No targets set here yet" + ("" if status is None else f" with status {status}")
             + ": config.yaml's targets apply (see *Metric definitions*).", icon=":material/flag:")
 else:
+    def as_shown(key, value) -> str:
+        """A threshold as the metric shows its figures (80.0 %), or – for none."""
+        return "–" if value is None or pd.isna(value) or key not in config.metrics else format_value(config.metric(key), value)
     shown = held.drop(columns=["version"]).assign(
+        target=[as_shown(k, v) for k, v in zip(held["metric_key"], held["target"])],
+        warning=[as_shown(k, v) for k, v in zip(held["metric_key"], held["warning"])],
         metric_key=[config.metric(k).label if k in config.metrics else k for k in held["metric_key"]],
         department_id=[unit_name(d) for d in held["department_id"]])
     widgets.table(shown, "targets", columns={

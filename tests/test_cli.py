@@ -173,7 +173,8 @@ def test_demo_refuses_to_overwrite(demo_db, capsys):
     code, _, err = run(capsys, "demo", "--db", demo_db)
     assert code == 2 and "already exists; pass --force" in err
     code, out, _ = run(capsys, "demo", "--db", demo_db, "--if-missing")
-    assert code == 0 and "leaving it as it is" in out
+    from metrics.store.database import latest_version
+    assert code == 0 and f"leaving its data as it is (schema version {latest_version()})" in out
 
 
 def test_chain_json_has_every_part_and_text_mode_works(demo_db, capsys):

@@ -18,13 +18,13 @@ from tests.conftest import demo_sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
-         "definitions", "data")
+         "targets", "definitions", "data")
 ALLOWED = {"executive": {"overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
-                         "definitions"},
+                         "targets", "definitions"},
            "head": {"overview", "department", "my_contribution", "voice", "chain", "benchmark", "ideas", "you_said",
-                    "definitions"},
+                    "targets", "definitions"},
            "staff": {"department", "my_contribution", "voice", "chain", "ideas", "you_said", "definitions"},
-           "admin": {"overview", "department", "ideas", "you_said", "definitions", "data"}}
+           "admin": {"overview", "department", "ideas", "you_said", "targets", "definitions", "data"}}
 
 
 def cli_value(capsys, db, metric, scope):

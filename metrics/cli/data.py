@@ -11,16 +11,26 @@ from metrics.cli.bench import DEMO_ROWS_PER_SCALE, bench_all, print_all
 from metrics.cli.bench_ingest import bench_ingest, print_ingest
 from metrics.cli.common import open_engine, records, writer
 from metrics.demo.build import build_demo_database
-from metrics.errors import MetricsError
+from metrics.errors import MetricsError, SchemaError
 from metrics.ingest.loader import load_file, unload
 from metrics.ingest.profiles import load_profile
+from metrics.store.database import connect, schema_version
 from metrics.store.export import export_parquet
 
 
 def cmd_demo(args, config: Config) -> None:
     path = Path(args.db or config.database_path)
     if args.if_missing and path.exists():
-        print(f"{path} exists; leaving it as it is")
+        try:                         # opening it for writing upgrades an older file's schema (numbered migrations)
+            con = connect(path, config)
+        except SchemaError as exc:   # e.g. a running dashboard holds it (and upgraded it when it opened it)
+            print(f"{path} exists; leaving it as it is ({exc})")
+            return
+        try:
+            version = schema_version(con)
+        finally:
+            con.close()
+        print(f"{path} exists; leaving its data as it is (schema version {version})")
         return
     result = build_demo_database(path, config, scale=args.scale, seed=args.seed, force=args.force)
     rows = result["rows"]

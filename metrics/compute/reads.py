@@ -24,11 +24,11 @@ from contextlib import contextmanager
 
 import cachetools
 
-from metrics.store.database import LOADABLE
+from metrics.store.database import DERIVED, LOADABLE
 
 # Tables whose changes always move their own version: every one of them is loaded through load_batches, and every
 # dashboard write to one is audited under its name (metrics/store/writes.py); the targets are only ever written so.
-VERSIONED = frozenset(LOADABLE) | {"targets"}
+VERSIONED = frozenset(LOADABLE) | {"targets"} | frozenset(DERIVED)     # DERIVED: views versioned as their table
 # Copies of config.yaml (departments, calendar): rewritten only with a change of "*" (their fingerprints in meta).
 FROM_CONFIG = frozenset({"departments", "calendar"})
 ALWAYS = "*"

@@ -16,6 +16,7 @@ import pandas as pd
 from metrics.compute import figures
 from metrics.compute.periods import Period, last_full_month
 from metrics.errors import MetricsError
+from metrics.store.database import DERIVED
 
 _FINGERPRINT = """SELECT (SELECT count(*) || '/' || coalesce(CAST(max(loaded_at) AS VARCHAR), '') || '/'
                           || coalesce(CAST(max(unloaded_at) AS VARCHAR), '') FROM load_batches),
@@ -90,6 +91,7 @@ class ServedState:
             else:
                 out.setdefault(k, []).append(f"{kind}={v}")
         versions = {k: ";".join(v) for k, v in out.items()}
+        versions.update({view: versions[table] for view, table in DERIVED.items() if table in versions})
         versions["@"] = ";".join(f"{k}={v}" for kind, k, v in sorted(zip(df["kind"], df["k"], df["v"])) if kind == "meta"
                                  and k in _NOT_FIGURES)
         if self.spark is not None:

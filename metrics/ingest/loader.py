@@ -8,6 +8,7 @@ in load_batches. A file already loaded (same checksum) is skipped.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import shutil
@@ -86,11 +87,20 @@ SHARED_WORK = {"feedback": ("acknowledged_at", "followed_up_at", "follow_up_by",
                                "linked_metric")}
 
 
-def default_profile(con, table: str) -> Profile:
-    """A file whose header uses the table's own column names and ISO dates (not the dashboard's own columns)."""
+# Columns a file in the schema's own names may leave out (NULL then): staff.assigned_from, the day a person's team and
+# manager took effect, is known to few exports; without it a move takes effect on the day it is loaded.
+OPTIONAL = {"staff": ("assigned_from",)}
+
+
+def default_profile(con, table: str, path: Path | None = None) -> Profile:
+    """A file whose header uses the table's own column names and ISO dates (not the dashboard's own columns; the
+    OPTIONAL ones only when the file's header has them)."""
+    header = _csv_header(path) if path is not None and table in OPTIONAL else None
     cols = []
     for name, ctype, *_ in con.execute(f"DESCRIBE {ident(table)}").fetchall():
         if name == "batch_id" or name in DASHBOARD_ONLY.get(table, ()):
+            continue
+        if name in OPTIONAL.get(table, ()) and header is not None and name not in header:
             continue
         kind = DUCK_TYPES.get(ctype.split("(")[0], "double" if ctype.startswith("DECIMAL") else "varchar")
         cols.append(Column(name, name, kind))        # ISO dates and times: a plain cast
@@ -129,7 +139,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
     cur = con.cursor()
     scratch = None             # a spreadsheet's text form lives here until the load is over
     try:
-        profile = profile or default_profile(cur, table)
+        profile = profile or default_profile(cur, table, path)
         if profile.table != table:
             raise MetricsError(f"profile {profile.name!r} is for table {profile.table}, not {table}")
         digest = checksum(path)
@@ -241,6 +251,15 @@ def _fast(cur, config, profile, result: LoadResult, path: str, header, target_co
         raise
     result.batch_id = batch
     return True
+
+
+def _csv_header(path: Path) -> set[str] | None:
+    """The column names on a CSV file's first line, or None when it cannot be read as one."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return {h.strip() for h in next(csv.reader(f), [])}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
 
 
 def keep_dashboard_work(cur, table: str, key: tuple[str, ...], batch: int) -> None:

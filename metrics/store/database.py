@@ -26,6 +26,9 @@ LOADABLE = {"staff": ("staff_id",), "contacts": ("contact_id",), "requests": ("r
             "surveys_sent": ("sent_on", "department_id", "staff_id", "channel"),
             "kpi_observations": ("metric_key", "department_id", "period_start", "period_end", "source"),
             "benchmarks": ("source", "organisation", "period", "metric_key")}
+# Views made from a table (and its load bookkeeping): they change exactly when that table does, so they are versioned
+# as it is (ServedState.table_versions) — a cached result or a stored figure reading one is recomputed with it.
+DERIVED = {"staff_assignments": "staff"}
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 

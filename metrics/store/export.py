@@ -19,7 +19,7 @@ from metrics.sql import ident, literal
 # table → the time column its month partitions come from
 PARTITIONED = {"contacts": "received_at", "requests": "created_at", "handoffs": "handed_at", "feedback": "received_at",
                "invoices": "received_at"}
-TABLES = ("departments", "staff", "contacts", "requests", "handoffs", "feedback", "surveys_sent", "suggestions",
+TABLES = ("departments", "staff", "staff_assignments", "contacts", "requests", "handoffs", "feedback", "surveys_sent", "suggestions",
           "recognitions", "invoices", "kpi_observations", "benchmarks", "calendar", "load_batches", "audit_log", "meta")
 # Not exported: users and sessions (password hashes and session tokens stay in the database) and the
 # loader's replaced_<table> bookkeeping.
@@ -51,7 +51,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path, force: bo
                             f"TO {literal(target)} (FORMAT parquet, PARTITION_BY (year, month))")
             else:
                 target.mkdir()
-                cur.execute(f"COPY {ident(table)} TO {literal(target / 'data.parquet')} (FORMAT parquet)")
+                cur.execute(f"COPY (SELECT * FROM {ident(table)}) TO {literal(target / 'data.parquet')} (FORMAT parquet)")
             counts[table] = n
         cur.execute("ROLLBACK")
         cur.close()
