@@ -91,9 +91,20 @@ def sign_out() -> None:
         st.session_state.pop(k, None)
 
 
+def nothing_loaded(v) -> str:
+    """What a page says while the database holds no contacts yet (every period starts from them)."""
+    who = ("load it on the Data page" if v is not None and v.is_admin
+           else "an administrator loads it on the Data page")
+    return ("No contacts loaded yet, so there are no figures to show: they start from your telephony or contact "
+            f"export (table contacts) — {who}. Staff, requests, feedback and the other exports follow the same way.")
+
+
 def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
     """Period and grain pickers in the sidebar, kept in the URL so a view can be shared."""
     qp = st.query_params
+    if eng.data_range() is None:                 # a new organisation's empty database: say what is missing, not why
+        st.info(nothing_loaded(viewer()), icon=":material/upload_file:")
+        st.stop()
     default = eng.default_period()
     try:
         start = parse_date(qp.get("from", default.start.isoformat()), "from")
