@@ -9,11 +9,13 @@ Headcount is "in post at the end of the period": an assignment opened before the
 not closed before it (the at_period_end rule). In cc_phones: Ann; Dan (S4, 1 Jan – 31 May 2024, so not in post at
 the end of May); Eve (S5) only from 1 June. In housing_repairs: Bob (S2).
 """
+import datetime as dt
+
 import pytest
 
 from metrics.access import SYSTEM, Role, Viewer
 from metrics.catalogue.scope import Scope
-from metrics.compute.periods import month
+from metrics.compute.periods import Period, month
 from metrics.errors import AccessDenied
 from metrics.ingest.loader import load_file, unload
 
@@ -71,6 +73,18 @@ def test_before_the_move_counts_for_the_old_team_after_it_for_the_new_one(moved)
     assert calls(eng, Scope("team", "cc_phones"), MAY) == 5
     assert calls(eng, Scope("team", "housing_repairs"), MAY) == 2
     assert calls(eng, ANN, MAY) == 4                        # her own figure follows her: c1 c2 c5 c9
+
+
+def test_her_figures_are_judged_against_the_target_of_the_team_she_was_in(moved):
+    eng, _, _ = moved
+    # sla_attainment's targets (config.yaml): the organisation 0.85 / 0.75, Housing (with its teams) 0.80 / 0.70.
+    april = eng.value(SYSTEM, "sla_attainment", ANN, APRIL, compare=False)
+    june = eng.value(SYSTEM, "sla_attainment", ANN, month(2024, 6), compare=False)
+    assert (april.target, april.warning) == (0.85, 0.75)      # in the contact centre then: the organisation's
+    assert (june.target, june.warning) == (0.80, 0.70)        # in housing_repairs from 15 May: Housing's
+    series = eng.series(SYSTEM, "sla_attainment", ANN, Period(dt.date(2024, 4, 1), dt.date(2024, 6, 30)))
+    # Each month is judged from its first day: 1 May is before the move on the 15th, so May keeps the organisation's.
+    assert list(series["target"]) == [0.85, 0.85, 0.80]
 
 
 def test_the_line_of_management_in_force_today_decides_who_sees_her_figures(moved):

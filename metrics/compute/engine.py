@@ -421,11 +421,27 @@ class Engine(ServedState):
         return df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
 
     # --- figures with targets ----------------------------------------------------------------
-    def target_department(self, scope: Scope) -> str | None:
-        """The department whose target applies to a scope (a person takes their team's)."""
+    def target_department(self, scope: Scope, on: dt.date | None = None) -> str | None:
+        """The department whose target applies to a scope (a person takes the team they were in on `on`, the first day
+        of the period judged — staff_assignments — else their team today)."""
         if scope.kind == "staff":
-            return self.staff_department(scope.key)
+            self.staff_department(scope.key)                 # an unknown person is an error, whatever the day
+            return self._assigned_department(scope.key, on) if on is not None else self.staff_department(scope.key)
         return scope.key if scope.is_unit else None
+
+    def _assigned_department(self, staff_id: str, on: dt.date) -> str:
+        known = getattr(self._local, "staff", None) if getattr(self._local, "cursor", None) is not None else None
+        if known is not None and (staff_id, on) in known:
+            self.reads.note(("t:staff_assignments",))
+            return known[(staff_id, on)]
+        with self.cursor() as cur:
+            row = cur.execute("SELECT department_id FROM staff_assignments WHERE staff_id = $s AND valid_from <= $d "
+                              "AND (valid_to IS NULL OR valid_to > $d) ORDER BY valid_from DESC LIMIT 1",
+                              {"s": staff_id, "d": on}).fetchone()
+        department = row[0] if row else self.staff_department(staff_id)   # no assignment that day: today's team
+        if known is not None:
+            known[(staff_id, on)] = department
+        return department
 
     def target(self, metric: Metric, department: str | None, period: Period) -> Target | None:
         """The target a department's (None: the organisation's) figure for the period is judged against: the one in
@@ -454,7 +470,7 @@ class Engine(ServedState):
         metric = self.metric(metric_key)
         row = self._ungrouped(viewer, metric, scope, period)
         num, den, val = _clean(row["numerator"]), _clean(row["denominator"]), _clean(row["value"])
-        target = self.target(metric, self.target_department(scope), period)
+        target = self.target(metric, self.target_department(scope, period.start), period)
         status = target_status.SUPPRESSED if row["suppressed"] else target_status.status(metric, val, den, target)
         return Figure(period.start, period.end, num, den, val, status)
 
@@ -474,7 +490,7 @@ class Engine(ServedState):
         metric = self.metric(metric_key)
         period = period or self.default_period()
         fig = self.figure(viewer, metric_key, scope, period)
-        target = self.target(metric, self.target_department(scope), period)
+        target = self.target(metric, self.target_department(scope, period.start), period)
         previous = self.figure(viewer, metric_key, scope, period.previous()) if compare else None
         last_year = self.figure(viewer, metric_key, scope, period.last_year()) if compare else None
         return MetricResult(metric.key, metric.label, str(scope), period.start, period.end, fig.numerator,
@@ -490,8 +506,8 @@ class Engine(ServedState):
         df = self.frame(viewer, metric_key, scope, period, grain=grain)
         ends = {b.start: b.end for b in period.buckets(grain)}
         df.insert(1, "end", df["bucket"].map(ends))
-        department = self.target_department(scope)
-        return self._with_status(metric, df, [department] * len(df), list(df["bucket"]))
+        starts = list(df["bucket"])
+        return self._with_status(metric, df, [self.target_department(scope, on) for on in starts], starts)
 
     def breakdown(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
                   by: str | None = None) -> pd.DataFrame:
