@@ -94,6 +94,13 @@ def conversion_sql(profile: Profile, target_cols: dict, relation: str, header: l
     inner = ["row_number() OVER () AS _row"]
     outer = ["_row"]
     file_cols = {h: h for h in header}
+    # An `expr` may also use the converted target columns (`closed_at - created_at`) that the file does not have
+    # under that name (a file column of the same name means the file's): such an expr is computed in the outer
+    # SELECT, over the inner one's converted values, and may not use another such expr.
+    in_file = {h.lower() for h in header}
+    late_names = {c.target: c.target for c in profile.columns if c.target.lower() not in in_file}
+    plain = {c.target for c in profile.columns if c.expr is None}
+    late, passed_through = {}, {}
     for i, c in enumerate(profile.columns):
         if c.target not in target_cols:
             raise ValueError(f"column {c.target} is not in table {profile.table}")
@@ -102,8 +109,22 @@ def conversion_sql(profile: Profile, target_cols: dict, relation: str, header: l
             source = "CAST(NULL AS VARCHAR)"
         elif c.expr is not None:
             key = where(profile.name, f"columns.{c.target}.expr")
-            sql = sqlexpr.render(sqlexpr.check(c.expr, key, header), file_cols, key)
-            value, source = f"try_cast(({sql}) AS {SQL_TYPES[c.type]})", "CAST(NULL AS VARCHAR)"
+            checked = sqlexpr.check(c.expr, key, [*header, *late_names])
+            used = {n.lower() for n in checked.columns} - in_file
+            if not used:
+                sql = sqlexpr.render(checked, file_cols, key)
+                value, source = f"try_cast(({sql}) AS {SQL_TYPES[c.type]})", "CAST(NULL AS VARCHAR)"
+            else:
+                other = sorted(t for t in late_names if t.lower() in used and t not in plain)
+                if other:
+                    raise sqlexpr.ExpressionError(key, f"uses {', '.join(other)}, itself an expression over converted "
+                                                       "columns; write it over the file's columns or the others")
+                for n in checked.columns:
+                    if n.lower() in in_file:
+                        passed_through.setdefault(n, f"_file{len(passed_through)}")
+                names = {**passed_through, **{t: t for t in late_names if t.lower() in used}}
+                late[c.target] = f"try_cast(({sqlexpr.render(checked, names, key)}) AS {SQL_TYPES[c.type]})"
+                continue
         else:
             source = _source(c, b)
             value = source if c.type == "varchar" and not c.map else _typed(_mapped(source, c, b), c, b)
@@ -123,10 +144,15 @@ def conversion_sql(profile: Profile, target_cols: dict, relation: str, header: l
         checked = sqlexpr.check(d.when, key, [*targets, *(h for h in header if names.get(h) != h)])
         for col in checked.columns:
             real = next(n for n in names if n.lower() == col.lower())
+            if real in late:
+                raise sqlexpr.ExpressionError(key, f"uses {real}, an expression over converted columns; write the "
+                                                   "drop over the columns that expression uses")
             if names[real] not in targets:
                 passed[real] = names[real]
         whens.append(f"WHEN ({sqlexpr.render(checked, names, key)}) THEN {b(d.reason)}")
     inner += [f"{quote_name(h)} AS {ident(alias)}" for h, alias in passed.items()]
+    inner += [f"{quote_name(h)} AS {ident(alias)}" for h, alias in passed_through.items()]
+    outer += [f"{sql} AS {ident(target)}" for target, sql in late.items()]
     outer.insert(1, f"CASE {' '.join(whens)} END AS _drop" if whens else "CAST(NULL AS VARCHAR) AS _drop")
     return (f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {', '.join(outer)} FROM "
             f"(SELECT {', '.join(inner)} FROM {relation})"), b.values
