@@ -12,15 +12,13 @@ config.yaml before it is written; with any problem nothing is written.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from metrics.catalogue.reader import LEVELS
+from metrics.catalogue.reader import LEVELS, csv_file
 from metrics.errors import ConfigError
 
 COLUMNS = ("key", "name", "parent", "front_line")
@@ -31,13 +29,8 @@ _YES, _NO = ("yes", "y", "true", "1"), ("no", "n", "false", "0", "")
 def read_departments(path: str | Path) -> list[dict]:
     """The departments file as config.yaml's nested `departments` list; ConfigError naming the line otherwise."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({type(e).__name__}); save it as a CSV in UTF-8") \
-            from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    header, reader = csv_file(path, ConfigError)
+    header = [h.lower() for h in header]
     if [c for c in COLUMNS if c not in header] or len(set(header)) != len(header):
         raise ConfigError(f"{path}: the header is {', '.join(header) or '(empty)'}; a departments file has the columns "
                           f"{', '.join(COLUMNS)} (parent empty for a top-level unit; front_line yes or no)")

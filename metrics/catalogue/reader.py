@@ -3,6 +3,9 @@ person fixing config.yaml sees all of them in one go. Unknown keys are errors (a
 back to a default)."""
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
 from typing import Any
 
 from metrics.catalogue import sqlexpr
@@ -17,6 +20,17 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESERVED_PARAMS = ("period_end",)
 AUTH_MODES = ("demo", "password", "oidc")
 ENGINES = ("duckdb", "spark")
+
+
+def csv_file(path: Path, error: type[Exception]) -> tuple[list[str], csv.DictReader]:
+    """A CSV file people wrote (departments, targets): its header, stripped, and a reader over its rows; `error` with
+    one sentence when it cannot be read as UTF-8 text."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot be read as UTF-8 text ({type(e).__name__}); save it as a CSV in UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    return [(h or "").strip() for h in (reader.fieldnames or [])], reader
 
 
 class Reader:

@@ -16,9 +16,7 @@ metric, unit and day as an earlier one replaces it (the earlier one is kept, mar
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pandas as pd
 from metrics import access
 from metrics.access import Viewer
 from metrics.catalogue.definitions import Metric, band_problem
+from metrics.catalogue.reader import csv_file
 from metrics.catalogue.scope import ORGANISATION
 from metrics.compute.engine import Engine
 from metrics.errors import AccessDenied, MetricsError, UnknownError
@@ -203,13 +202,7 @@ def import_file(engine: Engine, viewer: Viewer, path: str | Path, at: dt.datetim
     if not access.may_set_targets(viewer):
         raise AccessDenied(f"{viewer.user} may not set targets: administrators and executives set them")
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise TargetError(f"{path}: cannot be read as UTF-8 text ({type(e).__name__}); save it as a CSV in UTF-8") \
-            from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header, reader = csv_file(path, TargetError)
     missing = [c for c in ("metric", "department", "effective_from", "target") if c not in header]
     unknown = [c for c in header if c not in IMPORT_COLUMNS]
     if missing or unknown:
