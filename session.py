@@ -99,10 +99,12 @@ def nothing_loaded(v) -> str:
             f"export (table contacts) — {who}. Staff, requests, feedback and the other exports follow the same way.")
 
 
-def period_controls(eng, grain_default: str = "month") -> tuple[Period, str]:
-    """Period and grain pickers in the sidebar, kept in the URL so a view can be shared."""
+def period_controls(eng, page: str, grain_default: str = "month") -> tuple[Period, str]:
+    """Period and grain pickers in the sidebar, kept in the URL so a view can be shared. With no contacts loaded
+    yet, the page (titled `page`) says what is missing and stops."""
     qp = st.query_params
     if eng.data_range() is None:                 # a new organisation's empty database: say what is missing, not why
+        st.title(page)
         st.info(nothing_loaded(viewer()), icon=":material/upload_file:")
         st.stop()
     default = eng.default_period()

@@ -12,7 +12,7 @@ from metrics.formatting import format_date, format_days, format_hours, format_pe
 
 viewer = session.require_viewer()
 eng = session.engine()
-period, grain = session.period_controls(eng)
+period, grain = session.period_controls(eng, "The chain")
 key = session.department_picker(eng, viewer)
 names = {k: d.name for k, d in eng.config.departments.items()}
 rules = eng.config.chain            # the metrics metrics.features.chain computes the page from (config `chain:`)

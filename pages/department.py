@@ -16,7 +16,7 @@ from metrics.voice import praise
 
 viewer = session.require_viewer()
 eng = session.engine()
-period, grain = session.period_controls(eng)
+period, grain = session.period_controls(eng, "Department")
 key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 st.title(eng.config.departments[key].name)

@@ -15,7 +15,7 @@ eng = session.engine()
 if viewer.staff_id is None:
     st.info("This page is for people with a staff record.")
     st.stop()
-period, grain = session.period_controls(eng)
+period, grain = session.period_controls(eng, "My contribution")
 me = Scope("staff", viewer.staff_id)
 st.title("My contribution")
 try:                                   # e.g. an administrator viewing as a staff member: no personal figures

@@ -11,7 +11,7 @@ from metrics.features import chain
 
 viewer = session.require_viewer()
 eng = session.engine()
-period, grain = session.period_controls(eng)
+period, grain = session.period_controls(eng, "Overview")
 
 st.title("Overview")
 st.caption(f"The whole organisation · {format_period(period)} · compared with {format_period(period.previous())}")

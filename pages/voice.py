@@ -17,7 +17,7 @@ from metrics.voice import themes
 
 viewer = session.require_viewer()
 eng = session.engine()
-period, grain = session.period_controls(eng)
+period, grain = session.period_controls(eng, "Voice of the customer")
 key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 st.title(f"Voice of the customer — {eng.config.departments[key].name}")

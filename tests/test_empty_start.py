@@ -42,6 +42,7 @@ def test_every_page_opens_on_an_empty_database_and_says_what_is_missing(empty, r
         if path in ("pages/overview.py", "pages/department.py", "pages/voice.py", "pages/chain.py"):
             who = "load it on the Data page" if role == Role.ADMIN else "an administrator loads it on the Data page"
             assert "No contacts loaded yet" in shown and who in shown, title
+            assert at.title[0].value == title                     # the page says which page it is
 
 
 def test_on_an_empty_database_the_administrator_signs_in_and_reaches_the_data_page(empty):
