@@ -22,12 +22,13 @@ from metrics import access
 
 from metrics.compute import figures, target_status
 from metrics.access import Viewer
-from metrics.catalogue.definitions import Config, Metric, Target
+from metrics.catalogue.definitions import Config, Metric
 from metrics.errors import MetricsError, UnknownError
 from metrics.formatting import format_value
 from metrics.compute.periods import GRAINS, Period
 from metrics.compute.query import Grouping, QueryBuilder, Rows, with_value
 from metrics.compute.reads import Reads, Tracked
+from metrics.compute.in_force import TargetsInForce
 from metrics.compute.served import ServedState
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.store.database import connect
@@ -105,7 +106,7 @@ def _clean(x) -> float | None:
     return float(x)
 
 
-class Engine(ServedState):
+class Engine(ServedState, TargetsInForce):
     """Computes metrics from one DuckDB database (or, with engine 'spark', from Spark over the exported
     tables — see metrics.spark); give each thread its own Engine or share one."""
 
@@ -420,51 +421,7 @@ class Engine(ServedState):
         df = df.fillna(_empty_counts_as(metric))   # event rows and kpi_observations look the same to callers
         return df.astype({"numerator": "float64", "denominator": "float64", "value": "float64"})
 
-    # --- figures with targets ----------------------------------------------------------------
-    def target_department(self, scope: Scope, on: dt.date | None = None) -> str | None:
-        """The department whose target applies to a scope (a person takes the team they were in on `on`, the first day
-        of the period judged — staff_assignments — else their team today)."""
-        if scope.kind == "staff":
-            self.staff_department(scope.key)                 # an unknown person is an error, whatever the day
-            return self._assigned_department(scope.key, on) if on is not None else self.staff_department(scope.key)
-        return scope.key if scope.is_unit else None
-
-    def _assigned_department(self, staff_id: str, on: dt.date) -> str:
-        known = getattr(self._local, "staff", None) if getattr(self._local, "cursor", None) is not None else None
-        if known is not None and (staff_id, on) in known:
-            self.reads.note(("t:staff_assignments",))
-            return known[(staff_id, on)]
-        with self.cursor() as cur:
-            row = cur.execute("SELECT department_id FROM staff_assignments WHERE staff_id = $s AND valid_from <= $d "
-                              "AND (valid_to IS NULL OR valid_to > $d) ORDER BY valid_from DESC LIMIT 1",
-                              {"s": staff_id, "d": on}).fetchone()
-        department = row[0] if row else self.staff_department(staff_id)   # no assignment that day: today's team
-        if known is not None:
-            known[(staff_id, on)] = department
-        return department
-
-    def target(self, metric: Metric, department: str | None, period: Period) -> Target | None:
-        """The target a department's (None: the organisation's) figure for the period is judged against: the one in
-        force on its first day — set in the database (metrics/features/targets.py), else config.yaml's."""
-        return target_status.target_for(metric, department, self.config, self.held_targets(), period.start)
-
-    def held_targets(self) -> target_status.Held:
-        """The approved targets in the database by metric and unit, each with the day it takes effect (read once per
-        data version); empty for a read-only file from before they were kept (schema 7)."""
-        def compute():
-            try:
-                df = self.read_store("SELECT metric_key, department_id, effective_from, target, warning FROM targets "
-                                     "WHERE status = 'approved' ORDER BY effective_from, decided_at, target_id")
-            except duckdb.CatalogException:
-                return {}
-            held: dict = {}
-            for m, d, on, t, w in zip(df["metric_key"], df["department_id"], df["effective_from"], df["target"],
-                                      df["warning"]):
-                held.setdefault((m, None if pd.isna(d) else d), []).append(
-                    (pd.Timestamp(on).date(), Target(float(t), None if pd.isna(w) else float(w))))
-            return {k: tuple(v) for k, v in held.items()}
-        return self._per_version("targets", compute)
-
+    # --- figures with targets (the target in force: metrics/compute/in_force.py) -------------
     def figure(self, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> Figure:
         """One figure with its status (no comparison periods)."""
         metric = self.metric(metric_key)
