@@ -1,5 +1,6 @@
 # make run  — set up (.venv, requirements, demo database if missing, an older one upgraded) and start the dashboard
-# make run CONFIG=organisation.yaml — the same on an organisation's own config (`python -m metrics init`)
+# make run CONFIG=organisation.yaml — the same on an organisation's own config (`python -m metrics init`, or the
+#   set-up page the dashboard opens on while that file does not exist)
 # make test — the same set-up, then the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -21,12 +22,14 @@ setup: $(VENV)/.installed
 demo: | $(VENV)/.installed
 	$(PY) -m metrics demo --db $(DB) --if-missing
 
-# What `make run` starts on: the demo, or an organisation's own config (checked; its database made by init).
+# What `make run` starts on: the demo, or an organisation's own config (checked; its database made by init) — or,
+# when that file does not exist yet, the dashboard's set-up page, which writes it.
 ifeq ($(CONFIG),)
 prepare: demo
 else
 prepare: | $(VENV)/.installed
-	$(PY) -m metrics check --config $(CONFIG)
+	@if [ -f "$(CONFIG)" ]; then $(PY) -m metrics check --config $(CONFIG); \
+	else echo "$(CONFIG) does not exist yet: the dashboard opens on its set-up page (the code is in the server's log)"; fi
 endif
 
 check: setup

@@ -33,14 +33,41 @@ from metrics.voice import themes
 CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the engine is first made)
 
 
+def config_path() -> str:
+    """The config file this server runs on: CX_CONFIG, else the shipped demo's."""
+    return os.environ.get("CX_CONFIG") or CONFIG_PATH
+
+
+def needs_setup() -> bool:
+    """Whether this server was started on an organisation's config file that does not exist yet: the dashboard then
+    shows only its set-up page (pages/setup.py), which writes it."""
+    return not os.path.exists(config_path())
+
+
+def database_override() -> str | None:
+    """CX_DB: a database other than the config's (tests, the benchmark)."""
+    return os.environ.get("CX_DB")
+
+
+_logged_codes: set = set()
+
+
+def log_setup_code(config: str, code: str) -> None:
+    """Print the set-up code in the server's log, once per process."""
+    if config not in _logged_codes:
+        _logged_codes.add(config)
+        print(f"No organisation configured at {config}: open the dashboard and set it up with the code {code}",
+              flush=True)
+
+
 @st.cache_resource
 def engine() -> Engine:
     """The process's engine: config validated at start-up, database opened once, standard figures read from the
     figure store — built in the background after each change while pages keep the previous complete store
     (CX_FIGURE_STORE: background, the default; wait; off)."""
-    config = load_config(os.environ.get("CX_CONFIG") or CONFIG_PATH)
+    config = load_config(config_path())
     check_sql(config)
-    return Engine.open(os.environ.get("CX_DB", config.database_path), config,
+    return Engine.open(database_override() or config.database_path, config,
                        figure_store=os.environ.get("CX_FIGURE_STORE", "background"))
 
 

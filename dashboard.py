@@ -109,7 +109,10 @@ def run() -> None:
             st.error(str(exc))
 
 
-with app_cache.page_run(session.engine()):
-    app_cache.maybe_warm_up()
-    run()
-app_cache.freeze_heap()
+if app_cache.needs_setup():         # started on an organisation's config that does not exist yet: set it up first
+    st.navigation([st.Page("pages/setup.py", title="Set up", icon=":material/domain_add:", default=True)]).run()
+else:
+    with app_cache.page_run(session.engine()):
+        app_cache.maybe_warm_up()
+        run()
+    app_cache.freeze_heap()

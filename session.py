@@ -91,21 +91,23 @@ def sign_out() -> None:
         st.session_state.pop(k, None)
 
 
-def nothing_loaded(v) -> str:
-    """What a page says while the database holds no contacts yet (every period starts from them)."""
-    who = ("load it on the Data page" if v is not None and v.is_admin
-           else "an administrator loads it on the Data page")
-    return ("No contacts loaded yet, so there are no figures to show: they start from your telephony or contact "
-            f"export (table contacts) — {who}. Staff, requests, feedback and the other exports follow the same way.")
+def nothing_loaded(eng, v) -> str:
+    """What a page says while the sources whose days make the periods (config organisation.periods_from) are empty."""
+    who = "load one on the Data page" if v is not None and v.is_admin else "an administrator loads one on the Data page"
+    tables = list(dict.fromkeys(eng.config.sources[k].table for k in eng.config.organisation.periods_from))
+    named = tables[0] if len(tables) == 1 else f"{', '.join(tables[:-1])} or {tables[-1]}"
+    return (f"No {named} loaded yet, so there are no figures to show: periods start from the first of those exports "
+            f"(your telephony or contact log, service requests, feedback, invoices) — {who}. Staff and the other "
+            "exports follow the same way.")
 
 
 def period_controls(eng, page: str, grain_default: str = "month") -> tuple[Period, str]:
-    """Period and grain pickers in the sidebar, kept in the URL so a view can be shared. With no contacts loaded
+    """Period and grain pickers in the sidebar, kept in the URL so a view can be shared. With nothing loaded
     yet, the page (titled `page`) says what is missing and stops."""
     qp = st.query_params
     if eng.data_range() is None:                 # a new organisation's empty database: say what is missing, not why
         st.title(page)
-        st.info(nothing_loaded(viewer()), icon=":material/upload_file:")
+        st.info(nothing_loaded(eng, viewer()), icon=":material/upload_file:")
         st.stop()
     default = eng.default_period()
     try:

@@ -4,22 +4,25 @@ from pathlib import Path
 
 import streamlit as st
 
+import profile_builder
 import session
 import widgets
 from metrics.errors import MetricsError
+from metrics.ingest import profiles
 from metrics.ingest.loader import load_upload, unload
-from metrics.ingest.profiles import KEYS, MAPPINGS_DIR, load_profile
+from metrics.ingest.profiles import KEYS, load_profile
 
 viewer = session.require_admin("Data")
 eng = session.engine()
 st.title("Data")
 st.caption("Loads are all-or-nothing: a file is checked in full and written in one transaction, or not at all.")
+widgets.flash()
 
 st.subheader("Load an export")
-profiles = ["(columns named as in the schema)"] + sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml"))
-profile_name = st.selectbox("Mapping profile", profiles)
+choices = ["(columns named as in the schema)"] + profiles.names()
+profile_name = st.selectbox("Mapping profile", choices)
 try:
-    profile = load_profile(profile_name) if profile_name != profiles[0] else None
+    profile = load_profile(profile_name) if profile_name != choices[0] else None
 except MetricsError as exc:
     st.error(str(exc))
     st.stop()
@@ -78,3 +81,6 @@ if loaded:
                            f"restored {r['restored']:,}.")
             except MetricsError as exc:
                 st.error(str(exc))
+
+st.subheader("Build a profile")
+profile_builder.render(eng, list(KEYS))

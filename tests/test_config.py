@@ -93,6 +93,8 @@ def test_sql_level_mistakes_name_the_metric_or_source(raw, mutate, path, words):
      "metrics.calls_offered.filter: unknown placeholder {period_end}; only at_period_end metrics"),
     (lambda c: c["organisation"].update(holidays=["2024-13-01"]), "organisation.holidays[0]"),
     (lambda c: c["organisation"].update(time_zone="Europe/Londn"), "organisation.time_zone"),
+    (lambda c: c["organisation"].update(periods_from=["contacts", "request"]),
+     "organisation.periods_from: 'request' is not a source"),
     (lambda c: c["departments"][0]["children"][0]["children"][0].update(children=[{"key": "x", "name": "X"}]),
      "departments[0].children[0].children[0].children: teams cannot have children"),
     (lambda c: c["metrics"]["p90_resolution_hours"].pop("quantile"), "metrics.p90_resolution_hours.quantile"),
@@ -135,6 +137,6 @@ def test_every_config_key_is_in_the_readme():
              "country", "subdivision", "business_days", "holidays", "path", "key", "front_line", "children",
              "table", "time", "department", "staff", "filter", "dimensions", "derived", "target", "warning",
              "default", "by_department", "misses", "privacy", "min_group_size", "auth", "mode",
-             "session_idle_minutes", "anonymous"}
+             "session_idle_minutes", "anonymous", "periods_from"}
     missing = sorted(k for k in keys if f"`{k}`" not in readme)
     assert not missing, f"keys not documented in README.md: {missing}"

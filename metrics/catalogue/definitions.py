@@ -19,6 +19,9 @@ class Organisation:
     subdivision: str | None
     business_days: tuple[int, ...]          # 0 = Monday
     holidays: tuple[dt.date, ...]
+    # The sources whose first and last days bound the periods pages offer (and so the default period: the last full
+    # month): an organisation whose first export is its 311 requests has figures before it has any contacts.
+    periods_from: tuple[str, ...] = ("contacts",)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def configured(base: dict, organisation: dict, departments: list[dict], key_map:
     """The shipped config (as read from YAML) for a new organisation: its own `organisation` and `departments`, and
     each department the catalogue names replaced by key_map's (ConfigError naming the first one not mapped, where a
     department is required)."""
-    ours = {d["key"] for d in _walk(departments)}
+    ours = {d["key"] for d in walk(departments)}
     bad = sorted(v for v in key_map.values() if v not in ours)
     if bad:
         raise ConfigError(f"--map names {', '.join(bad)}, not in the departments file; map to keys of your own "
@@ -126,10 +126,10 @@ def configured(base: dict, organisation: dict, departments: list[dict], key_map:
     return out
 
 
-def _walk(items):
+def walk(items):
     for item in items:
         yield item
-        yield from _walk(item.get("children") or [])
+        yield from walk(item.get("children") or [])
 
 
 def named_departments(base: dict) -> list[str]:

@@ -54,6 +54,9 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     db = r.mapping(top.get("database") or {}, "database", ("path",))
     departments = _departments(r, top.get("departments"))
     sources = _sources(r, top.get("sources"))
+    for key in org.periods_from:
+        if key not in sources:
+            r.error("organisation.periods_from", f"{key!r} is not a source (one of {', '.join(sources)})")
     metrics = _metrics(r, top.get("metrics"), sources, departments, _measures(r, top.get("measures"), sources))
     goals = _goals(r, top.get("goals") or {}, metrics, departments)
     privacy = r.mapping(top.get("privacy") or {}, "privacy", ("min_group_size",))

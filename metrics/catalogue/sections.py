@@ -161,8 +161,8 @@ def voice(r: Reader, raw: Any, departments: dict[str, Department], sources: dict
 
 
 def organisation(r: Reader, raw: Any) -> Organisation:
-    m = r.mapping(raw, "organisation", ("name", "time_zone", "country", "subdivision", "business_days", "holidays"),
-                  ("name", "time_zone"))
+    m = r.mapping(raw, "organisation", ("name", "time_zone", "country", "subdivision", "business_days", "holidays",
+                                        "periods_from"), ("name", "time_zone"))
     tz = r.text(m.get("time_zone"), "organisation.time_zone", "UTC")
     try:
         import zoneinfo
@@ -187,8 +187,12 @@ def organisation(r: Reader, raw: Any) -> Organisation:
             holidays_lib.country_holidays(country, subdiv=subdivision, years=2024)
         except (NotImplementedError, KeyError):
             r.error("organisation.country", f"{country!r}/{subdivision!r} is not a country (and region) the holidays package knows (e.g. GB/ENG)")
+    periods_from = m.get("periods_from", ["contacts"])
+    if not isinstance(periods_from, list) or not periods_from or not all(isinstance(k, str) for k in periods_from):
+        r.error("organisation.periods_from", "expected a list of source keys (e.g. [contacts, requests])")
+        periods_from = ["contacts"]
     return Organisation(r.text(m.get("name"), "organisation.name", "Organisation"), tz, country, subdivision,
-                        tuple(sorted(WEEKDAYS.index(d) for d in days)), tuple(sorted(holidays)))
+                        tuple(sorted(WEEKDAYS.index(d) for d in days)), tuple(sorted(holidays)), tuple(periods_from))
 
 
 def departments(r: Reader, raw: Any) -> dict[str, Department]:

@@ -10,7 +10,8 @@ from metrics.cli.common import cli_actor, records, writer
 from metrics.errors import MetricsError
 
 
-def _password(args) -> str:
+def new_password(args) -> str:
+    """A new password: from standard input (--password-stdin), else asked for twice."""
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("New password: ")
@@ -28,12 +29,12 @@ def cmd_users(args, config: Config) -> None:
     actor = cli_actor()
     try:
         if args.action == "add":
-            password = None if args.no_password else _password(args)
+            password = None if args.no_password else new_password(args)
             accounts.add_user(con, args.user, args.role, args.name, args.department, args.staff, password, config,
                               actor=actor)
             print(f"added {args.user.lower()} ({args.role})")
         elif args.action == "set-password":
-            accounts.set_password(con, args.user, _password(args), actor=actor)
+            accounts.set_password(con, args.user, new_password(args), actor=actor)
             print(f"password set for {args.user}; their sessions were ended")
         elif args.action == "set-role":
             accounts.set_role(con, args.user, args.role, actor=actor)

@@ -45,16 +45,18 @@ class ServedState:
         return value
 
     def data_range(self) -> tuple[dt.date, dt.date] | None:
-        """First and last day with contacts of the state whose figures are served (the figure store's, while the
-        next store is built), or None for an empty database."""
+        """First and last day with a row in the sources `organisation.periods_from` names (config), in the state
+        whose figures are served (the figure store's, while the next store is built); None while they are empty."""
         self.reads.note(("served",))
         store = self.served_figures()
         return store.data_range if store is not None else self._live_range()
 
     def _live_range(self) -> tuple[dt.date, dt.date] | None:
         def compute():
-            row = self._facts("SELECT CAST(min(received_at) AS DATE) AS a, CAST(max(received_at) AS DATE) AS b "
-                              "FROM contacts")
+            sources = [self.config.sources[k] for k in self.config.organisation.periods_from]
+            spans = " UNION ALL ".join(f"SELECT CAST(min({s.time}) AS TIMESTAMP) AS a, CAST(max({s.time}) AS TIMESTAMP) "
+                                       f"AS b FROM {s.table}" for s in sources)
+            row = self._facts(f"SELECT CAST(min(a) AS DATE) AS a, CAST(max(b) AS DATE) AS b FROM ({spans}) spans")
             a, b = row.iloc[0]
             return None if pd.isna(a) else (pd.Timestamp(a).date(), pd.Timestamp(b).date())
         return self._per_version("range", compute)

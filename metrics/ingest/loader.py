@@ -49,6 +49,7 @@ class LoadResult:
     seconds: float = 0.0
     skipped: bool = False
     dry_run: bool = False
+    preview: pd.DataFrame | None = None    # a dry run's first converted rows (the profile builder), when asked for
 
     @property
     def ok(self) -> bool:
@@ -110,7 +111,7 @@ def default_profile(con, table: str, path: Path | None = None) -> Profile:
 
 def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: str | Path,
               profile: Profile | None = None, loaded_by: str = "cli", dry_run: bool = False,
-              report_dir: str | Path | None = None, log=None) -> LoadResult:
+              report_dir: str | Path | None = None, log=None, preview: int = 0) -> LoadResult:
     """Validate a file in full and, if it has no problems, load it in one transaction.
 
     Args:
@@ -124,6 +125,8 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         report_dir: where the CSV report of problems goes (default: beside the file, or the temporary
             folder when that one cannot be written; the summary says where).
         log: optional callable(str) told about each stage.
+        preview: with dry_run, keep this many converted rows (those not dropped) in result.preview, and check the
+            file even when the same file was loaded before.
     Returns:
         A LoadResult; `ok` False means nothing was written and `problems` says why.
     """
@@ -146,7 +149,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         result = LoadResult(table, path.name, digest, dry_run=dry_run)
         done = cur.execute("SELECT batch_id FROM load_batches WHERE checksum = $c AND table_name = $t AND "
                            "status = 'loaded'", {"c": digest, "t": table}).fetchone()
-        if done:
+        if done and not (dry_run and preview):
             result.skipped, result.batch_id = True, done[0]
             return result
         if is_sheet(path, profile):
@@ -180,6 +183,10 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         say(f"read and converted {result.rows_read:,} rows in {time.perf_counter() - started:.1f} s")
         if result.rows_read == 0:
             raise MetricsError(f"{path.name} has a header but no data rows")
+        if dry_run and preview:
+            shown = ", ".join(ident(c.target) for c in profile.columns)
+            result.preview = cur.execute(f"SELECT _row AS row, {shown} FROM _stage WHERE _drop IS NULL ORDER BY _row "
+                                         "LIMIT $n", {"n": int(preview)}).df()
         psql, pparams = problems_sql(profile, target_cols, config)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS {psql}", pparams)
         result.problem_count = cur.execute("SELECT count(*) FROM _problems").fetchone()[0]
@@ -211,7 +218,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
 
 def load_upload(con: duckdb.DuckDBPyConnection, config: Config, table: str, name: str, data: bytes,
                 profile: Profile | None = None, loaded_by: str = "dashboard", dry_run: bool = False,
-                log=None) -> tuple[LoadResult, bytes | None]:
+                log=None, preview: int = 0) -> tuple[LoadResult, bytes | None]:
     """Load an uploaded file (the dashboard's Data page): load_file on a copy in a temporary folder that
     is removed whatever happens, the problems report read into memory first.
 
@@ -226,7 +233,7 @@ def load_upload(con: duckdb.DuckDBPyConnection, config: Config, table: str, name
         path = Path(folder) / (Path(name.replace("\\", "/")).name or "upload")
         path.write_bytes(data)
         result = load_file(con, config, table, path, profile, loaded_by=loaded_by, dry_run=dry_run,
-                           report_dir=folder, log=log)
+                           report_dir=folder, log=log, preview=preview)
         report = Path(result.report).read_bytes() if result.report else None
     return result, report
 

@@ -9,6 +9,7 @@ load time against the file's header (which columns it may use).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,6 +24,17 @@ TYPES = ("varchar", "integer", "double", "boolean", "timestamp", "date")
 FORMATS = ("csv", "excel", "parquet")
 KEYS = LOADABLE                      # each loadable table's natural key (metrics/store/database.py)
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "data" / "mappings"
+
+
+def mappings_dir() -> Path:
+    """Where profiles are found by name and the builder saves them: data/mappings/, or the folder CX_MAPPINGS names
+    (an organisation keeping its profiles apart from the shipped ones; the tests)."""
+    return Path(os.environ.get("CX_MAPPINGS") or MAPPINGS_DIR)
+
+
+def names() -> list[str]:
+    """The profiles there, by name."""
+    return sorted(p.stem for p in mappings_dir().glob("*.yaml"))
 
 
 @dataclass(frozen=True)
@@ -70,10 +82,9 @@ def load_profile(name_or_path: str) -> Profile:
     """A profile by name (data/mappings/NAME.yaml) or path; ConfigError listing every problem."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = MAPPINGS_DIR / f"{name_or_path}.yaml"
+        path = mappings_dir() / f"{name_or_path}.yaml"
     if not path.exists():
-        known = ", ".join(sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml")))
-        raise ConfigError(f"no mapping profile {name_or_path!r} (shipped profiles: {known})")
+        raise ConfigError(f"no mapping profile {name_or_path!r} (profiles in {mappings_dir()}: {', '.join(names())})")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
