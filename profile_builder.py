@@ -181,7 +181,7 @@ def render(eng, table_names: list[str]) -> None:
     preview, save = st.columns([1, 3])
     if preview.button("Preview", key="builder-preview"):
         try:
-            result, _ = builder.preview(eng.con, eng.config, draft, name, upload.name, data)
+            result, report = builder.preview(eng.con, eng.config, draft, name, upload.name, data)
         except MetricsError as exc:
             st.error(str(exc))
         else:
@@ -190,6 +190,9 @@ def render(eng, table_names: list[str]) -> None:
                 st.dataframe(result.preview, hide_index=True)
             if not result.ok:
                 st.dataframe(result.problems, hide_index=True)
+                if report:
+                    st.download_button("Download every problem (CSV)", report, key="builder-report",
+                                       file_name=f"{Path(upload.name).stem}.problems.csv", mime="text/csv")
     replace = st.checkbox("Replace a profile of the same name", key="builder-replace")
     if save.button("Save the profile", type="primary", key="builder-save"):
         try:

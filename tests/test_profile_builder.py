@@ -139,3 +139,25 @@ def test_a_profile_that_would_not_load_is_not_saved(config, sample, tmp_path, na
     with pytest.raises((MetricsError, ConfigError), match=words):
         builder.save(data, name, folder=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_workbook_sample_is_read_from_its_cells(config):
+    import io
+
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["Ref", "Opened", "Team"], ["A1", "2024-01-03 10:00:00", "Parks"], ["A2", "2024-01-04 11:00:00", None]):
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    s = builder.read_sample("cases.xlsx", data.getvalue(), config)
+    assert s.file == {"format": "excel"} and s.columns == ("Ref", "Opened", "Team")
+    assert s.rows.to_dict("records") == [{"Ref": "A1", "Opened": "2024-01-03 10:00:00", "Team": "Parks"},
+                                         {"Ref": "A2", "Opened": "2024-01-04 11:00:00", "Team": None}]
+    assert builder.suggest_formats(s, "Opened") == ["%Y-%m-%d %H:%M:%S"]
+
+
+def test_a_file_that_is_not_text_is_one_sentence(config):
+    with pytest.raises(MetricsError, match="is not a text"):
+        builder.read_sample("x.csv", b"\x00\x01\x02binary", config)

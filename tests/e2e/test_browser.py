@@ -6,15 +6,13 @@ chromium (.ci/run).
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+
+from tests.perf import streamlit_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -28,12 +26,7 @@ ROLES = {"executive": ("Executive", ["Overview", "Department", "My contribution"
                                     "Metric definitions"]),
          "admin": ("Administrator", ["Overview", "Department", "Suggestions", "Metric definitions"])}
 BAD_WORDS = ("Traceback", "Error:", "Exception")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+HEADLESS = ("--server.headless", "true", "--browser.gatherUsageStats", "false")
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +36,10 @@ def server_factory(demo_db, tmp_path_factory):
     def start() -> str:
         db = tmp_path_factory.mktemp("e2e") / "e2e.duckdb"
         shutil.copy(demo_db, db)
-        port = free_port()
         env = {**os.environ, "CX_DB": str(db), "CX_FIGURE_STORE": "background"}    # as `make run` serves
-        p = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                              "--server.address", "127.0.0.1", "--server.headless", "true",
-                              "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p, url = streamlit_server.start(env, HEADLESS)
         procs.append(p)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    return url
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("streamlit did not start within 60 s")
+        return url
 
     yield start
     for p in procs:
@@ -152,13 +133,13 @@ def test_administrator_loads_a_file_on_the_data_page(url, browser):
     wait_rendered(page)
     page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").nth(1).click()     # Table
     page.get_by_role("option", name="invoices", exact=True).click()
-    page.locator("input[type='file']").set_input_files(str(bad_inputs / "unknown_department.csv"))
+    page.locator("input[type='file']").first.set_input_files(str(bad_inputs / "unknown_department.csv"))
     uploaded(page, "unknown_department.csv")
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("1 problem(s) in 2 rows; nothing was written").first.wait_for(timeout=60_000)
     wait_rendered(page)
     page.screenshot(path=str(ARTIFACTS / "admin-data-problems.png"), full_page=True)   # the table is a canvas
-    page.locator("input[type='file']").set_input_files(str(bad_inputs / "good.csv"))
+    page.locator("input[type='file']").first.set_input_files(str(bad_inputs / "good.csv"))
     uploaded(page, "good.csv")
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("inserted 2, updated 0").first.wait_for(timeout=60_000)

@@ -6,10 +6,6 @@ saves it and loads the export with it. The rows loaded â€” and so every figure â
 profile loaded into the same organisation by the command-line loader."""
 import datetime as dt
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -24,7 +20,8 @@ from metrics.features import setup
 from metrics.ingest.loader import load_file
 from metrics.ingest.profiles import load_profile
 from metrics.store.database import connect
-from tests.e2e.test_browser import ARTIFACTS, BAD_WORDS, CHROMIUM, ROOT, free_port, page_text, wait_rendered
+from tests.e2e.test_browser import ARTIFACTS, BAD_WORDS, CHROMIUM, HEADLESS, ROOT, page_text, wait_rendered
+from tests.perf import streamlit_server
 
 EXPORT = ROOT.parent / "shared" / "data" / "external" / "boston-311-graffiti-2015" / "graffiti_removal_2015.csv"
 DEPARTMENTS = """key,name,parent,front_line
@@ -67,21 +64,10 @@ CHOICES = {"request_id": ("CASE_ENQUIRY_ID", {}), "created_at": ("OPEN_DT", {}),
 def organisation_server(tmp_path):
     """A server on tmp/boston.yaml, which does not exist yet; profiles saved to tmp/mappings."""
     config, db, mappings = tmp_path / "boston.yaml", tmp_path / "boston.duckdb", tmp_path / "mappings"
-    port = free_port()
     env = {**os.environ, "CX_CONFIG": str(config), "CX_DB": str(db), "CX_MAPPINGS": str(mappings),
            "CX_FIGURE_STORE": "background"}
     log = open(tmp_path / "server.log", "w")
-    p = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                          "--server.address", "127.0.0.1", "--server.headless", "true",
-                          "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
+    p, url = streamlit_server.start(env, HEADLESS, output=log)
     yield url, config, db, mappings, p
     if p.poll() is None:
         p.terminate()
@@ -155,6 +141,11 @@ def test_an_organisation_set_up_in_the_browser_loads_an_export_through_a_profile
     type_into(page, "Password", PASSWORD)
     type_into(page, "Password again", PASSWORD)
     page.screenshot(path=str(ARTIFACTS / "setup.png"), full_page=True)
+    type_into(page, "Set-up code", code + "x")             # a wrong code: one sentence, nothing written
+    page.get_by_role("button", name="Create the organisation").click()
+    page.get_by_text("that is not the set-up code").first.wait_for()
+    assert not config_path.exists() and not db.exists()
+    type_into(page, "Set-up code", code)
     page.get_by_role("button", name="Create the organisation").click()
     page.get_by_text("Created City of Boston: 13 units, 3 staff").first.wait_for()
     assert config_path.exists() and db.exists()

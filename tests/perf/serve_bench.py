@@ -22,25 +22,17 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 PERSONAS = {"Executive": "executive", "Head of department": "head", "Staff member": "staff", "Administrator": "admin"}
 BAD = ("Traceback", "Error:", "Exception")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -146,7 +138,7 @@ async def load_during(browser, url: str, csv: Path, loaded: dict, errors: list) 
         await page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").nth(1).click()
         await page.get_by_role("option", name="invoices", exact=True).click()
         await render(page)                     # the run the choice started is over: the uploader stays put
-        await page.locator("input[type='file']").set_input_files(str(csv))
+        await page.locator("input[type='file']").first.set_input_files(str(csv))
         await page.get_by_text(csv.name).first.wait_for(timeout=120_000)
         await render(page)
         await page.get_by_role("button", name="Load", exact=True).click()
@@ -218,21 +210,12 @@ def rss_mb(pid: int) -> float:
 def serve(db: Path, server_args: list[str]):
     """`streamlit run dashboard.py` on loopback (reading .streamlit/config.toml, as `make run` does), pinned to
     SERVER_CORE when taskset is there; yields (url, pid)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    pin = ["taskset", "-c", SERVER_CORE] if shutil.which("taskset") else []
-    server = subprocess.Popen([*pin, sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", *server_args], cwd=ROOT,
-                              env={**os.environ, "CX_DB": str(db), "CX_RUN_LOG": str(db) + ".runs"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sys.path.insert(0, str(Path(__file__).parent))
+    import streamlit_server
+    pin = ("taskset", "-c", SERVER_CORE) if shutil.which("taskset") else ()
+    server, url = streamlit_server.start({**os.environ, "CX_DB": str(db), "CX_RUN_LOG": str(db) + ".runs"},
+                                         tuple(server_args), pin, timeout=120)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
         yield url, server.pid
     finally:
         server.terminate()
