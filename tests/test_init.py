@@ -50,6 +50,8 @@ def test_a_new_organisation_starts_empty_with_its_departments_and_people(tmp_pat
     assert "wrote" in out and "7 units" in out
     config = load_config(str(tmp_path / "testville.yaml"))
     assert config.organisation.name == "Testville" and config.organisation.time_zone == "America/New_York"
+    assert config.organisation.holidays == ()                              # the demo council's closure days are not ours
+    assert config.organisation.periods_from == tuple(read_base("config.yaml")["organisation"]["periods_from"])
     assert {k: (d.parent, d.level, d.front_line) for k, d in config.departments.items()} == {
         "services": (None, "directorate", True), "callcentre": ("services", "department", True),
         "streets": (None, "directorate", True), "graffiti": ("streets", "department", True),

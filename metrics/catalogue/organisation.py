@@ -98,7 +98,10 @@ def configured(base: dict, organisation: dict, departments: list[dict], key_map:
                           "say which of yours stands for each with --map OLD=NEW (e.g. --map "
                           f"{missing[0]}=KEY), one per department")
     out = copy.deepcopy(base)
-    out["organisation"] = {**{k: v for k, v in base.get("organisation", {}).items() if k in ("business_days",)},
+    # The shipped calendar's rules (business days, which sources bound the periods) stay; its name, place and local
+    # closure days are the demo council's.
+    out["organisation"] = {**{k: v for k, v in base.get("organisation", {}).items()
+                              if k not in ("name", "time_zone", "country", "subdivision", "holidays")},
                            **organisation}
     out["departments"] = departments
 
