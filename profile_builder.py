@@ -150,7 +150,8 @@ def render(eng, table_names: list[str]) -> None:
     if changed != st.session_state.get("builder-file"):
         st.session_state["builder-file"] = changed
         st.rerun()
-    st.caption(f"{len(sample.rows):,} rows, {len(sample.columns)} columns: {', '.join(sample.columns)}")
+    first = " (the first ones: Preview checks every row)" if len(sample.rows) >= builder.SAMPLE_ROWS else ""
+    st.caption(f"{len(sample.rows):,} rows{first}, {len(sample.columns)} columns: {', '.join(sample.columns)}")
     st.dataframe(sample.rows.head(10), hide_index=True)
 
     table = st.selectbox("Table it loads into", table_names, key="builder-table",

@@ -161,3 +161,8 @@ def test_a_workbook_sample_is_read_from_its_cells(config):
 def test_a_file_that_is_not_text_is_one_sentence(config):
     with pytest.raises(MetricsError, match="is not a text"):
         builder.read_sample("x.csv", b"\x00\x01\x02binary", config)
+
+
+def test_a_long_sample_is_examined_from_its_first_rows(config, raw):
+    s = builder.read_sample(EXPORT.name, EXPORT.read_bytes(), config, limit=100)
+    assert s.rows["CASE_ENQUIRY_ID"].tolist() == [r["CASE_ENQUIRY_ID"] for r in raw[:100]]

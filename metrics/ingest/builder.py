@@ -39,7 +39,7 @@ class Sample:
     name: str
     file: dict                       # format, delimiter, quote, header, encoding, skip_rows (as a profile says them)
     columns: tuple[str, ...]
-    rows: pd.DataFrame               # every row, every value text (None where empty), in the file's order
+    rows: pd.DataFrame               # the first rows (SAMPLE_ROWS), every value text (None where empty), in order
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,13 @@ def _reading(file: dict, table: str = "contacts") -> Profile:
                    int(file.get("skip_rows", 0)), file.get("sheet"), (), (), ())
 
 
-def read_sample(name: str, data: bytes, config: Config, file: dict | None = None) -> Sample:
-    """The sample's dialect (detected, or `file` as the person corrected it), header and rows, all as text.
-    MetricsError (one sentence) for a file that cannot be read so."""
+SAMPLE_ROWS = 100_000           # rows of a sample examined for suggestions, formats and values (Preview reads all)
+
+
+def read_sample(name: str, data: bytes, config: Config, file: dict | None = None,
+                limit: int = SAMPLE_ROWS) -> Sample:
+    """The sample's dialect (detected, or `file` as the person corrected it), header and first `limit` rows, all as
+    text. MetricsError (one sentence) for a file that cannot be read so."""
     if not data:
         raise MetricsError(f"{name} is empty: expected a header row and data rows")
     with tempfile.TemporaryDirectory(prefix="cx-sample-") as folder:
@@ -105,7 +109,7 @@ def read_sample(name: str, data: bytes, config: Config, file: dict | None = None
             scratch.mkdir()
             data_path, source, params, columns = open_as_text(con, path, profile, config, scratch)
             try:
-                rows = con.execute(f"SELECT * FROM {source}", params).df()
+                rows = con.execute(f"SELECT * FROM {source} LIMIT {int(limit)}", params).df()
             except duckdb.Error as exc:
                 raise read_failure(data_path, profile, exc) from None
         finally:
