@@ -225,6 +225,7 @@ class Config:
     # What each page shows (config `pages:`): page → part → metric keys in the order shown.
     pages: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     chain: ChainSettings = field(default_factory=ChainSettings)
+    alert_quiet_hours: int = 72              # alerts: a rule fires at most once in this many hours
 
     def page(self, page: str, part: str) -> tuple[str, ...]:
         """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""

@@ -48,7 +48,8 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
-                                         "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain"),
+                                         "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain",
+                                         "alerts"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -70,6 +71,11 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     if not isinstance(idle, int) or isinstance(idle, bool) or idle < 1:
         r.error("auth.session_idle_minutes", "expected a whole number of minutes, 1 or more")
         idle = 60
+    alerts = r.mapping(top.get("alerts") or {}, "alerts", ("quiet_hours",))
+    quiet = alerts.get("quiet_hours", 72)
+    if not isinstance(quiet, int) or isinstance(quiet, bool) or quiet < 0:
+        r.error("alerts.quiet_hours", "expected a whole number of hours, 0 or more (e.g. 72)")
+        quiet = 72
     voice = _voice(r, top.get("voice") or {}, departments, sources, metrics)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
@@ -84,6 +90,6 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
                   metrics=MappingProxyType(metrics), goals=MappingProxyType(goals), min_group_size=min_group,
                   auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
                   spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
-                  ranges=MappingProxyType(ranges), pages=page_parts, chain=chain)
+                  ranges=MappingProxyType(ranges), pages=page_parts, chain=chain, alert_quiet_hours=quiet)
 
 
