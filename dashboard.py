@@ -21,6 +21,7 @@ PAGES = {  # page file → (title, icon, roles that get it)
     "pages/ideas.py": ("Suggestions", ":material/lightbulb:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
     "pages/you_said.py": ("You said, we did", ":material/campaign:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
     "pages/targets.py": ("Targets", ":material/flag:", {Role.EXECUTIVE, Role.HEAD, Role.ADMIN}),
+    "pages/alerts.py": ("Alerts", ":material/notifications:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
     "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
     "pages/data.py": ("Data", ":material/upload_file:", {Role.ADMIN}),
     "pages/users.py": ("Users", ":material/manage_accounts:", {Role.ADMIN}),

@@ -8,6 +8,7 @@ import profile_builder
 import session
 import widgets
 from metrics.errors import MetricsError
+from metrics.features import alerts
 from metrics.ingest import profiles
 from metrics.ingest.loader import load_upload, unload
 from metrics.ingest.profiles import KEYS, load_profile
@@ -59,6 +60,11 @@ if upload is not None and st.button("Load", type="primary"):
         bar.progress(1.0, text="Done." if result.ok else "Not loaded: see the problems below.")
     if result.ok:
         st.success(result.summary())
+        if not dry_run and not result.skipped:
+            fired = alerts.after_load(eng.con, eng.config)
+            if fired:
+                st.info(f"{len(fired)} alert{'s' if len(fired) != 1 else ''} fired for the people whose rules the new "
+                        "data meets (their Alerts page).", icon=":material/notifications:")
     else:
         st.error(result.summary().split("; all problems in")[0])
         widgets.table(result.problems, "load-problems")

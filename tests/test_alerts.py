@@ -94,9 +94,10 @@ def test_nobody_is_alerted_about_what_they_may_not_see(eng):
         alerts.add_rule(eng, STAFF, "sla_attainment", "staff:S3", "projected_miss", at=NOW)     # a colleague
     # A rule made while it was allowed, on a person the owner no longer manages: it does not fire.
     eng.con.execute("UPDATE requests SET staff_id = 'S3'")            # Lou's requests: 70 %, off target
-    eng.con.execute("INSERT INTO alert_rules (rule_id, user_id, metric_key, scope_kind, scope_key, kind, grain, "
-                    "created_at) VALUES ('X1', $u, 'sla_attainment', 'staff', 'S3', 'off_target', 'month', $t)",
-                    {"u": STAFF.user, "t": NOW})
+    eng.con.execute("INSERT INTO alert_rules (rule_id, user_id, role, department_id, staff_id, metric_key, "
+                    "scope_kind, scope_key, kind, grain, created_at) VALUES ('X1', $u, 'executive', NULL, NULL, "
+                    "'sla_attainment', 'staff', 'S3', 'off_target', 'month', $t)", {"u": STAFF.user, "t": NOW})
+    # (the role written with it is a demo persona's, never used for a real account: Sam is staff, and sees only Sam)
     control = alerts.add_rule(eng, EXEC, "sla_attainment", "staff:S3", "off_target", at=NOW)   # executives see all
     assert [a["rule_id"] for a in alerts.evaluate(eng, AS_OF, NOW)] == [control]
 
@@ -106,8 +107,19 @@ def test_nobody_is_alerted_about_what_they_may_not_see(eng):
     (("sla_attainment", "department:narnia", "off_target"), "narnia"),
     (("sla_attainment", "department:housing", "threshold"), "needs a value and whether it fires above or below"),
     (("sla_attainment", "department:housing", "soon"), "alert kind 'soon' is not one of"),
+    (("calls_offered", "department:housing", "projected_miss"), "Calls offered has no target for"),
 ])
 def test_a_rule_that_is_not_whole_is_one_sentence(eng, args, words):
     with pytest.raises(MetricsError, match=words):
         alerts.add_rule(eng, HEAD, *args, at=NOW)
     assert eng.con.execute("SELECT count(*) FROM alert_rules").fetchone()[0] == 0
+
+
+def test_a_rule_without_an_account_counts_only_with_demo_sign_in(eng):
+    import dataclasses
+    persona = Viewer("Yusuf Ahmed", "head", "housing", None)            # demo sign-in: a persona, no account
+    rule = alerts.add_rule(eng, persona, "sla_attainment", "department:housing", "off_target", at=NOW)
+    assert [a["rule_id"] for a in alerts.evaluate(eng, AS_OF, NOW)] == [rule]
+    eng.con.execute("DELETE FROM alerts")
+    eng.config = dataclasses.replace(eng.config, auth_mode="password")  # real accounts: no account, no alerts
+    assert alerts.evaluate(eng, AS_OF, NOW) == []

@@ -11,6 +11,7 @@ from metrics.cli.bench import DEMO_ROWS_PER_SCALE, bench_all, print_all
 from metrics.cli.bench_ingest import bench_ingest, print_ingest
 from metrics.cli.common import open_engine, records, writer
 from metrics.demo.build import build_demo_database
+from metrics.features import alerts
 from metrics.errors import MetricsError, SchemaError
 from metrics.ingest.loader import load_file, unload
 from metrics.ingest.profiles import load_profile
@@ -52,6 +53,7 @@ def cmd_load(args, config: Config) -> None:
     try:
         r = load_file(con, config, args.table, args.file, profile, loaded_by="cli", dry_run=args.dry_run,
                       report_dir=args.report_dir, log=log)
+        fired = alerts.after_load(con, config) if r.ok and r.batch_id is not None and not r.skipped else []
     finally:
         con.close()
     if not r.ok:
@@ -61,6 +63,8 @@ def cmd_load(args, config: Config) -> None:
             print(f"... and {r.problem_count - len(r.problems):,} more", file=sys.stderr)
         raise MetricsError(r.summary())
     print(r.summary())
+    if fired:
+        print(f"{len(fired)} alert{'s' if len(fired) != 1 else ''} fired (python -m metrics alerts list)")
 
 
 def cmd_unload(args, config: Config) -> None:

@@ -18,6 +18,7 @@ from metrics.cli.data import (cmd_batches, cmd_bench, cmd_check, cmd_demo, cmd_e
                               cmd_unload)
 from metrics.cli.figures import (cmd_benchmark, cmd_breakdown, cmd_chain, cmd_goals, cmd_list, cmd_series, cmd_staff,
                                  cmd_value)
+from metrics.cli.alerts import add_parser as alerts_parser, cmd_alerts
 from metrics.cli.init import add_parser as init_parser, cmd_init
 from metrics.cli.targets import add_parser as targets_parser, cmd_targets
 from metrics.cli.users import cmd_users
@@ -155,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     st_ = sub.add_parser("staff", parents=[common, db], help="list staff ids", description="List staff members.")
     st_.add_argument("--department", help="only this department (and its teams)")
     targets_parser(sub, common, db)
+    alerts_parser(sub, common, db)
     init_parser(sub, common)
     return p
 
@@ -163,7 +165,8 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd
             "breakdown": cmd_breakdown, "goals": cmd_goals, "staff": cmd_staff, "users": cmd_users,
             "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
             "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet,
-            "figure-store": cmd_figure_store, "targets": cmd_targets, "init": cmd_init}
+            "figure-store": cmd_figure_store, "targets": cmd_targets, "init": cmd_init,
+            "alerts": cmd_alerts}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,11 +63,18 @@ def add_rule(eng, viewer: Viewer, metric_key: str, scope_text: str, kind: str, t
     elif threshold is not None or crosses is not None:
         raise MetricsError(f"a {kind} alert takes no threshold: it uses the target in force")
     at = at or writes.now(eng.config)
+    if kind != "threshold":
+        today = at.date()
+        if eng.target(metric, eng.target_department(scope, today), Period(today, today)) is None:
+            raise MetricsError(f"{metric.label} has no target for {scope}, so it cannot be off target or miss one; "
+                               "alert when it crosses a value instead")
     rule_id = writes.new_id("AR")
     with writes.transaction(eng.con, viewer) as cur:
-        cur.execute("INSERT INTO alert_rules (rule_id, user_id, metric_key, scope_kind, scope_key, kind, threshold, "
-                    "crosses, grain, created_at) VALUES ($r, $u, $m, $k, $s, $kind, $t, $c, $g, $at)",
-                    {"r": rule_id, "u": viewer.user, "m": metric.key, "k": scope.kind, "s": scope.key,
+        cur.execute("INSERT INTO alert_rules (rule_id, user_id, role, department_id, staff_id, metric_key, scope_kind, "
+                    "scope_key, kind, threshold, crosses, grain, created_at) VALUES ($r, $u, $role, $d, $st, $m, $k, "
+                    "$s, $kind, $t, $c, $g, $at)",
+                    {"r": rule_id, "u": viewer.user, "role": viewer.role, "d": viewer.department_id,
+                     "st": viewer.staff_id, "m": metric.key, "k": scope.kind, "s": scope.key,
                      "kind": kind, "t": threshold, "c": crosses, "g": grain, "at": at})
         writes.audit(cur, viewer, at, "alert_rule.add", "alert_rules", rule_id,
                      {"metric": [None, metric.key], "scope": [None, str(scope)], "kind": [None, kind],
@@ -92,12 +99,17 @@ def _misses(metric: Metric, value: float | None, target: float | None) -> bool:
     return value < target if metric.direction == "higher_is_better" else value > target
 
 
-def _rules(cur) -> list[tuple[Rule, Viewer]]:
-    """Active rules of active users, each with its owner as a Viewer."""
+def _rules(cur, demo: bool) -> list[tuple[Rule, Viewer]]:
+    """Active rules, each with its owner as a Viewer: the owner's account as it is now (an inactive or removed account's
+    rules are not evaluated) — or, with demo sign-in, where people have no accounts, the persona that made it."""
     rows = cur.execute("""SELECT r.rule_id, r.user_id, r.metric_key, r.scope_kind, r.scope_key, r.kind, r.threshold,
-                                 r.crosses, r.grain, u.role, u.department_id, u.staff_id
-                          FROM alert_rules r JOIN users u ON u.user_id = r.user_id
-                          WHERE r.active AND u.active ORDER BY r.created_at, r.rule_id""").fetchall()
+                                 r.crosses, r.grain,
+                                 CASE WHEN u.user_id IS NULL THEN r.role ELSE u.role END,
+                                 CASE WHEN u.user_id IS NULL THEN r.department_id ELSE u.department_id END,
+                                 CASE WHEN u.user_id IS NULL THEN r.staff_id ELSE u.staff_id END
+                          FROM alert_rules r LEFT JOIN users u ON u.user_id = r.user_id
+                          WHERE r.active AND (u.user_id IS NULL AND $demo OR u.active)
+                          ORDER BY r.created_at, r.rule_id""", {"demo": demo}).fetchall()
     return [(Rule(r[0], r[1], r[2], Scope(r[3], r[4]), r[5], r[6], r[7], r[8]),
              Viewer(user=r[1], role=r[9], department_id=r[10], staff_id=r[11])) for r in rows]
 
@@ -117,7 +129,7 @@ def evaluate(eng, as_of: dt.date, now: dt.datetime | None = None) -> list[dict]:
     now = now or writes.now(eng.config)
     fired = []
     with eng.cursor() as cur:
-        rules = _rules(cur)
+        rules = _rules(cur, eng.config.auth_mode == "demo")
     for rule, owner in rules:
         start = bucket_start(as_of, rule.grain)
         whole = Period(start, bucket_start(as_of, rule.grain, following=True) - dt.timedelta(days=1))
@@ -168,6 +180,33 @@ def _message(eng, metric: Metric, rule: Rule, value, estimate, goal, so_far: Per
         return f"{head}, off its target of {format_value(metric, goal)}"
     return (f"{head}; at the pace so far (a straight-line projection) {format_value(metric, estimate)} by "
             f"{format_date(whole.end)}, against a target of {format_value(metric, goal)}")
+
+
+def after_load(con, config, now: dt.datetime | None = None) -> list[dict]:
+    """Evaluate every rule on the data just written (live figures, DuckDB: the figure store may still be building),
+    up to the last day loaded; the alerts that fired."""
+    from metrics.compute.engine import Engine
+    eng = Engine(con, config, engine="duckdb")
+    last = eng.data_range()
+    return evaluate(eng, last[1], now) if last else []
+
+
+def my_rules(eng, viewer: Viewer) -> pd.DataFrame:
+    """The viewer's active rules."""
+    return eng.read_store("SELECT rule_id, metric_key, scope_kind, scope_key, kind, threshold, crosses, grain, "
+                          "created_at FROM alert_rules WHERE user_id = $u AND active ORDER BY created_at",
+                          {"u": viewer.user})
+
+
+def stop_rule(eng, viewer: Viewer, rule_id: str, at: dt.datetime | None = None) -> None:
+    """Stop one of the viewer's rules (audited; its alerts stay)."""
+    at = at or writes.now(eng.config)
+    with writes.transaction(eng.con, viewer) as cur:
+        row = cur.execute("SELECT user_id FROM alert_rules WHERE rule_id = $r AND active", {"r": rule_id}).fetchone()
+        if row is None or row[0] != viewer.user:
+            raise MetricsError(f"no active alert rule {rule_id!r} of yours")
+        cur.execute("UPDATE alert_rules SET active = false, version = version + 1 WHERE rule_id = $r", {"r": rule_id})
+        writes.audit(cur, viewer, at, "alert_rule.stop", "alert_rules", rule_id, {"active": [True, False]})
 
 
 def my_alerts(eng, viewer: Viewer, include_resolved: bool = False) -> pd.DataFrame:

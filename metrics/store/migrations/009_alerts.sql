@@ -5,6 +5,9 @@
 CREATE TABLE alert_rules (
     rule_id     VARCHAR NOT NULL PRIMARY KEY,
     user_id     VARCHAR NOT NULL,          -- whose rule: alerts are evaluated as this user sees the figures
+    role        VARCHAR NOT NULL,          -- the owner as they were when they made it: used only with demo sign-in,
+    department_id VARCHAR,                 -- where people have no account; otherwise the account as it is now
+    staff_id    VARCHAR,                   -- (and active) is who the rule is evaluated as
     metric_key  VARCHAR NOT NULL,
     scope_kind  VARCHAR NOT NULL,          -- organisation, directorate, department, team, staff
     scope_key   VARCHAR,
