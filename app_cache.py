@@ -261,6 +261,34 @@ def warm_up() -> None:
 
 
 _warmed: set = set()
+_postman: dict = {}
+POST_SECONDS = 60
+
+
+def start_postman(eng: Engine) -> threading.Event | None:
+    """With config's `mail`, once per process: a background thread sending the outbox's due messages every
+    POST_SECONDS (metrics.features.outbox: failures stay queued and back off), so alerts are e-mailed while the
+    dashboard holds the database and `python -m metrics alerts run` cannot. Returns the event that stops it."""
+    if eng.config.mail is None or "stop" in _postman:
+        return _postman.get("stop")
+    stop = _postman["stop"] = threading.Event()
+
+    def run():
+        import logging
+
+        from metrics.features import outbox
+        log = logging.getLogger("cx.outbox")
+        while True:
+            try:
+                done = outbox.deliver(eng.con, eng.config)
+                if done.sent or done.failed:
+                    log.info("e-mail: %s", done.summary())
+            except Exception:                    # never let the thread die: the next round tries again
+                log.exception("e-mail delivery failed")
+            if stop.wait(POST_SECONDS):
+                return
+    threading.Thread(target=run, name="cx-outbox", daemon=True).start()
+    return stop
 
 
 def maybe_warm_up() -> None:

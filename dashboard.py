@@ -115,5 +115,6 @@ if app_cache.needs_setup():         # started on an organisation's config that d
 else:
     with app_cache.page_run(session.engine()):
         app_cache.maybe_warm_up()
+        app_cache.start_postman(session.engine())
         run()
     app_cache.freeze_heap()

@@ -184,6 +184,20 @@ class SpreadsheetLimits:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """Sending e-mail (config `mail`): alerts and digests go through this SMTP server. The password is read from the
+    environment variable `password_env` when mail is sent, never from the config or the repository."""
+    host: str
+    port: int = 587
+    security: str = "starttls"               # starttls | ssl | none
+    user: str | None = None
+    password_env: str = "CX_SMTP_PASSWORD"
+    sender: str = "cx-dashboard@localhost"   # config `from`
+    retry_minutes: int = 5                   # the first wait after a failure; doubled after each, up to:
+    max_retry_minutes: int = 360
+
+
+@dataclass(frozen=True)
 class ChainSettings:
     """What the chain page is built from (config `chain:`): catalogue metric keys, named once."""
     front_door: str | None = None            # the department customers' contacts arrive at and are referred from
@@ -226,6 +240,7 @@ class Config:
     pages: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     chain: ChainSettings = field(default_factory=ChainSettings)
     alert_quiet_hours: int = 72              # alerts: a rule fires at most once in this many hours
+    mail: MailSettings | None = None         # None: nothing is e-mailed (alerts stay in the app)
 
     def page(self, page: str, part: str) -> tuple[str, ...]:
         """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""

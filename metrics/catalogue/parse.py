@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from metrics.catalogue.chain_section import chain as _chain
-from metrics.catalogue.definitions import Config
+from metrics.catalogue.definitions import Config, MailSettings
 from metrics.catalogue.metric_defs import goals as _goals, measures as _measures, metrics as _metrics
 from metrics.catalogue.pages import pages as _pages
 from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
@@ -44,12 +44,33 @@ def load_config(path: str | Path = "config.yaml") -> Config:
     return parse_config(raw, str(path))
 
 
+def _mail(r: Reader, raw: Any) -> MailSettings | None:
+    """config `mail`: the SMTP server (absent: nothing is e-mailed)."""
+    if raw is None:
+        return None
+    keys = ("host", "port", "security", "user", "password_env", "from", "retry_minutes", "max_retry_minutes")
+    m = r.mapping(raw, "mail", keys, ("host",))
+    numbers = {}
+    for key, default, low in (("port", 587, 1), ("retry_minutes", 5, 1), ("max_retry_minutes", 360, 1)):
+        value = m.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            r.error(f"mail.{key}", f"expected a whole number, {low} or more")
+            value = default
+        numbers[key] = value
+    security = r.choice(m.get("security"), "mail.security", ("starttls", "ssl", "none"), "starttls")
+    return MailSettings(r.text(m.get("host"), "mail.host", "localhost"), numbers["port"], security,
+                        r.text(m.get("user"), "mail.user"), r.text(m.get("password_env"), "mail.password_env",
+                                                                     "CX_SMTP_PASSWORD"),
+                        r.text(m.get("from"), "mail.from", "cx-dashboard@localhost"), numbers["retry_minutes"],
+                        numbers["max_retry_minutes"])
+
+
 def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     """Validate raw YAML data (see load_config)."""
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
                                          "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain",
-                                         "alerts"),
+                                         "alerts", "mail"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -76,6 +97,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     if not isinstance(quiet, int) or isinstance(quiet, bool) or quiet < 0:
         r.error("alerts.quiet_hours", "expected a whole number of hours, 0 or more (e.g. 72)")
         quiet = 72
+    mail = _mail(r, top.get("mail"))
     voice = _voice(r, top.get("voice") or {}, departments, sources, metrics)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
@@ -90,6 +112,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
                   metrics=MappingProxyType(metrics), goals=MappingProxyType(goals), min_group_size=min_group,
                   auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
                   spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
-                  ranges=MappingProxyType(ranges), pages=page_parts, chain=chain, alert_quiet_hours=quiet)
+                  ranges=MappingProxyType(ranges), pages=page_parts, chain=chain, alert_quiet_hours=quiet,
+                  mail=mail)
 
 

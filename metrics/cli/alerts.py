@@ -5,7 +5,7 @@ from __future__ import annotations
 from metrics.catalogue.definitions import Config
 from metrics.cli.common import print_json, records, writer
 from metrics.compute.periods import parse_date
-from metrics.features import alerts
+from metrics.features import alerts, outbox
 
 
 def cmd_alerts(args, config: Config) -> None:
@@ -21,6 +21,8 @@ def cmd_alerts(args, config: Config) -> None:
             for a in fired:
                 print(f"{a['user_id']}: {a['message']}")
             print(f"{len(fired)} alert{'s' if len(fired) != 1 else ''} fired")
+            if config.mail is not None:
+                print(f"e-mail: {outbox.deliver(con, config).summary()}")
         else:
             df = con.execute("SELECT alert_id, user_id, fired_at, message, snoozed_until, resolved_at FROM alerts "
                              + ("WHERE user_id = $u " if args.user else "") + "ORDER BY fired_at DESC",
@@ -40,7 +42,7 @@ def add_parser(sub, common, db) -> None:
                        description="People set alert rules on the dashboard's Alerts page; `run` evaluates every "
                        "rule as its owner sees the figures (cron or a systemd timer, or after a load).")
     acts = a.add_subparsers(dest="action", required=True, metavar="ACTION")
-    r = acts.add_parser("run", parents=[common, db], help="evaluate every rule now")
+    r = acts.add_parser("run", parents=[common, db], help="evaluate every rule now and send the e-mail that is due")
     r.add_argument("--as-of", help="the last day of data to judge (default: the last day loaded), YYYY-MM-DD")
     ls = acts.add_parser("list", parents=[common, db], help="alerts, newest first")
     ls.add_argument("--user", help="one person's (their user name)")

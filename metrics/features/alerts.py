@@ -25,6 +25,7 @@ from metrics.compute import target_status
 from metrics.compute.periods import Period, bucket_start
 from metrics.errors import AccessDenied, MetricsError
 from metrics.formatting import format_date, format_value
+from metrics.features import outbox
 from metrics.store import writes
 
 KINDS = ("threshold", "off_target", "projected_miss")
@@ -161,8 +162,21 @@ def evaluate(eng, as_of: dt.date, now: dt.datetime | None = None) -> list[dict]:
                    "value": fig.value, "projected": estimate, "target": goal,
                    "message": _message(eng, metric, rule, fig.value, estimate, goal, so_far, whole)}
             cur.execute(f"INSERT INTO alerts ({', '.join(row)}) VALUES ({', '.join('$' + k for k in row)})", row)
+            address = _address(cur, rule.user_id, owner)
+            if eng.config.mail is not None and address:
+                outbox.queue(cur, eng.config, "alert", row["alert_id"], address, f"Alert: {metric.label}",
+                             f"{row['message']}.\n\nYour alerts and rules: the dashboard's Alerts page.", now=now)
         fired.append(row)
     return fired
+
+
+def _address(cur, user_id: str, owner: Viewer) -> str | None:
+    """Where the owner's alerts are e-mailed: their user name (an e-mail address), or their staff record's."""
+    if "@" in user_id:
+        return user_id
+    row = cur.execute("SELECT email FROM staff WHERE staff_id = $s", {"s": owner.staff_id}).fetchone() \
+        if owner.staff_id else None
+    return row[0] if row and row[0] and "@" in row[0] else None
 
 
 def _message(eng, metric: Metric, rule: Rule, value, estimate, goal, so_far: Period, whole: Period) -> str:
