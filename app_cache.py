@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -26,7 +27,7 @@ from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period, add_months
 from metrics.compute.sqlcheck import check_sql
-from metrics.features import chain
+from metrics.features import chain, outbox
 from metrics.present import views
 from metrics.voice import themes
 
@@ -274,9 +275,6 @@ def start_postman(eng: Engine) -> threading.Event | None:
     stop = _postman["stop"] = threading.Event()
 
     def run():
-        import logging
-
-        from metrics.features import outbox
         log = logging.getLogger("cx.outbox")
         while True:
             try:

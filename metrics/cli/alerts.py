@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from metrics.catalogue.definitions import Config
 from metrics.cli.common import print_json, records, writer
+from metrics.compute.engine import Engine
 from metrics.compute.periods import parse_date
 from metrics.features import alerts, outbox
 
@@ -14,7 +15,6 @@ def cmd_alerts(args, config: Config) -> None:
     try:
         if args.action == "run":
             if args.as_of:
-                from metrics.compute.engine import Engine
                 fired = alerts.evaluate(Engine(con, config, engine="duckdb"), parse_date(args.as_of, "--as-of"))
             else:
                 fired = alerts.after_load(con, config)

@@ -22,6 +22,7 @@ from metrics.access import Viewer
 from metrics.catalogue.definitions import Metric
 from metrics.catalogue.scope import Scope, parse_scope
 from metrics.compute import target_status
+from metrics.compute.engine import Engine
 from metrics.compute.periods import Period, bucket_start
 from metrics.errors import AccessDenied, MetricsError
 from metrics.formatting import format_date, format_value
@@ -199,7 +200,6 @@ def _message(eng, metric: Metric, rule: Rule, value, estimate, goal, so_far: Per
 def after_load(con, config, now: dt.datetime | None = None) -> list[dict]:
     """Evaluate every rule on the data just written (live figures, DuckDB: the figure store may still be building),
     up to the last day loaded; the alerts that fired."""
-    from metrics.compute.engine import Engine
     eng = Engine(con, config, engine="duckdb")
     last = eng.data_range()
     return evaluate(eng, last[1], now) if last else []
