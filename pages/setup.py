@@ -108,6 +108,7 @@ with tempfile.TemporaryDirectory(prefix="cx-setup-") as folder:
             st.error("The organisation could not be created because of an unexpected failure (logged on the server); "
                      "nothing was written.")
         else:
+            setup.setup_code_path(target).unlink(missing_ok=True)      # used: it opens nothing any more
             st.success(f"Created {name.strip()}: {made.units} units, {made.staff} staff. Sign in as {user.strip().lower()} "
                        "and load your first export on the Data page.")
             st.button("Go to sign-in", type="primary")      # the rerun finds the config and shows the sign-in page

@@ -149,6 +149,7 @@ def test_an_organisation_set_up_in_the_browser_loads_an_export_through_a_profile
     page.get_by_role("button", name="Create the organisation").click()
     page.get_by_text("Created City of Boston: 13 units, 3 staff").first.wait_for()
     assert config_path.exists() and db.exists()
+    assert not setup.setup_code_path(config_path).exists()              # used once, then gone
 
     # 2. Sign in with the account made there: an empty organisation says what is missing.
     page.get_by_role("button", name="Go to sign-in").click()
