@@ -162,7 +162,9 @@ def evaluate(eng, as_of: dt.date, now: dt.datetime | None = None) -> list[dict]:
                    "fired_at": now, "period_start": whole.start, "period_end": whole.end, "as_of": as_of,
                    "value": fig.value, "projected": estimate, "target": goal,
                    "message": _message(eng, metric, rule, fig.value, estimate, goal, so_far, whole)}
-            cur.execute(f"INSERT INTO alerts ({', '.join(row)}) VALUES ({', '.join('$' + k for k in row)})", row)
+            cur.execute("INSERT INTO alerts (alert_id, rule_id, user_id, fired_at, period_start, period_end, as_of, "
+                        "value, projected, target, message) VALUES ($alert_id, $rule_id, $user_id, $fired_at, "
+                        "$period_start, $period_end, $as_of, $value, $projected, $target, $message)", row)
             address = _address(cur, rule.user_id, owner)
             if eng.config.mail is not None and address:
                 outbox.queue(cur, eng.config, "alert", row["alert_id"], address, f"Alert: {metric.label}",
