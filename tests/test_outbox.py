@@ -111,7 +111,8 @@ def test_the_server_stopped_mid_run_loses_nothing_and_sends_nothing_twice(mailin
 def test_a_refused_recipient_waits_and_the_others_are_sent(mailing, smtp):
     _, sink, _, _ = smtp
     with mailing.con.cursor() as cur:
-        outbox.queue(cur, mailing.config, "alert", "A1", "nobody@council.example", "s", "t", now=NOW)
+        outbox.queue(cur, mailing.config, "alert", "A1", "nobody@council.example", "s", "t",    # tried first
+                     now=NOW - dt.timedelta(minutes=1))
         outbox.queue(cur, mailing.config, "alert", "A2", HEAD.user, "s", "t", now=NOW)
         assert outbox.queue(cur, mailing.config, "alert", "A2", HEAD.user, "s", "t", now=NOW) is None   # once
     done = outbox.deliver(mailing.con, mailing.config, NOW)

@@ -91,6 +91,12 @@ def _sentence(mail: MailSettings, exc: Exception, recipient: str) -> str:
     return f"{where} could not be reached ({type(exc).__name__}: {exc})"
 
 
+def _connection_lost(exc: Exception) -> bool:
+    """Whether the connection itself went (not one message refused): smtplib's errors are OSErrors too."""
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or (isinstance(exc, OSError) and
+                                                                not isinstance(exc, smtplib.SMTPException))
+
+
 def _failed(con, config: Config, message_id: str, error: str, now: dt.datetime) -> None:
     mail = config.mail
     with writes.transaction(con) as cur:
@@ -126,7 +132,7 @@ def deliver(con, config: Config, now: dt.datetime | None = None) -> Delivery:
             except (OSError, smtplib.SMTPException) as exc:
                 done.failed[row[0]] = _sentence(mail, exc, row[1])
                 _failed(con, config, row[0], done.failed[row[0]], now)
-                if isinstance(exc, (OSError, smtplib.SMTPServerDisconnected)):
+                if _connection_lost(exc):
                     for rest in due[due.index(row) + 1:]:      # the connection is gone: the rest wait too
                         done.failed[rest[0]] = done.failed[row[0]]
                         _failed(con, config, rest[0], done.failed[row[0]], now)
