@@ -8,6 +8,7 @@ import streamlit as st
 
 import session
 import widgets
+from metrics.catalogue.scope import Scope
 from metrics.features import alerts
 from metrics.formatting import format_value
 from metrics.store.writes import now
@@ -44,8 +45,7 @@ if rules.empty:
     st.caption("No rules yet.")
 for r in rules.itertuples():
     metric = eng.config.metrics.get(r.metric_key)
-    scope = eng.config.departments[r.scope_key].name if r.scope_key in eng.config.departments else (
-        "my own figures" if r.scope_kind == "staff" else eng.config.organisation.name)
+    scope = alerts.scope_name(eng.config, Scope(r.scope_kind, r.scope_key), own="my own figures")
     what = {"threshold": f"{r.crosses} {format_value(metric, r.threshold) if metric else r.threshold}",
             "off_target": "off target", "projected_miss": "projected to miss its target"}[r.kind]
     left, right = st.columns([5, 1])

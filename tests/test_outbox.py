@@ -4,13 +4,13 @@ are delivered once the server is back — none lost, none twice; a refused recip
 import dataclasses
 import datetime as dt
 import email
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from metrics.catalogue.definitions import MailSettings
 from metrics.features import alerts, outbox
+from tests.perf.streamlit_server import free_port
 from tests.test_alerts import AS_OF, HEAD, NOW, eng  # noqa: F401 — the alerts fixture: Housing at 70 % so far
 
 
@@ -29,12 +29,6 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         self.received.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -173,6 +173,15 @@ def evaluate(eng, as_of: dt.date, now: dt.datetime | None = None) -> list[dict]:
     return fired
 
 
+def scope_name(config, scope: Scope, own: str | None = None) -> str:
+    """A rule's scope as people read it: the unit's name, the organisation's, or a person (`own` for the viewer's)."""
+    if scope.is_unit:
+        return config.departments[scope.key].name
+    if scope.kind == "organisation":
+        return config.organisation.name
+    return own or f"staff member {scope.key}"
+
+
 def _address(cur, user_id: str, owner: Viewer) -> str | None:
     """Where the owner's alerts are e-mailed: their user name (an e-mail address), or their staff record's."""
     if "@" in user_id:
@@ -184,9 +193,7 @@ def _address(cur, user_id: str, owner: Viewer) -> str | None:
 
 def _message(eng, metric: Metric, rule: Rule, value, estimate, goal, so_far: Period, whole: Period) -> str:
     """The alert in one sentence, saying what was measured, over which days, and against what."""
-    scope = rule.scope
-    unit = (eng.config.departments[scope.key].name if scope.is_unit else eng.config.organisation.name
-            if scope.kind == "organisation" else f"staff member {scope.key}")
+    unit = scope_name(eng.config, rule.scope)
     days = (so_far.end - so_far.start).days + 1
     total = (whole.end - whole.start).days + 1
     head = (f"{metric.label} for {unit}: {format_value(metric, value)} so far "

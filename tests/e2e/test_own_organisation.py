@@ -20,7 +20,7 @@ from metrics.features import setup
 from metrics.ingest.loader import load_file
 from metrics.ingest.profiles import load_profile
 from metrics.store.database import connect
-from tests.e2e.test_browser import ARTIFACTS, BAD_WORDS, CHROMIUM, HEADLESS, ROOT, page_text, wait_rendered
+from tests.e2e.test_browser import ARTIFACTS, BAD_WORDS, HEADLESS, ROOT, browser, page_text, wait_rendered  # noqa: F401
 from tests.perf import streamlit_server
 
 EXPORT = ROOT.parent / "shared" / "data" / "external" / "boston-311-graffiti-2015" / "graffiti_removal_2015.csv"
@@ -76,15 +76,11 @@ def organisation_server(tmp_path):
 
 
 @pytest.fixture()
-def browser_page():
-    from playwright.sync_api import sync_playwright
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install -y chromium (see .ci/run)"
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = b.new_page(viewport={"width": 1400, "height": 1600})
-        page.set_default_timeout(60_000)
-        yield page
-        b.close()
+def browser_page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.set_default_timeout(60_000)
+    yield page
+    page.close()
 
 
 def choose(page, label: str, option: str) -> None:
