@@ -1,8 +1,6 @@
 """Small drawing helpers the pages share (Streamlit only; no figures are computed here)."""
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 import app_cache
@@ -12,7 +10,8 @@ from metrics.compute import target_status
 from metrics.errors import MetricsError
 from metrics import formatting
 from metrics.present import views
-from metrics.formatting import change_word, format_date, format_delta, format_value
+from metrics.formatting import format_date
+from metrics.present import document as d, pdf
 from metrics.store import csvsafe
 from metrics.store.writes import Conflict, change_notice, read_only_reason
 from metrics.voice import praise
@@ -24,44 +23,25 @@ status_text = target_status.status_text        # '✔ On target' (pages/chain.py
 
 
 def cards(eng, results, per_row: int = 4) -> None:
-    """KPI cards: figure, change since the previous period, target, and status as icon + word."""
+    """KPI cards: figure, change since the previous period, target, and status as icon + word (views.card_text).
+    `results` are MetricResults or their CardTexts."""
     cols = st.columns(per_row)
     for i, r in enumerate(results):
-        metric = eng.metric(r.metric)
-        change = None if r.previous is None or formatting.is_missing(r.value) or formatting.is_missing(r.previous.value) \
-            else r.value - r.previous.value
-        target = f"target {format_value(metric, r.target)}" if r.target is not None else "no target"
-        # The change in words too (better / worse by the metric's direction), never its colour alone.
-        delta = None if change is None else " · ".join(w for w in (format_delta(metric, change),
-                                                                    change_word(metric, change)) if w)
+        card = r if isinstance(r, views.CardText) else views.card_text(eng, r)
         with cols[i % per_row]:
             with st.container(border=True):
-                st.metric(metric.label, r.formatted, delta, help=metric.description,
-                          delta_color="off" if change == 0 else DELTA_COLOUR[metric.direction])
-                st.caption(f"{status_text(r.status)} · {target}")
+                st.metric(card.label, card.value, card.delta, help=card.help,
+                          delta_color="off" if card.change == 0 else DELTA_COLOUR[card.direction])
+                st.caption(card.status)
 
 
-# Data column names → words people use (the CSV keeps the same words as the screen).
-WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team", "staff_id": "Person",
-         "overdue": "Overdue", "received_at": "Received", "kind": "Kind", "theme": "Theme", "csat": "Satisfaction (1–5)",
-         "nps": "Recommend (0–10)", "comment": "In their words", "positive": "Positive", "given": "When",
-         "message": "Message", "value": "Value", "row": "Row", "column": "Column", "reason": "Reason"}
+WORDS = views.WORDS         # data column names → words people use (the CSV keeps the same words as the screen)
 
 
 def _lookups(df) -> dict:
-    """The names formatting.readable needs for this frame's key columns (none when it has none)."""
-    if not _keyed(df):          # nothing to look up: no engine needed
-        return {}
-    eng = app_cache.engine()
-    people = app_cache.view(views.staff_names, None) if any(c in df.columns for c in access.PERSON_COLUMNS) else {}
-    return {"departments": {k: d.name for k, d in eng.config.departments.items()}, "people": people,
-            "metrics": {k: m.label for k, m in eng.config.metrics.items()}}
-
-
-def _keyed(df) -> bool:
-    """Whether the frame has key columns that readable shows as names (departments, people, metrics)."""
-    keyed = formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS
-    return any(c in df.columns for c in keyed)
+    """The names formatting.readable needs for this frame's key columns, staff names read once per data version."""
+    return views.lookups(app_cache.engine(), df, lambda: app_cache.view(views.staff_names, None)) \
+        if views.keyed(df) else {}
 
 
 def readable(df, for_download: bool = False):
@@ -82,7 +62,7 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
         columns: headings for data columns, beside the shared WORDS (others: formatting.heading).
     """
     words = {**WORDS, **(columns or {})}
-    st.dataframe(app_cache.shown(_as_shown, df, words, names_from_data=_keyed(df)), hide_index=True,
+    st.dataframe(app_cache.shown(_as_shown, df, words, names_from_data=views.keyed(df)), hide_index=True,
                  width="stretch", **kwargs)
     # Deferred: the CSV is written when someone clicks, not on every run of the page (most runs nobody does).
     st.download_button("Download CSV", lambda: csvsafe.csv_bytes(_as_shown(df, words, for_download=True)),
@@ -91,17 +71,10 @@ def table(df, name: str, columns: dict | None = None, **kwargs) -> None:
 
 def _as_shown(df, words: dict, for_download: bool = False):
     """The table's frame as shown (or downloaded): readable, with its headings."""
-    frame = formatting.readable(df, **_lookups(df), for_download=for_download)
-    return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
+    return views.as_shown(df, words, _lookups(df), for_download)
 
 
-_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
-
-
-def plain(text) -> str:
-    """Text from people or data files, escaped so Markdown shows it literally (no links, no formatting)."""
-    return _MD.sub(r"\\\1", str(text))
-
+plain = formatting.plain       # text from people or data files, shown literally in Markdown
 
 # --- writing from a page: one wrapper, so every form reports the same way ---------------------
 FLASH = "flash_message"
@@ -232,3 +205,58 @@ def thank_form(eng, viewer, name: str) -> None:
             else:
                 act("Thanks sent: they will see it on their page.", praise.give, eng, viewer, value, message,
                     to_staff_id=to_staff, to_department_id=to_team, _reset=gen_key)
+
+
+# --- a page drawn from its document (metrics.present.documents), with its PDF ----------------------------------
+def render(eng, viewer, doc: d.Document, slots: dict | None = None, pdf_name: str | None = None) -> None:
+    """Draw a page's document: its title, subtitle, the demo mark and freshness, then each block; `slots` are the
+    page's own controls (name → function drawing them) where the document leaves room. The sidebar offers the
+    same document as a PDF, made only when someone asks for it."""
+    st.title(doc.title)
+    st.caption(doc.subtitle)
+    if doc.synthetic:
+        st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
+    if doc.freshness:
+        st.caption(doc.freshness)
+    slots = slots or {}
+    _blocks(eng, viewer, doc.blocks, slots)
+    if pdf.chromium() is None:
+        st.sidebar.caption("PDFs need Chromium on the server (apt-get install chromium, or CX_CHROMIUM).")
+        return
+    st.sidebar.download_button("Download PDF", lambda: pdf_bytes(eng, doc), file_name=pdf_name or f"{doc.page}.pdf",
+                               mime="application/pdf", key="dl-pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                               help="This page as you see it — its scope, period and filters — as a PDF.")
+
+
+def pdf_bytes(eng, doc: d.Document) -> bytes:
+    """The document as a PDF, made when someone asks for it, its charts from the page's chart cache."""
+    return pdf.render(eng, doc, figure=lambda c: app_cache.chart(c.build, c.call, *c.using), names=_lookups)
+
+
+_TONES = {"caption": st.caption, "text": st.markdown, "info": lambda t: st.info(t, icon=":material/link:"),
+          "success": lambda t: st.success(t, icon=":material/favorite:")}
+
+
+def _blocks(eng, viewer, blocks, slots: dict) -> None:
+    for b in blocks:
+        if isinstance(b, d.Heading):
+            st.subheader(b.text)
+        elif isinstance(b, d.Note):
+            _TONES[b.tone](b.text)
+        elif isinstance(b, d.Cards):
+            cards(eng, b.texts, b.per_row)
+        elif isinstance(b, d.Table):
+            table(b.frame, b.name, b.columns)
+        elif isinstance(b, d.Chart):
+            st.plotly_chart(app_cache.chart(b.build, b.call, *b.using), width="stretch")
+        elif isinstance(b, d.Praise):
+            praise_block(eng, viewer, b.scope, b.period, b.name, limit=b.limit)
+        elif isinstance(b, d.Figures):
+            for col, (label, value, hint) in zip(st.columns(len(b.items)), b.items):
+                col.metric(label, value, help=hint)
+        elif isinstance(b, d.Columns):
+            for col, part in zip(st.columns(list(b.widths) if b.widths else len(b.parts)), b.parts):
+                with col:
+                    _blocks(eng, viewer, part, slots)
+        elif isinstance(b, d.Slot) and b.name in slots:
+            slots[b.name]()

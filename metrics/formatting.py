@@ -329,3 +329,11 @@ def _format_instants(col: pd.Series) -> pd.Series:
 
 
 _MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")   # as %b writes them
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+
+
+def plain(text) -> str:
+    """Text from people or data files, escaped so Markdown shows it literally (no links, no formatting)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))

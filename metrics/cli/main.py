@@ -20,6 +20,7 @@ from metrics.cli.figures import (cmd_benchmark, cmd_breakdown, cmd_chain, cmd_go
                                  cmd_value)
 from metrics.cli.alerts import add_parser as alerts_parser, cmd_alerts
 from metrics.cli.init import add_parser as init_parser, cmd_init
+from metrics.cli.report import add_parser as report_parser, cmd_report
 from metrics.cli.targets import add_parser as targets_parser, cmd_targets
 from metrics.cli.users import cmd_users
 from metrics.compute.periods import GRAINS
@@ -157,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     st_.add_argument("--department", help="only this department (and its teams)")
     targets_parser(sub, common, db)
     alerts_parser(sub, common, db)
+    report_parser(sub, common, db)
     init_parser(sub, common)
     return p
 
@@ -166,7 +168,7 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd
             "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
             "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet,
             "figure-store": cmd_figure_store, "targets": cmd_targets, "init": cmd_init,
-            "alerts": cmd_alerts}
+            "alerts": cmd_alerts, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,22 +6,77 @@ a page equals `python -m metrics value` for the same scope and period.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
-from metrics import access
+from metrics import access, formatting
 from metrics.compute import target_status
 from metrics.compute.target_status import status_text, status_word
 from metrics.access import Viewer
 from metrics.compute.engine import Engine, MetricResult
 from metrics.errors import UnknownError
-from metrics.formatting import (HIDDEN_PERSON, MISSING, direction_words, format_date, format_figure,
+from metrics.formatting import (HIDDEN_PERSON, MISSING, change_word, direction_words, format_delta, format_date, format_figure,
                                         format_number, format_percent, format_value, is_missing)
 from metrics.features import peers
 from metrics.features.goals import contributions, goal_results
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.voice import lists
+
+# Data column names → words people use, on screen, on paper and in the CSV beside a table.
+WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team", "staff_id": "Person",
+         "overdue": "Overdue", "received_at": "Received", "kind": "Kind", "theme": "Theme", "csat": "Satisfaction (1–5)",
+         "nps": "Recommend (0–10)", "comment": "In their words", "positive": "Positive", "given": "When",
+         "message": "Message", "value": "Value", "row": "Row", "column": "Column", "reason": "Reason"}
+
+
+def keyed(df: pd.DataFrame) -> bool:
+    """Whether the frame has key columns that readable shows as names (departments, people, metrics)."""
+    return any(c in df.columns for c in formatting.DEPARTMENT_COLUMNS + access.PERSON_COLUMNS + formatting.METRIC_COLUMNS)
+
+
+def lookups(engine: Engine, df: pd.DataFrame, people=None) -> dict:
+    """The names formatting.readable needs for this frame's key columns; `people` gives staff names (default: read now)."""
+    if not keyed(df):
+        return {}
+    names = (people or (lambda: staff_names(engine, None)))() if any(c in df.columns for c in access.PERSON_COLUMNS) \
+        else {}
+    return {"departments": {k: d.name for k, d in engine.config.departments.items()}, "people": names,
+            "metrics": {k: m.label for k, m in engine.config.metrics.items()}}
+
+
+def as_shown(df: pd.DataFrame, words: dict, names: dict, for_download: bool = False) -> pd.DataFrame:
+    """A table's frame as shown (or downloaded): readable, with its headings (`words`, else formatting.heading)."""
+    frame = formatting.readable(df, **names, for_download=for_download)
+    return frame.rename(columns={c: words.get(c) or formatting.heading(c) for c in frame.columns})
+
+
+@dataclass(frozen=True)
+class CardText:
+    """A KPI card in words, the same on screen and on paper: label, figure, change ('+2.5 pts · better'), the
+    status line ('✔ On target · target 80 %'), the metric's description, and the raw change and direction."""
+    label: str
+    value: str
+    delta: str | None
+    status: str
+    help: str
+    change: float | None
+    direction: str
+
+
+def card_text(engine: Engine, r: MetricResult) -> CardText:
+    """A result as its card says it; the change in words too (better / worse by the metric's direction), never by
+    its colour alone."""
+    metric = engine.metric(r.metric)
+    change = None if r.previous is None or is_missing(r.value) or is_missing(r.previous.value) \
+        else r.value - r.previous.value
+    target = f"target {format_value(metric, r.target)}" if r.target is not None else "no target"
+    delta = None if change is None else " · ".join(w for w in (format_delta(metric, change),
+                                                                change_word(metric, change)) if w)
+    return CardText(metric.label, r.formatted, delta, f"{status_text(r.status)} · {target}", metric.description,
+                    change, metric.direction)
+
 
 @access.same_for_every_viewer
 def cards(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys: tuple[str, ...]) -> list[MetricResult]:
