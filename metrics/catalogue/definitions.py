@@ -195,6 +195,7 @@ class MailSettings:
     sender: str = "cx-dashboard@localhost"   # config `from`
     retry_minutes: int = 5                   # the first wait after a failure; doubled after each, up to:
     max_retry_minutes: int = 360
+    dashboard_url: str = "http://localhost:8501"   # links in digests (the page, one-click unsubscribe)
 
 
 @dataclass(frozen=True)

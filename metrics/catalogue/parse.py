@@ -48,7 +48,8 @@ def _mail(r: Reader, raw: Any) -> MailSettings | None:
     """config `mail`: the SMTP server (absent: nothing is e-mailed)."""
     if raw is None:
         return None
-    keys = ("host", "port", "security", "user", "password_env", "from", "retry_minutes", "max_retry_minutes")
+    keys = ("host", "port", "security", "user", "password_env", "from", "retry_minutes", "max_retry_minutes",
+            "dashboard_url")
     m = r.mapping(raw, "mail", keys, ("host",))
     numbers = {}
     for key, default, low in (("port", 587, 1), ("retry_minutes", 5, 1), ("max_retry_minutes", 360, 1)):
@@ -62,7 +63,16 @@ def _mail(r: Reader, raw: Any) -> MailSettings | None:
                         r.text(m.get("user"), "mail.user"), r.text(m.get("password_env"), "mail.password_env",
                                                                      "CX_SMTP_PASSWORD"),
                         r.text(m.get("from"), "mail.from", "cx-dashboard@localhost"), numbers["retry_minutes"],
-                        numbers["max_retry_minutes"])
+                        numbers["max_retry_minutes"], _dashboard_url(r, m.get("dashboard_url")))
+
+
+def _dashboard_url(r: Reader, raw: Any) -> str:
+    """mail.dashboard_url: where the dashboard is reached from people's mail (digest links, unsubscribe)."""
+    url = r.text(raw, "mail.dashboard_url", "http://localhost:8501")
+    if not url.startswith(("http://", "https://")):
+        r.error("mail.dashboard_url", f"expected the dashboard's address, e.g. https://cx.example.org, not {url!r}")
+        return "http://localhost:8501"
+    return url.rstrip("/")
 
 
 def parse_config(raw: Any, path: str = "config.yaml") -> Config:

@@ -26,7 +26,7 @@ from metrics.compute.engine import Engine
 from metrics.compute.periods import Period, bucket_start
 from metrics.errors import AccessDenied, MetricsError
 from metrics.formatting import format_date, format_value
-from metrics.features import outbox
+from metrics.features import outbox, owners
 from metrics.store import writes
 
 KINDS = ("threshold", "off_target", "projected_miss")
@@ -104,14 +104,11 @@ def _misses(metric: Metric, value: float | None, target: float | None) -> bool:
 def _rules(cur, demo: bool) -> list[tuple[Rule, Viewer]]:
     """Active rules, each with its owner as a Viewer: the owner's account as it is now (an inactive or removed account's
     rules are not evaluated) — or, with demo sign-in, where people have no accounts, the persona that made it."""
-    rows = cur.execute("""SELECT r.rule_id, r.user_id, r.metric_key, r.scope_kind, r.scope_key, r.kind, r.threshold,
-                                 r.crosses, r.grain,
-                                 CASE WHEN u.user_id IS NULL THEN r.role ELSE u.role END,
-                                 CASE WHEN u.user_id IS NULL THEN r.department_id ELSE u.department_id END,
-                                 CASE WHEN u.user_id IS NULL THEN r.staff_id ELSE u.staff_id END
-                          FROM alert_rules r LEFT JOIN users u ON u.user_id = r.user_id
-                          WHERE r.active AND (u.user_id IS NULL AND $demo OR u.active)
-                          ORDER BY r.created_at, r.rule_id""", {"demo": demo}).fetchall()
+    rows = cur.execute(f"""SELECT r.rule_id, r.user_id, r.metric_key, r.scope_kind, r.scope_key, r.kind, r.threshold,
+                                  r.crosses, r.grain, {owners.COLUMNS.format(t='r')}
+                           FROM alert_rules r {owners.JOIN.format(t='r')}
+                           WHERE r.active AND {owners.CURRENT}
+                           ORDER BY r.created_at, r.rule_id""", {"demo": demo}).fetchall()
     return [(Rule(r[0], r[1], r[2], Scope(r[3], r[4]), r[5], r[6], r[7], r[8]),
              Viewer(user=r[1], role=r[9], department_id=r[10], staff_id=r[11])) for r in rows]
 
@@ -165,7 +162,7 @@ def evaluate(eng, as_of: dt.date, now: dt.datetime | None = None) -> list[dict]:
             cur.execute("INSERT INTO alerts (alert_id, rule_id, user_id, fired_at, period_start, period_end, as_of, "
                         "value, projected, target, message) VALUES ($alert_id, $rule_id, $user_id, $fired_at, "
                         "$period_start, $period_end, $as_of, $value, $projected, $target, $message)", row)
-            address = _address(cur, rule.user_id, owner)
+            address = owners.address(cur, owner)
             if eng.config.mail is not None and address:
                 outbox.queue(cur, eng.config, "alert", row["alert_id"], address, f"Alert: {metric.label}",
                              f"{row['message']}.\n\nYour alerts and rules: the dashboard's Alerts page.", now=now)
@@ -180,15 +177,6 @@ def scope_name(config, scope: Scope, own: str | None = None) -> str:
     if scope.kind == "organisation":
         return config.organisation.name
     return own or f"staff member {scope.key}"
-
-
-def _address(cur, user_id: str, owner: Viewer) -> str | None:
-    """Where the owner's alerts are e-mailed: their user name (an e-mail address), or their staff record's."""
-    if "@" in user_id:
-        return user_id
-    row = cur.execute("SELECT email FROM staff WHERE staff_id = $s", {"s": owner.staff_id}).fetchone() \
-        if owner.staff_id else None
-    return row[0] if row and row[0] and "@" in row[0] else None
 
 
 def _message(eng, metric: Metric, rule: Rule, value, estimate, goal, so_far: Period, whole: Period) -> str:

@@ -36,17 +36,21 @@ class Delivery:
 
 
 def queue(cur, config: Config, kind: str, ref: str, recipient: str, subject: str, text: str,
-          html: str | None = None, now: dt.datetime | None = None) -> str | None:
-    """Queue a message (inside the caller's transaction); None when this kind, ref and recipient is queued already."""
+          html: str | None = None, now: dt.datetime | None = None, attachment: tuple[str, bytes] | None = None,
+          unsubscribe_url: str | None = None) -> str | None:
+    """Queue a message (inside the caller's transaction); None when this kind, ref and recipient is queued already.
+    `attachment` is (file name, PDF bytes); `unsubscribe_url` goes in the List-Unsubscribe header."""
     now = now or writes.now(config)
     if cur.execute("SELECT 1 FROM outbox WHERE kind = $k AND ref = $r AND recipient = $to",
                    {"k": kind, "r": ref, "to": recipient}).fetchone():
         return None
     message_id = writes.new_id("MS")
     cur.execute("INSERT INTO outbox (message_id, kind, ref, recipient, subject, body_text, body_html, queued_at, "
-                "next_attempt_at) VALUES ($m, $k, $r, $to, $s, $t, $h, $now, $now)",
+                "next_attempt_at, attachment_name, attachment, unsubscribe_url) VALUES ($m, $k, $r, $to, $s, $t, $h, "
+                "$now, $now, $an, $a, $u)",
                 {"m": message_id, "k": kind, "r": ref, "to": recipient, "s": subject, "t": text, "h": html,
-                 "now": now})
+                 "now": now, "an": attachment[0] if attachment else None, "a": attachment[1] if attachment else None,
+                 "u": unsubscribe_url})
     return message_id
 
 
@@ -68,12 +72,16 @@ def _connect(mail: MailSettings) -> smtplib.SMTP:
 
 
 def _message(mail: MailSettings, row) -> EmailMessage:
-    _, recipient, subject, text, html = row
+    _, recipient, subject, text, html, name, attachment, unsubscribe = row
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = mail.sender, recipient, subject
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
+    if attachment is not None:
+        msg.add_attachment(bytes(attachment), maintype="application", subtype="pdf", filename=name)
     return msg
 
 
@@ -114,7 +122,8 @@ def deliver(con, config: Config, now: dt.datetime | None = None) -> Delivery:
     if mail is None:
         return done
     now = now or writes.now(config)
-    due = con.execute("SELECT message_id, recipient, subject, body_text, body_html FROM outbox WHERE sent_at IS NULL "
+    due = con.execute("SELECT message_id, recipient, subject, body_text, body_html, attachment_name, attachment, "
+                      "unsubscribe_url FROM outbox WHERE sent_at IS NULL "
                       "AND next_attempt_at <= $now ORDER BY queued_at, message_id", {"now": now}).fetchall()
     if not due:
         return done

@@ -228,19 +228,20 @@ class Printable:
     key: str            # what the command line and subscriptions call it
     title: str
     scoped: bool        # takes a department (else the organisation, or the viewer's own page)
+    path: str           # the page's address in the dashboard (digests link to it)
     build: Callable
 
 
 PAGES = {p.key: p for p in (
-    Printable("overview", "Overview", False, lambda eng, v, scope, period, grain, choices, view:
+    Printable("overview", "Overview", False, "overview", lambda eng, v, scope, period, grain, choices, view:
               overview(eng, v, period, grain, choices, view)),
-    Printable("department", "Department", True, lambda eng, v, scope, period, grain, choices, view:
+    Printable("department", "Department", True, "department", lambda eng, v, scope, period, grain, choices, view:
               department(eng, v, scope.key, period, grain, choices, view)),
-    Printable("chain", "The chain", True, lambda eng, v, scope, period, grain, choices, view:
+    Printable("chain", "The chain", True, "chain", lambda eng, v, scope, period, grain, choices, view:
               the_chain(eng, v, scope.key, period, grain, choices, view)),
-    Printable("you-said", "You said, we did", False, lambda eng, v, scope, period, grain, choices, view:
+    Printable("you-said", "You said, we did", False, "you_said", lambda eng, v, scope, period, grain, choices, view:
               you_said(eng, v, 20, view)),
-    Printable("my-contribution", "My contribution", False, lambda eng, v, scope, period, grain, choices, view:
+    Printable("my-contribution", "My contribution", False, "my_contribution", lambda eng, v, scope, period, grain, choices, view:
               my_contribution(eng, v, period, grain, choices, view, scope.key if scope and scope.kind == "staff"
                               else None)),
 )}

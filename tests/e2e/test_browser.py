@@ -3,7 +3,10 @@
 Screenshots of every page go to tests/artifacts/ (not committed). These never skip: CI installs
 chromium (.ci/run).
 """
+import csv
+import io
 import os
+import subprocess
 import re
 import shutil
 import time
@@ -242,3 +245,55 @@ def test_a_table_downloads_as_csv_when_clicked(url, browser):
     assert len(lines) >= 2 and "," in lines[0], text[:300]
     assert shown and page.locator("[data-testid='stDataFrame']").count() >= shown     # the tables stay on the page
     page.close()
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text as pdftotext (poppler-utils) reads it, runs of spaces as one."""
+    assert data[:5] == b"%PDF-", data[:40]
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout
+    return " ".join(out.decode().split())
+
+
+def download(page, button: str) -> tuple[str, bytes]:
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name=button).first.click()
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
+def test_the_overview_and_my_contribution_download_as_pdfs_of_what_is_on_screen(url, browser):
+    """The executive's Overview and the staff member's My contribution, as PDFs: the period and the figures on the
+    screen are in the PDF's text."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
+    sign_in(page, url, "Executive")
+    page.get_by_role("link", name="Overview").first.click()
+    wait_rendered(page)
+    subtitle = page.get_by_text("The whole organisation ·").first.inner_text()
+    period = subtitle.split(" · ")[1]                                  # e.g. 'December 2025'
+    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()[:8]
+    on_screen = {label: card(page, label) for label in labels}
+    name, data = download(page, "Download PDF")
+    text = pdf_text(data)
+    assert name.startswith("overview") and name.endswith(".pdf")
+    assert f"Period {period}" in text and "Scope The whole organisation" in text
+    for label, value in on_screen.items():
+        assert value in text, (label, value)
+    page.screenshot(path=str(ARTIFACTS / "pdf-overview-page.png"))
+    page.close()
+
+    page = browser.new_page(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
+    sign_in(page, url, "Staff member")
+    page.get_by_role("link", name="My contribution").first.click()
+    wait_rendered(page)
+    page.get_by_role("heading", name="Waiting on me").wait_for(timeout=60_000)
+    waiting = page.get_by_text(re.compile(r"at the end of \d")).first.inner_text()   # '3 overdue of 12 at the end of …'
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+    # The figures in the 'My figures beside my team's' table, from its own CSV (the grid draws on a canvas).
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(".st-key-dl-my-figures button").click()          # widgets.table keys it dl-NAME
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    _, data = download(page, "Download PDF")
+    text = pdf_text(data)
+    assert waiting in text
+    assert rows and all(r["Me"] in text and r["Measure"] in text for r in rows), rows
+    page.close()
+
