@@ -6,6 +6,7 @@ import session
 from metrics import access
 from metrics.access import Role
 from metrics.errors import MetricsError
+from metrics.features import digests
 from metrics.present import personas
 from metrics.store import accounts, writes
 
@@ -20,6 +21,7 @@ PAGES = {  # page file → (title, icon, roles that get it)
     "pages/benchmark.py": ("Benchmarks", ":material/leaderboard:", {Role.EXECUTIVE, Role.HEAD}),
     "pages/ideas.py": ("Suggestions", ":material/lightbulb:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
     "pages/you_said.py": ("You said, we did", ":material/campaign:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
+    "pages/pack.py": ("Committee pack", ":material/description:", {Role.EXECUTIVE, Role.HEAD}),
     "pages/targets.py": ("Targets", ":material/flag:", {Role.EXECUTIVE, Role.HEAD, Role.ADMIN}),
     "pages/alerts.py": ("Alerts", ":material/notifications:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
     "pages/definitions.py": ("Metric definitions", ":material/menu_book:", {Role.EXECUTIVE, Role.HEAD, Role.STAFF, Role.ADMIN}),
@@ -78,6 +80,15 @@ def sign_in_page() -> None:
                 st.button("Sign out", on_click=st.logout)
 
 
+def unsubscribe_page(token: str) -> None:
+    """The one-click unsubscribe link of a digest e-mail: no sign-in, the token is the key (digests.unsubscribe)."""
+    st.title("Unsubscribe")
+    try:
+        st.success(digests.unsubscribe(session.engine(), token), icon=":material/unsubscribe:")
+    except MetricsError as exc:
+        st.error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+
+
 def run() -> None:
     """Sign-in, the sidebar and the chosen page."""
     viewer = session.viewer()
@@ -116,5 +127,9 @@ else:
     with app_cache.page_run(session.engine()):
         app_cache.maybe_warm_up()
         app_cache.start_postman(session.engine())
-        run()
+        if token := st.query_params.get("unsubscribe"):
+            st.navigation([st.Page(lambda: unsubscribe_page(token), title="Unsubscribe", url_path="unsubscribe",
+                                   default=True)]).run()
+        else:
+            run()
     app_cache.freeze_heap()

@@ -234,7 +234,8 @@ def pdf_bytes(eng, doc: d.Document) -> bytes:
 
 
 _TONES = {"caption": st.caption, "text": st.markdown, "info": lambda t: st.info(t, icon=":material/link:"),
-          "success": lambda t: st.success(t, icon=":material/favorite:")}
+          "success": lambda t: st.success(t, icon=":material/favorite:"),
+          "commentary": lambda t: st.info(t, icon=":material/edit_note:")}
 
 
 def _blocks(eng, viewer, blocks, slots: dict) -> None:

@@ -248,6 +248,18 @@ def authorize_records(con: duckdb.DuckDBPyConnection, config: Config, viewer: Vi
                            "to the department concerned and to executives")
 
 
+def line_below(con: duckdb.DuckDBPyConnection, staff_id: str) -> frozenset[str]:
+    """Everyone below a person in the line (their reports, their reports' reports, ...), not the person."""
+    rows = con.execute("""
+        WITH RECURSIVE below(staff_id, depth) AS (
+            SELECT staff_id, 0 FROM staff WHERE staff_id = $id
+            UNION ALL
+            SELECT s.staff_id, b.depth + 1 FROM staff s JOIN below b ON s.manager_id = b.staff_id
+            WHERE b.depth < 50)
+        SELECT DISTINCT staff_id FROM below WHERE depth > 0""", {"id": staff_id}).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
 def visible_staff(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> frozenset[str] | None:
     """The people whose individual figures the viewer may see: None for everyone (executives, the system),
     else the viewer and everyone below them in the line (for a persona viewed as, what both may see)."""
@@ -257,14 +269,7 @@ def visible_staff(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> frozenset[s
     if not viewer.sees_everyone:
         mine = frozenset()
         if viewer.staff_id is not None:
-            rows = con.execute("""
-                WITH RECURSIVE below(staff_id, depth) AS (
-                    SELECT staff_id, 0 FROM staff WHERE staff_id = $id
-                    UNION ALL
-                    SELECT s.staff_id, b.depth + 1 FROM staff s JOIN below b ON s.manager_id = b.staff_id
-                    WHERE b.depth < 50)
-                SELECT DISTINCT staff_id FROM below""", {"id": viewer.staff_id}).fetchall()
-            mine = frozenset(r[0] for r in rows) | {viewer.staff_id}
+            mine = line_below(con, viewer.staff_id) | {viewer.staff_id}
     if viewer.real is None:
         return mine
     theirs = visible_staff(con, viewer.real)

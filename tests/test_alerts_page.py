@@ -8,7 +8,8 @@ import pytest
 from metrics.catalogue.scope import Scope
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
-from metrics.features import alerts
+from metrics.features import alerts, digests
+from streamlit.testing.v1 import AppTest
 from tests.conftest import demo_sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +53,32 @@ def test_a_head_adds_a_rule_sees_the_alert_and_resolves_it(env, config):
     assert not at.exception
     assert alerts.my_alerts(eng, head).empty
     assert not any(b.label == "Resolved" for b in at.button)
+
+
+def test_a_head_subscribes_someone_they_manage_and_the_link_unsubscribes_them(env, config):
+    at, head = open_alerts(env, config)
+    eng = Engine.open(env, config)
+    team = digests.team(eng, head)
+    assert len(team)                                     # the demo's head of Housing manages people
+    person = team.iloc[0]
+    at.selectbox(key="dg-page").set_value("my-contribution")
+    at.run()
+    [r for r in at.radio if r.label == "When"][0].set_value("monthly")
+    at.run()
+    [n for n in at.number_input if n.label == "On day"][0].set_value(3)
+    at.selectbox(key="dg-for").set_value(person["staff_id"])
+    [b for b in at.button if b.label == "Add the digest"][0].click()
+    at.run()
+    assert not at.exception and not at.error
+    sub = eng.read_store("SELECT user_id, staff_id, page, cadence, day, created_by, token FROM subscriptions")
+    assert len(sub) == 1
+    assert (sub.at[0, "staff_id"], sub.at[0, "page"], sub.at[0, "cadence"], sub.at[0, "day"], sub.at[0, "created_by"]) \
+        == (person["staff_id"], "my-contribution", "monthly", 3, head.user)
+    assert any("My contribution, monthly on day 3" in m.value and person["name"] in m.value for m in at.markdown)
+    # The e-mail's link, opened without signing in.
+    link = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    link.query_params["unsubscribe"] = sub.at[0, "token"]
+    link.run()
+    assert not link.exception
+    assert [s.value for s in link.success] == ["You will get no more e-mails for My contribution, monthly on day 3."]
+    assert digests.mine(eng, head).empty

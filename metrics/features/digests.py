@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import jinja2
 import pandas as pd
 
+from metrics import access
 from metrics.access import Viewer
 from metrics.catalogue.scope import Scope, parse_scope
 from metrics.compute.periods import Period, add_months
@@ -58,9 +59,11 @@ def _recipient(cur, eng, viewer: Viewer, staff_id: str | None) -> tuple[Viewer, 
     if staff_id is None or staff_id == viewer.staff_id:
         who = viewer
     else:
-        if viewer.role not in MANAGERS:
-            raise AccessDenied("only heads and executives may subscribe someone else, and only people they manage")
-        eng.authorize(viewer, Scope("staff", staff_id), records=False)     # the people they manage, and no one else
+        if viewer.role not in MANAGERS or viewer.staff_id is None or \
+                staff_id not in access.line_below(cur, viewer.staff_id):
+            raise AccessDenied(f"{viewer.user} may not subscribe {staff_id}: heads and executives may subscribe the "
+                               "people they manage (in their line), and nobody else")
+        eng.authorize(viewer, Scope("staff", staff_id), records=False)
         row = cur.execute("SELECT user_id, role, department_id FROM users WHERE staff_id = $s AND active",
                           {"s": staff_id}).fetchone()
         if row:
@@ -79,13 +82,21 @@ def _recipient(cur, eng, viewer: Viewer, staff_id: str | None) -> tuple[Viewer, 
     return who, address
 
 
+def team(eng, viewer: Viewer) -> pd.DataFrame:
+    """The people a head or an executive may subscribe (everyone active below them in the line): staff_id, name."""
+    if viewer.role not in MANAGERS or viewer.staff_id is None:
+        return pd.DataFrame({"staff_id": [], "name": []})
+    with eng.cursor() as cur:
+        below = sorted(access.line_below(cur, viewer.staff_id))
+        return cur.execute("SELECT staff_id, name FROM staff WHERE active AND list_contains($ids, staff_id) "
+                           "ORDER BY name, staff_id", {"ids": below}).df()
+
+
 def subscribe(eng, viewer: Viewer, page: str, cadence: str, day: int | None = None, scope_text: str | None = None,
               staff_id: str | None = None, at: dt.datetime | None = None) -> str:
     """A new subscription (audited): `page` for the viewer (or for `staff_id`, someone they manage), on `cadence`.
     One sentence and nothing written for an unknown page or cadence, a day out of range, a scope the recipient may
     not see, or a recipient the viewer does not manage."""
-    if page not in documents.PAGES:
-        raise MetricsError(f"unknown page '{page}': choose one of {', '.join(documents.PAGES)}")
     if cadence not in CADENCES:
         raise MetricsError(f"cadence {cadence!r} is not one of {', '.join(CADENCES)}")
     if cadence == "weekly" and (day is None or not 0 <= day <= 6):
@@ -95,10 +106,7 @@ def subscribe(eng, viewer: Viewer, page: str, cadence: str, day: int | None = No
     if cadence == "after_load":
         day = None
     scope = parse_scope(scope_text, eng.config) if scope_text else None
-    spec = documents.PAGES[page]
-    if scope is not None and not (spec.scoped and scope.is_unit):
-        raise MetricsError(f"the {spec.title} page takes no scope" if not spec.scoped else
-                           f"the {spec.title} page is about a unit: give department:KEY")
+    documents.check_scope(page, scope)
     at = at or writes.now(eng.config)
     sub_id, token = writes.new_id("SU"), secrets.token_urlsafe(24)
     with writes.transaction(eng.con, viewer) as cur:

@@ -25,7 +25,8 @@ class Heading:
 
 @dataclass(frozen=True)
 class Note:
-    """Words on the page. tone: caption (small print), text (a paragraph, Markdown already escaped), info, success."""
+    """Words on the page. tone: caption (small print), text (a paragraph, Markdown already escaped), info, success,
+    commentary (what a head wrote to go with the figures, printed as theirs)."""
     text: str
     tone: str = "caption"
 

@@ -17,7 +17,7 @@ from metrics.access import Viewer
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.periods import Period, add_months
 from metrics.errors import AccessDenied, MetricsError
-from metrics.features import chain
+from metrics.features import chain, packs
 from metrics.compute.target_status import status_text
 from metrics.features import peers
 from metrics.formatting import (format_cell, format_date, format_datetime, format_days, format_hours, format_percent,
@@ -25,7 +25,7 @@ from metrics.formatting import (format_cell, format_date, format_datetime, forma
 from metrics.store.writes import now
 from metrics.present import charts, views
 from metrics.present.document import Cards, Chart, Columns, Document, Figures, Heading, Note, Praise, Slot, Table
-from metrics.voice import lists, praise, suggestions
+from metrics.voice import lists, praise, suggestions, themes
 
 
 def direct(eng) -> Callable:
@@ -227,41 +227,56 @@ def _today(eng):
 class Printable:
     key: str            # what the command line and subscriptions call it
     title: str
-    scoped: bool        # takes a department (else the organisation, or the viewer's own page)
+    takes: tuple        # the scope kinds it may be given (none: its scope is fixed, or the viewer's own)
     path: str           # the page's address in the dashboard (digests link to it)
     build: Callable
 
+    @property
+    def scoped(self) -> bool:
+        """Whether it shows a department chosen by the viewer."""
+        return "department" in self.takes
+
 
 PAGES = {p.key: p for p in (
-    Printable("overview", "Overview", False, "overview", lambda eng, v, scope, period, grain, choices, view:
+    Printable("overview", "Overview", (), "overview", lambda eng, v, scope, period, grain, choices, view:
               overview(eng, v, period, grain, choices, view)),
-    Printable("department", "Department", True, "department", lambda eng, v, scope, period, grain, choices, view:
+    Printable("department", "Department", ("department",), "department",
+              lambda eng, v, scope, period, grain, choices, view:
               department(eng, v, scope.key, period, grain, choices, view)),
-    Printable("chain", "The chain", True, "chain", lambda eng, v, scope, period, grain, choices, view:
+    Printable("chain", "The chain", ("department",), "chain", lambda eng, v, scope, period, grain, choices, view:
               the_chain(eng, v, scope.key, period, grain, choices, view)),
-    Printable("you-said", "You said, we did", False, "you_said", lambda eng, v, scope, period, grain, choices, view:
+    Printable("pack", "Committee pack", ("organisation", "department"), "pack",
+              lambda eng, v, scope, period, grain, choices, view: pack(eng, v, scope, period, grain, choices, view)),
+    Printable("you-said", "You said, we did", (), "you_said", lambda eng, v, scope, period, grain, choices, view:
               you_said(eng, v, 20, view)),
-    Printable("my-contribution", "My contribution", False, "my_contribution", lambda eng, v, scope, period, grain, choices, view:
-              my_contribution(eng, v, period, grain, choices, view, scope.key if scope and scope.kind == "staff"
-                              else None)),
+    Printable("my-contribution", "My contribution", ("staff",), "my_contribution",
+              lambda eng, v, scope, period, grain, choices, view:
+              my_contribution(eng, v, period, grain, choices, view, scope.key if scope else None)),
 )}
+
+
+def check_scope(page: str, scope: Scope | None) -> None:
+    """Refuse, in one sentence, a scope the page does not take (an unknown page too)."""
+    if page not in PAGES:
+        raise MetricsError(f"unknown page '{page}': choose one of {', '.join(PAGES)}")
+    spec = PAGES[page]
+    if scope is not None and scope.kind not in spec.takes:
+        takes = " or ".join({"department": "department:KEY", "organisation": "org", "staff": "staff:ID"}[k]
+                            for k in spec.takes)
+        raise MetricsError(f"the {spec.title} page takes no scope" if not takes else
+                           f"the {spec.title} page is for {takes}, not {scope}")
 
 
 def build(eng, viewer: Viewer, page: str, scope: Scope | None, period: Period, grain: str = "month",
           choices: Choices = Choices(), view: Callable | None = None) -> Document:
     """The document of page `page` (a PAGES key) for the viewer: unknown pages, scopes and access refused in one sentence."""
-    if page not in PAGES:
-        raise MetricsError(f"unknown page '{page}': choose one of {', '.join(PAGES)}")
+    check_scope(page, scope)
     spec = PAGES[page]
-    if scope is not None and scope.kind == "staff" and page != "my-contribution":
-        raise MetricsError(f"the {spec.title} page is about a unit, not a person: give --scope department:KEY, or "
-                           "print my-contribution for a person")
-    if spec.scoped:
-        if scope is None or not scope.is_unit:
-            home = access.home_unit(eng.config, viewer)
-            if home is None:
-                raise MetricsError(f"the {spec.title} page needs a department: give --scope department:KEY")
-            scope = Scope("department", home)
+    if scope is None and spec.takes == ("department",):
+        home = access.home_unit(eng.config, viewer)
+        if home is None:
+            raise MetricsError(f"the {spec.title} page needs a department: give --scope department:KEY")
+        scope = Scope("department", home)
     return spec.build(eng, viewer, scope, period, grain, choices, view)
 
 
@@ -414,4 +429,75 @@ def benchmarks(eng, viewer: Viewer, metric_key: str, source: str, cohort: str | 
             Chart(charts.benchmark_figure, (peers.benchmark, viewer, metric_key, source, cohort),
                   (eng.config.metrics.get(metric_key), label)),
             Table(shown, f"benchmark-{metric_key}"))
+    return doc
+
+
+def pack(eng, viewer: Viewer, scope: Scope | None, period: Period, grain: str = "month", choices: Choices = Choices(),
+         view: Callable | None = None) -> Document:
+    """The committee pack (metrics.features.packs) for the organisation or a department: each section's figures as
+    the viewer may see them, with the commentary kept for this scope and period."""
+    view = view or direct(eng)
+    scope = packs.scope_for(eng.config, viewer, scope)
+    if scope.kind not in ("organisation", "department"):
+        raise MetricsError("a committee pack is for the organisation or a department: give --scope org or "
+                           "department:KEY")
+    eng.authorize(viewer, scope, records=False)
+    org = scope.kind == "organisation"
+    name = eng.config.organisation.name if org else eng.config.departments[scope.key].name
+    notes = packs.commentary(eng, viewer, scope, period)
+    doc = _doc(eng, viewer, "pack", f"Committee pack — {name}",
+               f"{format_period(period)} · compared with {format_period(period.previous())}",
+               {"Scope": "The whole organisation" if org else name, **_period_filters(period)})
+    names = {k: d.name for k, d in eng.config.departments.items()}
+
+    def section(key: str) -> None:
+        doc.add(Heading(packs.SECTIONS[key]), Slot(f"commentary-{key}"))
+        if notes.get(key):
+            doc.add(Note(_plain(notes[key]), "commentary"))
+
+    section("headline")
+    doc.add(_cards(eng, view, viewer, scope, period, eng.config.page("overview" if org else "department", "headline")))
+    section("goals")
+    if org:
+        goals = view(views.goal_table, viewer, ORGANISATION, period)
+        doc.add(Table(goals[list(views.GOAL_COLUMNS)], "shared-goals"),
+                Note("**Which department holds each goal back**", "text"),
+                Table(view(views.holds_back_table, viewer, period), "holds-back"))
+    else:
+        doc.add(Table(view(views.department_contribution, viewer, scope.key, period), f"{scope.key}-goals"))
+    section("chain")
+    att = view(chain.attribution, viewer, period)
+    if not org:
+        doc.add(Note(chain.words_for(eng, att, scope.key, period), "info"))
+        att = att[att["department"] == scope.key]             # what waited longest with us
+    if att.empty:
+        doc.add(Note("No late outcomes in this period."))
+    else:
+        doc.add(Table(att.assign(department=att["department"].map(lambda k: names.get(k, k)),
+                                 share=[format_percent(v) for v in att["share"]]).rename(columns={
+                    "department": "Department", "kind": "Late outcome", "waited_longest": "Waited longest there",
+                    "of_all": "Of all", "share": "Share"}), "late-attribution"))
+    section("voice")
+    if org or access.may(eng.authorize, viewer, scope, records=True):
+        doc.add(Note("**Praise first**", "text"), _praise(view, viewer, scope, period, "pack", limit=6))
+    doc.add(_cards(eng, view, viewer, scope, period, eng.config.page("voice", "headline")))
+    trend = view(themes.theme_trend, viewer, scope, period, grain)
+    if len(trend):
+        by_theme = trend.groupby("theme", as_index=False)[["comments", "negative"]].sum() \
+            .sort_values(["comments", "theme"], ascending=[False, True])
+        by_theme["negative_share"] = [format_percent(n / c) for n, c in zip(by_theme["negative"], by_theme["comments"])]
+        doc.add(Note("**What customers talk about**", "text"), Table(by_theme.rename(columns={
+            "theme": "Theme", "comments": "Comments", "negative": "Unhappy", "negative_share": "Share unhappy"}),
+            "themes"))
+    section("you_said")
+    done = view(suggestions.you_said_we_did, None, 200)
+    done = done[[period.start <= d <= period.end for d in done["implemented_on"]]]
+    if not org:
+        done = done[done["department"] == name]
+    if done.empty:
+        doc.add(Note("No suggestions were put into practice in this period."))
+    for r in done.itertuples():
+        doc.add(Note(f"**You said:** {_plain(r.you_said)} — **we did:** {_plain(r.we_did)} "
+                     f"({format_date(r.implemented_on)})"
+                     + (f". {r.measure}: {r.before} before → {r.after} after" if r.measure else ""), "text"))
     return doc

@@ -87,7 +87,8 @@ _TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined
   th { text-align: left; background: #e8e8e8; border: 1px solid #999; padding: 2pt 4pt; }
   td { border: 1px solid #bbb; padding: 2pt 4pt; vertical-align: top; }
   tr { break-inside: avoid; }
-  .note-info, .note-success { border-left: 3pt solid #555; padding: 2pt 6pt; margin: 4pt 0; background: #f2f2f2; }
+  .note-info, .note-success, .note-commentary { border-left: 3pt solid #555; padding: 2pt 6pt; margin: 4pt 0; background: #f2f2f2; }
+  .note-commentary { border-left-width: 5pt; border-left-style: double; }
   .quote { border: 1px solid #999; padding: 4pt 6pt; margin: 4pt 0; break-inside: avoid; }
   .chart { break-inside: avoid; margin: 4pt 0; }
   .figures { display: flex; gap: 12pt; margin: 6pt 0; }
@@ -123,6 +124,8 @@ def _blocks(blocks, figure: Callable, names: Callable, figures: list) -> list[st
             out.append(f"<h2>{_esc(b.text)}</h2>")
         elif isinstance(b, d.Note):
             body = _markdown(b.text)
+            if b.tone == "commentary":
+                body = f"<b>Commentary</b>{body}"
             out.append(f'<div class="small">{body}</div>' if b.tone == "caption" else
                        f'<div class="note-{b.tone}">{body}</div>')
         elif isinstance(b, d.Cards):
