@@ -6,7 +6,7 @@ import session
 from metrics import access
 from metrics.access import Role
 from metrics.errors import MetricsError
-from metrics.features import digests
+from metrics.deliver import digests
 from metrics.present import personas
 from metrics.store import accounts, writes
 

@@ -11,8 +11,9 @@ import streamlit as st
 import app_cache
 from metrics import access
 from metrics.access import Viewer
-from metrics.compute.periods import GRAINS, Period, add_months, parse_date, within
+from metrics.compute.periods import GRAINS, Period, parse_date, within
 from metrics.errors import MetricsError
+from metrics.present import documents
 from metrics.formatting import format_date, format_datetime
 from metrics.store import accounts
 from metrics.store.writes import now
@@ -151,9 +152,7 @@ def up_to_today(eng, period: Period) -> Period:
     return Period(period.start, max(period.end, now(eng.config).date()))
 
 
-def trend_period(period: Period) -> Period:
-    """Twelve months ending with the chosen period, for trend charts."""
-    return Period(add_months(period.end.replace(day=1), -11), period.end)
+trend_period = documents.trend_period          # twelve months ending with the chosen period, for trend charts
 
 
 def banner(eng) -> None:

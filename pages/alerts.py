@@ -10,7 +10,8 @@ import streamlit as st
 import session
 import widgets
 from metrics.catalogue.scope import Scope
-from metrics.features import alerts, digests
+from metrics.deliver import digests
+from metrics.features import alerts
 from metrics.present import documents
 from metrics.formatting import format_value
 from metrics.store.writes import now

@@ -8,7 +8,8 @@ import pytest
 from metrics.catalogue.scope import Scope
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
-from metrics.features import alerts, digests
+from metrics.deliver import digests
+from metrics.features import alerts
 from streamlit.testing.v1 import AppTest
 from tests.conftest import demo_sign_in
 

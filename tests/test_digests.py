@@ -21,7 +21,8 @@ from metrics.catalogue.definitions import MailSettings
 from metrics.errors import AccessDenied, MetricsError
 from metrics.catalogue.scope import Scope
 from metrics.compute.periods import Period
-from metrics.features import digests, outbox
+from metrics.deliver import digests
+from metrics.features import outbox
 from metrics.present import documents, pdf
 from tests.test_outbox import smtp  # noqa: F401 — the SMTP server on loopback
 

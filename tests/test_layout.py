@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Bottom to top: a layer may use any layer before it.
 LAYERS = ("errors", "sql", "catalogue", "access", "formatting", "store", "compute", "ingest", "voice", "features",
-          "present", "demo", "cli", "__main__")
+          "present", "deliver", "demo", "cli", "__main__")
 APP = ("app_cache", "session", "widgets", "dashboard")
 
 

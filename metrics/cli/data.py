@@ -9,6 +9,7 @@ from pathlib import Path
 from metrics.catalogue.definitions import Config
 from metrics.cli.bench import DEMO_ROWS_PER_SCALE, bench_all, print_all
 from metrics.cli.bench_ingest import bench_ingest, print_ingest
+from metrics.cli.bench_pdf import bench_pdf, print_pdf
 from metrics.cli.common import open_engine, records, writer
 from metrics.demo.build import build_demo_database
 from metrics.features import alerts
@@ -114,6 +115,8 @@ def cmd_bench(args, config: Config) -> None:
         raise MetricsError("--rows must be at least 1,000 (or --scale at least 0.003)")
     if args.what == "ingest":
         return print_ingest(bench_ingest(config, rows), args.json)
+    if args.what == "pdf":
+        return print_pdf(bench_pdf(config), args.json)
     sizes = (sorted({int(x) for x in args.sizes.split(",")}) if args.sizes
              else sorted({s for s in (1_000_000, 3_000_000) if s < rows} | {rows}))
     print_all(bench_all(config, sizes, Path("data/bench"), pages=not args.no_pages, ingest=not args.no_ingest,

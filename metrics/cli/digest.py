@@ -6,7 +6,8 @@ from metrics.catalogue.definitions import Config
 from metrics.cli.common import print_json, records, writer
 from metrics.compute.engine import Engine
 from metrics.compute.periods import parse_date
-from metrics.features import alerts, digests, outbox
+from metrics.deliver import digests
+from metrics.features import alerts, outbox
 
 
 def cmd_digest(args, config: Config) -> None:

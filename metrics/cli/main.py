@@ -118,8 +118,9 @@ def _parser() -> argparse.ArgumentParser:
                         description="Benchmarks. Without a subject: build (or reuse, in data/bench/) demo databases "
                         "at 1 M, 3 M and the asked number of contacts and measure each metric through the metrics "
                         "layer against hand-written SQL, every page per role cold and warm, the loader against a "
-                        "bare read_csv, and peak memory. `ingest`: the loader alone.")
-    be.add_argument("what", nargs="?", choices=("ingest", "all"), default="all", help="what to measure (default all)")
+                        "bare read_csv, and peak memory. `ingest`: the loader alone. `pdf`: printing each page to PDF.")
+    be.add_argument("what", nargs="?", choices=("ingest", "pdf", "all"), default="all",
+                    help="what to measure (default all)")
     be.add_argument("--rows", type=int, default=None, help="contacts (or rows of the ingest file); default 1,000,000")
     be.add_argument("--scale", type=float, help="demo scale instead of --rows (1 ≈ 408,000 contacts)")
     be.add_argument("--no-pages", action="store_true", help="skip the page timings")

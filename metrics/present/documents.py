@@ -20,12 +20,12 @@ from metrics.errors import AccessDenied, MetricsError
 from metrics.features import chain, packs
 from metrics.compute.target_status import status_text
 from metrics.features import peers
-from metrics.formatting import (format_cell, format_date, format_datetime, format_days, format_hours, format_percent,
-                                format_period, format_value, plain as _plain)
+from metrics.formatting import (direction_words, format_cell, format_date, format_datetime, format_days, format_hours,
+                                format_percent, format_period, format_value, plain as _plain)
 from metrics.store.writes import now
 from metrics.present import charts, views
 from metrics.present.document import Cards, Chart, Columns, Document, Figures, Heading, Note, Praise, Slot, Table
-from metrics.voice import lists, praise, suggestions, themes
+from metrics.voice import cases, lists, praise, suggestions, themes
 
 
 def direct(eng) -> Callable:
@@ -67,16 +67,13 @@ def _period_filters(period: Period, grain: str | None = None, **more) -> dict:
     return {**out, **{k: v for k, v in more.items() if v}}
 
 
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
-    return f"{text[:1].upper()}{text[1:]}."
-
-
 @dataclass(frozen=True)
 class Choices:
     """What the viewer chose on the page beyond scope and period (each page reads the ones it has)."""
     trend: str | None = None          # the measure of a page's trend chart (default: the page's first headline)
     measure: str | None = None        # the chain's internal-service measure (a column of config chain.internal_service)
+    status: str | None = None         # the Voice page's cases shown (metrics.voice.cases.STATUSES; default open)
+    theme: str | None = None          # the Voice page's comments: one theme (config voice.themes), or every theme
 
 
 def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices: Choices = Choices(),
@@ -245,10 +242,14 @@ PAGES = {p.key: p for p in (
               department(eng, v, scope.key, period, grain, choices, view)),
     Printable("chain", "The chain", ("department",), "chain", lambda eng, v, scope, period, grain, choices, view:
               the_chain(eng, v, scope.key, period, grain, choices, view)),
+    Printable("voice", "Voice of the customer", ("department",), "voice",
+              lambda eng, v, scope, period, grain, choices, view: voice(eng, v, scope.key, period, grain, choices, view)),
     Printable("pack", "Committee pack", ("organisation", "department"), "pack",
               lambda eng, v, scope, period, grain, choices, view: pack(eng, v, scope, period, grain, choices, view)),
     Printable("you-said", "You said, we did", (), "you_said", lambda eng, v, scope, period, grain, choices, view:
               you_said(eng, v, 20, view)),
+    Printable("definitions", "Metric definitions", (), "definitions",
+              lambda eng, v, scope, period, grain, choices, view: definitions(eng, v, view)),
     Printable("my-contribution", "My contribution", ("staff",), "my_contribution",
               lambda eng, v, scope, period, grain, choices, view:
               my_contribution(eng, v, period, grain, choices, view, scope.key if scope else None)),
@@ -501,3 +502,64 @@ def pack(eng, viewer: Viewer, scope: Scope | None, period: Period, grain: str = 
                      f"({format_date(r.implemented_on)})"
                      + (f". {r.measure}: {r.before} before → {r.after} after" if r.measure else ""), "text"))
     return doc
+
+
+def voice(eng, viewer: Viewer, key: str, period: Period, grain: str = "month", choices: Choices = Choices(),
+          view: Callable | None = None) -> Document:
+    """Voice of the customer for a department: its closing-the-loop figures, the unhappy customers to follow up
+    (status `choices.status`), the themes customers talk about and their words (theme `choices.theme`)."""
+    view = view or direct(eng)
+    if key not in eng.config.departments:
+        raise MetricsError(f"unknown department '{key}': choose one of {', '.join(eng.config.departments)}")
+    scope = Scope("department", key)
+    name = eng.config.departments[key].name
+    status = choices.status if choices.status in cases.STATUSES else cases.STATUSES[0]
+    theme = choices.theme if choices.theme in eng.config.voice.themes else None
+    doc = _doc(eng, viewer, "voice", f"Voice of the customer — {name}",
+               f"{format_period(period)} · compared with {format_period(period.previous())}",
+               {"Scope": name, **_period_filters(period, grain), "Cases shown": status,
+                "Comments on": "every theme" if theme is None else eng.config.voice.themes[theme].label})
+    doc.add(Slot("flash"), _cards(eng, view, viewer, scope, period, eng.config.page("voice", "headline")))
+    if not access.may(eng.authorize, viewer, scope, records=True):
+        return doc.add(Note("The cases and customers' comments are visible to the department concerned and to "
+                            "executives.", "info"))
+    today = cases.judged_at(now(eng.config))          # "overdue now" is the same all day (cases.judged_at)
+    counts = view(cases.summary, viewer, key, today)
+    bd = cases.business_days(eng)
+    doc.add(Heading("Unhappy customers to follow up"),
+            Figures((("Open cases", f"{counts['open']:,}", None),
+                     ("Awaiting follow-up", f"{counts['awaiting_follow_up']:,}", None),
+                     ("Overdue now", f"{counts['overdue']:,}", f"Not followed up within {bd} working days of receipt."))),
+            Slot("status"))
+    inbox = view(cases.inbox, viewer, key, status, today, 200)
+    shown = inbox.assign(overdue=inbox["overdue"].map({True: "⚠ Overdue", False: ""}))[
+        ["case_id", "overdue", "status", "kind", "received_at", "due", "theme_label", "assignee", "comment"]].rename(
+        columns={"case_id": "Case", "overdue": "Overdue", "status": "Status", "kind": "Kind", "received_at": "Received",
+                 "due": "Follow up by", "theme_label": "Theme", "assignee": "With", "comment": "In their words"})
+    # Overdue cases come first and carry the marker "⚠ Overdue" (a cell style per row cost a fifth of the page's time).
+    doc.add(Table(shown, f"{key}-cases-{status}"),
+            Note(f"{len(inbox):,} {status} case{'s' if len(inbox) != 1 else ''}"
+                 + (" shown (the first 200)" if len(inbox) == 200 else "") + "; overdue first, then oldest first."),
+            Slot("case"))
+    doc.add(Heading("What customers talk about"))
+    if view(themes.theme_trend, viewer, scope, trend_period(period), grain).empty:
+        doc.add(Note("No comments in the last twelve months."))
+    else:
+        doc.add(Chart(charts.theme_figure, (themes.theme_trend, viewer, scope, trend_period(period), grain)))
+    doc.add(Slot("theme"), Table(view(lists.feedback_comments, viewer, scope, period, 200, theme),
+                                 f"{key}-comments-{theme or 'all'}"))
+    return doc
+
+
+def definitions(eng, viewer: Viewer | None, view: Callable | None = None) -> Document:
+    """Every measure in the organisation's language: label, key, definition, owner, target, direction."""
+    rows = [{"Measure": m.label, "Key": m.key, "Definition": m.description,
+             "Owner": eng.config.departments[m.owner].name,
+             "Target": format_value(m, m.default_target.target if m.default_target else None),
+             "Direction": direction_words(m.direction)}
+            for m in eng.config.metrics.values()]
+    doc = Document(page="definitions", title="Metric definitions",
+                   subtitle="Every figure on every page is computed from these definitions, the same way for everyone.",
+                   filters={"Scope": eng.config.organisation.name, "Measures": f"{len(rows)} in the catalogue"},
+                   synthetic=eng.synthetic(), freshness=freshness(eng), viewer=who(eng, viewer) if viewer else "")
+    return doc.add(Table(pd.DataFrame(rows), "metric-definitions"))

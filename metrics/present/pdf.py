@@ -66,6 +66,7 @@ def _for_paper(fig: go.Figure) -> dict:
 
 _TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<style>
   @page { size: A4; margin: 16mm 12mm 16mm 12mm; }
+  * { box-sizing: border-box; }
   body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 9.5pt; color: #111; margin: 0; }
   h1 { font-size: 18pt; margin: 0 0 2pt 0; }
   h2 { font-size: 12.5pt; margin: 14pt 0 4pt 0; border-bottom: 1px solid #999; padding-bottom: 2pt;
@@ -117,9 +118,17 @@ def _esc(text) -> str:
     return jinja2.utils.markupsafe.escape(str(text))
 
 
+def _printed(blocks) -> list:
+    """The blocks that go on paper: no Slots (a page's own controls), and no heading left with nothing under it
+    (e.g. 'Say thank you', whose section is a form)."""
+    kept = [b for b in blocks if not isinstance(b, d.Slot)]
+    return [b for i, b in enumerate(kept)
+            if not (isinstance(b, d.Heading) and (i + 1 == len(kept) or isinstance(kept[i + 1], d.Heading)))]
+
+
 def _blocks(blocks, figure: Callable, names: Callable, figures: list) -> list[str]:
     out = []
-    for b in blocks:
+    for b in _printed(blocks):
         if isinstance(b, d.Heading):
             out.append(f"<h2>{_esc(b.text)}</h2>")
         elif isinstance(b, d.Note):
