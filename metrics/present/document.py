@@ -111,13 +111,20 @@ class Document:
         self.blocks.extend(blocks)
         return self
 
+    def blocks_of(self, kind) -> list:
+        """Every block of a kind, in order, those side by side included."""
+        def walk(blocks):
+            for b in blocks:
+                if isinstance(b, Columns):
+                    for part in b.parts:
+                        yield from walk(part)
+                elif isinstance(b, kind):
+                    yield b
+        return list(walk(self.blocks))
+
     def cards(self) -> list:
         """Every card's text, in order (a digest's e-mail shows them as its key figures)."""
-        out = []
-        for b in self.blocks:
-            for part in (b.parts if isinstance(b, Columns) else ((b,),)):
-                out.extend(t for x in part if isinstance(x, Cards) for t in x.texts)
-        return out
+        return [t for c in self.blocks_of(Cards) for t in c.texts]
 
     def file_name(self, period: Period | None = None, scope_key: str | None = None) -> str:
         """A file name that says what the PDF is: page, scope and period."""

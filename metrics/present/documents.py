@@ -491,10 +491,7 @@ def pack(eng, viewer: Viewer, scope: Scope | None, period: Period, grain: str = 
             "theme": "Theme", "comments": "Comments", "negative": "Unhappy", "negative_share": "Share unhappy"}),
             "themes"))
     section("you_said")
-    done = view(suggestions.you_said_we_did, None, 200)
-    done = done[[period.start <= d <= period.end for d in done["implemented_on"]]]
-    if not org:
-        done = done[done["department"] == name]
+    done = view(suggestions.you_said_we_did, None, 50, period, None if org else scope.key)
     if done.empty:
         doc.add(Note("No suggestions were put into practice in this period."))
     for r in done.itertuples():

@@ -199,6 +199,11 @@ def html(doc: d.Document, figure: Callable, names: Callable, now: dt.datetime) -
     return _TEMPLATE.render(doc=doc, body=body, generated=d.generated_at(now)), figures
 
 
+def draw(eng, chart: d.Chart) -> go.Figure:
+    """A Chart block's figure, its data computed afresh (the page passes its chart cache instead)."""
+    return chart.build(chart.call[0](eng, *chart.call[1:]), *chart.using)
+
+
 def render(eng, doc: d.Document, figure: Callable | None = None, names: Callable | None = None,
            now: dt.datetime | None = None) -> bytes:
     """The document as PDF bytes (a few tenths of a second once the printer is warm; see Printer).
@@ -210,7 +215,7 @@ def render(eng, doc: d.Document, figure: Callable | None = None, names: Callable
         names: frame → the names formatting.readable needs (default views.lookups).
         now: the generated time printed (default: the organisation's clock).
     """
-    figure = figure or (lambda c: c.build(c.call[0](eng, *c.call[1:]), *c.using))
+    figure = figure or (lambda c: draw(eng, c))
     names = names or (lambda df: views.lookups(eng, df))
     now = now or writes.now(eng.config)
     body, figures = html(doc, figure, names, now)

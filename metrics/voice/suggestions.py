@@ -118,8 +118,11 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
 
 
 @access.same_for_every_viewer
-def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 20) -> pd.DataFrame:
-    """Implemented suggestions for the public: what changed, where, and the linked figure before and after.
+def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 20, period: Period | None = None,
+                    department: str | None = None) -> pd.DataFrame:
+    """Implemented suggestions for the public: what changed, where, and the linked figure before and after; with
+    `period` only those put into practice in it, with `department` only that department's and its teams' (a
+    committee pack's).
 
     Public by design (any viewer, or none): only the title, what we did, the department's name and department-level
     figures, which every signed-in colleague may see anyway. Before = the 90 days up to the change; after =
@@ -130,7 +133,11 @@ def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 2
         SELECT g.implemented_at, d.name AS department, g.department_id, g.title, g.what_we_did, g.linked_metric
         FROM suggestions g LEFT JOIN departments d ON d.department_id = g.department_id
         WHERE g.status = 'implemented' AND g.implemented_at IS NOT NULL AND g.what_we_did IS NOT NULL
-        ORDER BY g.implemented_at DESC, g.suggestion_id LIMIT $n""", {"n": limit})
+          AND ($a IS NULL OR g.implemented_at >= $a AND g.implemented_at < $b)
+          AND ($d IS NULL OR list_contains($units, g.department_id))
+        ORDER BY g.implemented_at DESC, g.suggestion_id LIMIT $n""",
+        {"n": limit, "a": period.start_instant if period else None, "b": period.end_exclusive if period else None,
+         "d": department, "units": list(engine.config.descendants(department)) if department else []})
     rng = engine.data_range()
     rows = []
     for r in df.itertuples():
