@@ -1,8 +1,12 @@
 """The demo organisation: deterministic, consistent, and the volumes the design asks for."""
+import shutil
+
 import duckdb
 import pytest
 
 from metrics.catalogue import calendar
+from metrics.compute.engine import Engine
+from metrics.present.personas import demo_personas
 
 from metrics.demo import council
 
@@ -78,3 +82,21 @@ def test_some_departments_improve_and_some_slip(demo_db, config):
     assert val("callback_within_1_day", "housing", 2025) > val("callback_within_1_day", "housing", 2023) + 0.1
     assert val("callback_within_1_day", "waste", 2025) < val("callback_within_1_day", "waste", 2023) - 0.1
     assert val("internal_sla_attainment", "it", 2025) > val("internal_sla_attainment", "it", 2023) + 0.1
+
+
+def test_thanks_given_in_the_dashboard_today_leave_the_demo_personas_as_they_were(demo_db, config, tmp_path):
+    """The staff-member persona is picked from the last month of the demo's data: thanks given since (after the data
+    ends, e.g. on the dashboard today) neither remove it nor make someone else the persona."""
+    db = tmp_path / "personas.duckdb"
+    shutil.copy(demo_db, db)
+    before = [p.label for p in demo_personas(Engine.open(str(db), config))]
+    assert any(label.startswith("Staff member — ") for label in before)
+    with duckdb.connect(str(db)) as con:
+        other = con.execute("SELECT staff_id FROM staff WHERE department_id LIKE 'cc_%' AND active ORDER BY staff_id "
+                            "DESC LIMIT 1").fetchone()[0]
+        columns = [r[0] for r in con.execute("DESCRIBE recognitions").fetchall()]
+        row = con.execute("SELECT * FROM recognitions LIMIT 1").fetchone()
+        values = dict(zip(columns, row), recognition_id="today-1", to_staff_id=other, given_at="2026-12-02 09:00")
+        con.execute(f"INSERT INTO recognitions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    list(values.values()))
+    assert [p.label for p in demo_personas(Engine.open(str(db), config))] == before

@@ -22,14 +22,17 @@ def demo_personas(engine: Engine, viewer=None) -> list[Persona]:
     top = q("SELECT staff_id, name, department_id FROM staff WHERE manager_id IS NULL AND active ORDER BY staff_id LIMIT 1")
     head = q("SELECT staff_id, name, department_id FROM staff WHERE department_id = 'housing' AND active "
              "ORDER BY staff_id LIMIT 1")
-    # A front-line person whose page has something to show: thanks received in the last month of data.
+    # A front-line person whose page has something to show: thanks received in the last month of the contact data
+    # (thanks given in the dashboard since, after the data ends, change nobody's persona).
     # (The few candidates first, then their contacts counted: a join of every contact with every thanks
     # would cost gigabytes at ten million contacts.)
-    adviser = q("""WITH thanked AS (
+    adviser = q("""WITH last AS (SELECT CAST(max(received_at) AS DATE) + 1 AS day FROM contacts),
+                   thanked AS (
                        SELECT s.staff_id, s.name, s.department_id, count(*) AS thanks FROM staff s
                        JOIN recognitions r ON r.to_staff_id = s.staff_id
                        WHERE s.department_id LIKE 'cc_%' AND s.active
-                         AND r.given_at >= (SELECT max(given_at) FROM recognitions) - INTERVAL 31 DAY
+                         AND r.given_at >= (SELECT day FROM last) - INTERVAL 31 DAY
+                         AND r.given_at < (SELECT day FROM last)
                        GROUP BY ALL),
                    calls AS (SELECT staff_id, count(*) AS contacts FROM contacts
                              WHERE staff_id IN (SELECT staff_id FROM thanked) GROUP BY staff_id)
