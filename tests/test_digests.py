@@ -152,3 +152,19 @@ def test_the_server_stopped_mid_run_delivers_every_digest_once_it_is_back(mailin
     assert outbox.deliver(mailing.con, mailing.config, NOW + dt.timedelta(hours=2)).sent == []
     log = digests.sent_log(mailing)
     assert len(log) == 2 and log["sent_at"].notna().all()
+
+
+def test_an_after_load_digest_goes_once_per_load(mailing):
+    """After each load: the last full month in the data (the fixture's: its data ends 30 May 2024, so April), once
+    per load — a second run queues nothing until data arrives again."""
+    digests.subscribe(mailing, CAT, "overview", "after_load", at=NOW)
+    [first] = digests.run(mailing, MONDAY, NOW)
+    assert mailing.con.execute("SELECT period_start, period_end FROM digests_sent").fetchall() == [
+        (dt.date(2024, 4, 1), dt.date(2024, 4, 30))]
+    assert digests.run(mailing, MONDAY, NOW) == []
+    mailing.con.execute("INSERT INTO load_batches (batch_id, table_name, file_name, checksum, rows, loaded_at, "
+                        "loaded_by, status) VALUES (1, 'contacts', 'x.csv', 'abc', 0, TIMESTAMP '2024-05-21 06:00', "
+                        "'test', 'loaded')")
+    [second] = digests.run(mailing, MONDAY + dt.timedelta(days=1), NOW + dt.timedelta(days=1))
+    assert second["message_id"] != first["message_id"]
+    assert digests.run(mailing, MONDAY + dt.timedelta(days=1), NOW + dt.timedelta(days=1)) == []

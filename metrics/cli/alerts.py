@@ -3,7 +3,7 @@ and after a load), and list alerts (metrics/features/alerts.py)."""
 from __future__ import annotations
 
 from metrics.catalogue.definitions import Config
-from metrics.cli.common import print_json, records, writer
+from metrics.cli.common import print_rows, writer
 from metrics.compute.engine import Engine
 from metrics.compute.periods import parse_date
 from metrics.features import alerts, outbox
@@ -27,12 +27,7 @@ def cmd_alerts(args, config: Config) -> None:
             df = con.execute("SELECT alert_id, user_id, fired_at, message, snoozed_until, resolved_at FROM alerts "
                              + ("WHERE user_id = $u " if args.user else "") + "ORDER BY fired_at DESC",
                              {"u": args.user.strip().lower()} if args.user else {}).df()
-            if args.json:
-                print_json(records(df))
-            elif df.empty:
-                print("no alerts" + (f" for {args.user}" if args.user else ""))
-            else:
-                print(df.to_string(index=False))
+            print_rows(df, args.json, "no alerts" + (f" for {args.user}" if args.user else ""))
     finally:
         con.close()
 

@@ -74,3 +74,11 @@ def cli_actor() -> Viewer:
     except Exception:                   # no login name in this environment (e.g. a container without one)
         who = "unknown"
     return Viewer(user=f"command line ({who})", role=SYSTEM.role)
+
+
+def print_rows(df, as_json: bool, none: str) -> None:
+    """A listing: JSON records, the table, or `none` when it has no rows."""
+    if as_json:
+        print_json(records(df))
+    else:
+        print(df.to_string(index=False) if len(df) else none)

@@ -3,7 +3,7 @@ systemd timer; metrics/features/digests.py), and show what was sent."""
 from __future__ import annotations
 
 from metrics.catalogue.definitions import Config
-from metrics.cli.common import print_json, records, writer
+from metrics.cli.common import print_rows, writer
 from metrics.compute.engine import Engine
 from metrics.compute.periods import parse_date
 from metrics.deliver import digests
@@ -28,13 +28,7 @@ def cmd_digest(args, config: Config) -> None:
             else:
                 print(f"e-mail: {outbox.deliver(con, config).summary()}")
         else:
-            df = digests.sent_log(eng)
-            if args.json:
-                print_json(records(df))
-            elif df.empty:
-                print("no digests yet")
-            else:
-                print(df.to_string(index=False))
+            print_rows(digests.sent_log(eng), args.json, "no digests yet")
     finally:
         con.close()
 

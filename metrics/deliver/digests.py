@@ -238,7 +238,7 @@ def run(eng, today: dt.date | None = None, now: dt.datetime | None = None) -> li
     with eng.cursor() as cur:
         subs = _active(cur, eng.config.auth_mode == "demo")
     for sub, who in subs:
-        due = due_period(sub.cadence, sub.day, today, eng.last_load(), eng.default_period())
+        due = due_period(sub.cadence, sub.day, today, eng.last_load() or f"data to {rng[1]}", eng.default_period())
         if due is None:
             continue
         key, period = due
