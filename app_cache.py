@@ -25,10 +25,9 @@ from metrics.catalogue.definitions import Metric
 from metrics.catalogue.parse import load_config
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.engine import Engine
-from metrics.compute.periods import Period, add_months
 from metrics.compute.sqlcheck import check_sql
 from metrics.features import chain, outbox
-from metrics.present import views
+from metrics.present import documents, views
 from metrics.voice import themes
 
 CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the engine is first made)
@@ -241,7 +240,7 @@ def warm_up() -> None:
             if eng.figure_store != "off":
                 eng.refresh_figures()          # every standard figure in bulk first; the views below read it
             period = eng.default_period()
-            trend_period = Period(add_months(period.end.replace(day=1), -11), period.end)
+            trend_period = documents.trend_period(period)
             view(views.cards, EVERYONE, ORGANISATION, period, eng.config.page("overview", "headline"))
             view(views.goal_table, EVERYONE, ORGANISATION, period)
             view(views.holds_back, EVERYONE, period)

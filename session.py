@@ -5,7 +5,6 @@ a row in the database (an opaque token, only its hash stored) that expires and i
 """
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import app_cache
@@ -13,10 +12,7 @@ from metrics import access
 from metrics.access import Viewer
 from metrics.compute.periods import GRAINS, Period, parse_date, within
 from metrics.errors import MetricsError
-from metrics.present import documents
-from metrics.formatting import format_date, format_datetime
 from metrics.store import accounts
-from metrics.store.writes import now
 
 KEY, TOKEN, ACTING = "viewer", "session_token", "acting_as"
 
@@ -145,24 +141,3 @@ def department_picker(eng, viewer) -> str:
         key = own
     st.query_params["department"] = key
     return key
-
-
-def up_to_today(eng, period: Period) -> Period:
-    """From the period's start to today (or its end, if later): for lists where today's entries must show."""
-    return Period(period.start, max(period.end, now(eng.config).date()))
-
-
-trend_period = documents.trend_period          # twelve months ending with the chosen period, for trend charts
-
-
-def banner(eng) -> None:
-    """Synthetic-data banner and the data's freshness."""
-    rng = eng.data_range()
-    if eng.synthetic():
-        st.info("Demo data: a generated, synthetic organisation.", icon=":material/science:")
-    if rng:
-        loaded = eng.last_load()
-        st.caption(f"Data from {format_date(rng[0])} to {format_date(rng[1])}"
-                   + (f" · last loaded {format_datetime(pd.Timestamp(loaded))}." if loaded else "."))
-
-

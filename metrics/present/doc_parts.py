@@ -1,0 +1,77 @@
+"""What the documents of metrics.present.documents share: the `view` that computes directly, the header every
+document prints (filters, freshness, who it is for), the viewer's choices, and the blocks several pages use."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from metrics.access import Viewer
+from metrics.catalogue.scope import Scope
+from metrics.compute.periods import Period, add_months
+from metrics.formatting import format_date, format_datetime, format_period
+from metrics.present import views
+from metrics.present.document import Cards, Document, Praise
+from metrics.store.writes import now
+from metrics.voice import praise
+
+
+def direct(eng) -> Callable:
+    """A `view` that computes every call afresh (the command line, digests): func(eng, viewer, *args)."""
+    return lambda func, viewer, *args: func(eng, viewer, *args)
+
+
+def freshness(eng) -> str:
+    """The data's range and last load in words: 'Data from 1 Jan 2023 to 31 Dec 2025 · last loaded 2 Dec 2026 04:10.'"""
+    rng = eng.data_range()
+    if not rng:
+        return ""
+    loaded = eng.last_load()
+    return (f"Data from {format_date(rng[0])} to {format_date(rng[1])}"
+            + (f" · last loaded {format_datetime(pd.Timestamp(loaded))}." if loaded else "."))
+
+
+def trend_period(period: Period) -> Period:
+    """Twelve months ending with the chosen period, for trend charts."""
+    return Period(add_months(period.end.replace(day=1), -11), period.end)
+
+
+def who(eng, viewer: Viewer) -> str:
+    """The viewer in words, for the printed header: 'Head of department, Housing (pat@council.example)'."""
+    role = viewer.role.replace("_", " ").capitalize()
+    unit = eng.config.departments[viewer.department_id].name if viewer.department_id in eng.config.departments else ""
+    return f"{role}{', ' + unit if unit else ''} ({viewer.user})"
+
+
+def new_document(eng, viewer, page: str, title: str, subtitle: str, filters: dict) -> Document:
+    return Document(page=page, title=title, subtitle=subtitle, filters=filters, synthetic=eng.synthetic(),
+                    freshness=freshness(eng), viewer=who(eng, viewer))
+
+
+def period_filters(period: Period, grain: str | None = None, **more) -> dict:
+    out = {"Period": format_period(period), "Compared with": format_period(period.previous())}
+    if grain:
+        out["Trend by"] = grain
+    return {**out, **{k: v for k, v in more.items() if v}}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the viewer chose on the page beyond scope and period (each page reads the ones it has)."""
+    trend: str | None = None          # the measure of a page's trend chart (default: the page's first headline)
+    measure: str | None = None        # the chain's internal-service measure (a column of config chain.internal_service)
+    status: str | None = None         # the Voice page's cases shown (metrics.voice.cases.STATUSES; default open)
+    theme: str | None = None          # the Voice page's comments: one theme (config voice.themes), or every theme
+
+
+def cards_block(eng, view, viewer, scope: Scope, period: Period, keys, per_row: int = 4) -> Cards:
+    return Cards(tuple(views.card_text(eng, r) for r in view(views.cards, viewer, scope, period, keys)), per_row)
+
+
+def praise_block(view, viewer, scope: Scope, period: Period, name: str, limit: int = 12) -> Praise:
+    return Praise(scope, period, name, view(praise.praise, viewer, scope, period, limit), limit)
+
+
+def today(eng):
+    return now(eng.config).date()
