@@ -199,6 +199,18 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class SpcSettings:
+    """Statistical process control (config `spc`; metrics/features/spc.py): the limits are the mean ± limit_factor ×
+    the mean moving range; a trend is trend_points points each higher (or lower) than the last, a shift shift_points
+    points on one side of the mean; a stretch of fewer than min_points points gets no limits. Defaults: NHS England's
+    Making Data Count."""
+    limit_factor: float = 2.66
+    trend_points: int = 7
+    shift_points: int = 7
+    min_points: int = 12
+
+
+@dataclass(frozen=True)
 class ChainSettings:
     """What the chain page is built from (config `chain:`): catalogue metric keys, named once."""
     front_door: str | None = None            # the department customers' contacts arrive at and are referred from
@@ -242,6 +254,7 @@ class Config:
     chain: ChainSettings = field(default_factory=ChainSettings)
     alert_quiet_hours: int = 72              # alerts: a rule fires at most once in this many hours
     mail: MailSettings | None = None         # None: nothing is e-mailed (alerts stay in the app)
+    spc: SpcSettings = SpcSettings()         # statistical process control's constants and rule lengths
 
     def page(self, page: str, part: str) -> tuple[str, ...]:
         """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from metrics.catalogue.chain_section import chain as _chain
-from metrics.catalogue.definitions import Config, MailSettings
+from metrics.catalogue.definitions import SpcSettings, Config, MailSettings
 from metrics.catalogue.metric_defs import goals as _goals, measures as _measures, metrics as _metrics
 from metrics.catalogue.pages import pages as _pages
 from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
@@ -66,6 +66,23 @@ def _mail(r: Reader, raw: Any) -> MailSettings | None:
                         numbers["max_retry_minutes"], _dashboard_url(r, m.get("dashboard_url")))
 
 
+def _spc(r: Reader, raw: Any) -> SpcSettings:
+    """config `spc`: statistical process control's constants and rule lengths (metrics/features/spc.py)."""
+    m = r.mapping(raw, "spc", ("limit_factor", "trend_points", "shift_points", "min_points"))
+    out = {}
+    for key, default, low in (("trend_points", 7, 3), ("shift_points", 7, 3), ("min_points", 12, 3)):
+        value = m.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            r.error(f"spc.{key}", f"expected a whole number of points, {low} or more (Making Data Count: {default})")
+            value = default
+        out[key] = value
+    factor = m.get("limit_factor", 2.66)
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
+        r.error("spc.limit_factor", "expected a positive number: the mean moving range's multiple (2.66 = 3 sigma)")
+        factor = 2.66
+    return SpcSettings(float(factor), out["trend_points"], out["shift_points"], out["min_points"])
+
+
 def _dashboard_url(r: Reader, raw: Any) -> str:
     """mail.dashboard_url: where the dashboard is reached from people's mail (digest links, unsubscribe)."""
     url = r.text(raw, "mail.dashboard_url", "http://localhost:8501")
@@ -80,7 +97,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
                                          "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain",
-                                         "alerts", "mail"),
+                                         "alerts", "mail", "spc"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -108,6 +125,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
         r.error("alerts.quiet_hours", "expected a whole number of hours, 0 or more (e.g. 72)")
         quiet = 72
     mail = _mail(r, top.get("mail"))
+    spc = _spc(r, top.get("spc") or {})
     voice = _voice(r, top.get("voice") or {}, departments, sources, metrics)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
@@ -123,6 +141,6 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
                   auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
                   spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
                   ranges=MappingProxyType(ranges), pages=page_parts, chain=chain, alert_quiet_hours=quiet,
-                  mail=mail)
+                  mail=mail, spc=spc)
 
 
