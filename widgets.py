@@ -33,6 +33,9 @@ def cards(eng, results, per_row: int = 4) -> None:
                 st.metric(card.label, card.value, card.delta, help=card.help,
                           delta_color="off" if card.change == 0 else DELTA_COLOUR[card.direction])
                 st.caption(card.status)
+                if card.signal:
+                    st.caption(card.signal, help="Statistical process control over the last months (NHS England's "
+                               "Making Data Count): is the change real, and will the target be met as things run?")
 
 
 WORDS = views.WORDS         # data column names → words people use (the CSV keeps the same words as the screen)
@@ -261,3 +264,14 @@ def _blocks(eng, viewer, blocks, slots: dict) -> None:
                     _blocks(eng, viewer, part, slots)
         elif isinstance(b, d.Slot) and b.name in slots:
             slots[b.name]()
+
+
+def trend_controls(eng, measures, name: str, measure_key: str | None = None) -> None:
+    """A page's trend choices: the measure, and whether to draw it as an SPC chart (read by the page before it
+    builds its document, from the keys `measure_key` (default NAME-trend) and NAME-spc)."""
+    left, right = st.columns([3, 2])
+    left.selectbox("Measure", measures, key=measure_key or f"{name}-trend", format_func=lambda k: eng.metric(k).label)
+    right.toggle("Show as an SPC chart", key=f"{name}-spc",
+                 help="Process limits from the last months and the special causes Making Data Count looks for: "
+                      "a point beyond a limit, a run of rising or falling points, two of three close to a limit, "
+                      "a run on one side of the mean.")

@@ -15,8 +15,8 @@ period, grain = session.period_controls(eng, "Department")
 key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 headline = eng.config.page("department", "headline")
-doc = documents.department(eng, viewer, key, period, grain, documents.Choices(trend=st.session_state.get("trend")),
-                           view=app_cache.view)
+doc = documents.department(eng, viewer, key, period, grain, documents.Choices(
+    trend=st.session_state.get("trend"), spc=st.session_state.get("trend-spc", False)), view=app_cache.view)
 
 
 def behind_a_figure() -> None:
@@ -35,5 +35,5 @@ widgets.render(eng, viewer, doc, {
     "flash": widgets.flash,
     "records": behind_a_figure,
     "thanks": lambda: widgets.thank_form(eng, viewer, f"dept-{key}"),
-    "trend": lambda: st.selectbox("Measure", headline, key="trend", format_func=lambda k: eng.metric(k).label)},
+    "trend": lambda: widgets.trend_controls(eng, headline, "trend", measure_key="trend")},
     pdf_name=doc.file_name(period, key))

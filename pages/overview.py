@@ -10,8 +10,7 @@ viewer = session.require_viewer()
 eng = session.engine()
 period, grain = session.period_controls(eng, "Overview")
 headline = eng.config.page("overview", "headline")
-doc = documents.overview(eng, viewer, period, grain, documents.Choices(trend=st.session_state.get("overview-trend")),
-                         view=app_cache.view)
-widgets.render(eng, viewer, doc, {"trend": lambda: st.selectbox(
-    "Measure", headline, key="overview-trend", format_func=lambda k: eng.metric(k).label)},
-    pdf_name=doc.file_name(period))
+doc = documents.overview(eng, viewer, period, grain, documents.Choices(
+    trend=st.session_state.get("overview-trend"), spc=st.session_state.get("overview-spc", False)), view=app_cache.view)
+widgets.render(eng, viewer, doc, {"trend": lambda: widgets.trend_controls(eng, headline, "overview")},
+               pdf_name=doc.file_name(period))

@@ -4,11 +4,15 @@ limits re-calculated from a change point. Defaults: Making Data Count (limit 2.6
 at least 12 points)."""
 import json
 
+import pandas as pd
 import pytest
 
 from metrics.catalogue.definitions import SpcSettings
 from metrics.cli.main import main
+from metrics.compute.engine import Engine
 from metrics.features import spc
+from metrics.present import charts, documents
+from tests.conftest import demo_sign_in
 
 MDC = SpcSettings()
 # A stable baseline: 12, 10, 12, 10, ... (12 points). Mean 11; every moving range 2, so the mean moving range is 2;
@@ -129,3 +133,33 @@ def test_the_spc_command_on_the_demo_agrees_with_its_series(demo_db, capsys):
     for p in out["points"]:
         assert (p["rule"] == "beyond_limit") == (not p["lower"] <= p["value"] <= p["upper"])
     assert out["assurance"] in (spc.PASS, spc.FAIL, spc.HIT_AND_MISS) and len(values) == 36
+
+
+def test_a_special_cause_is_marked_on_the_spc_chart_by_its_kind(config):
+    frame = pd.DataFrame({"bucket": pd.date_range("2024-01-01", periods=13, freq="MS"),
+                          "value": [0.12, 0.10] * 6 + [0.164]})
+    c = spc.chart(list(frame["value"]), "higher_is_better", 0.09, MDC, baseline=12)
+    frame = frame.assign(mean=[s.mean for s in (c.stretch_of(i) for i in range(13))], lower=c.stretches[0].lower,
+                         upper=c.stretches[0].upper, rule=list(c.rules), kind=list(c.kinds))
+    frame.attrs["words"] = spc.words(c)
+    fig = charts.spc_figure(frame, config.metrics["grade_of_service"])
+    names = [t.name for t in fig.data]
+    assert names[:4] == ["Monthly figure", "Centre line (mean)", "Upper process limit", "Lower process limit"]
+    [marked] = [t for t in fig.data if t.name == "Special cause: improvement"]
+    assert list(marked.y) == [pytest.approx(16.4)]                     # the last point, in percent
+    assert fig.layout.title.text.endswith("⬆ Special cause: improvement · ◐ Will sometimes meet the target")
+
+
+def test_the_overview_cards_carry_the_icons_and_the_trend_turns_into_an_spc_chart(env, config):
+    at, viewer = demo_sign_in("executive", env, config)
+    signals = [c.value for c in at.caption if c.value.split(" ")[0] in ("≈", "⬆", "⬇", "⇡", "⇣", "∅")]
+    assert len(signals) == len(config.page("overview", "headline"))
+    assert all(any(w in s for w in [*spc.VARIATION_WORDS.values(), "Too few points"]) for s in signals)
+    at.toggle(key="overview-spc").set_value(True)
+    at.run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert {"Centre line (mean)", "Upper process limit", "Lower process limit"} <= {t.get("name") for t in spec["data"]}
+    eng = Engine.open(env, config)
+    doc = documents.overview(eng, viewer, eng.default_period(), choices=documents.Choices(spc=True))
+    assert doc.filters["Trend drawn as"] == "SPC chart over 24 months"

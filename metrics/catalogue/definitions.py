@@ -208,6 +208,7 @@ class SpcSettings:
     trend_points: int = 7
     shift_points: int = 7
     min_points: int = 12
+    history_months: int = 24                 # the months a card's icons and an SPC chart look back over
 
 
 @dataclass(frozen=True)

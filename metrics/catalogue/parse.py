@@ -68,9 +68,10 @@ def _mail(r: Reader, raw: Any) -> MailSettings | None:
 
 def _spc(r: Reader, raw: Any) -> SpcSettings:
     """config `spc`: statistical process control's constants and rule lengths (metrics/features/spc.py)."""
-    m = r.mapping(raw, "spc", ("limit_factor", "trend_points", "shift_points", "min_points"))
+    m = r.mapping(raw, "spc", ("limit_factor", "trend_points", "shift_points", "min_points", "history_months"))
     out = {}
-    for key, default, low in (("trend_points", 7, 3), ("shift_points", 7, 3), ("min_points", 12, 3)):
+    for key, default, low in (("trend_points", 7, 3), ("shift_points", 7, 3), ("min_points", 12, 3),
+                              ("history_months", 24, 3)):
         value = m.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             r.error(f"spc.{key}", f"expected a whole number of points, {low} or more (Making Data Count: {default})")
@@ -80,7 +81,8 @@ def _spc(r: Reader, raw: Any) -> SpcSettings:
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
         r.error("spc.limit_factor", "expected a positive number: the mean moving range's multiple (2.66 = 3 sigma)")
         factor = 2.66
-    return SpcSettings(float(factor), out["trend_points"], out["shift_points"], out["min_points"])
+    return SpcSettings(float(factor), out["trend_points"], out["shift_points"], out["min_points"],
+                       out["history_months"])
 
 
 def _dashboard_url(r: Reader, raw: Any) -> str:

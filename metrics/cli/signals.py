@@ -13,23 +13,13 @@ from metrics.features import moved, spc
 from metrics.formatting import format_delta, format_value, is_missing
 
 
-def series_chart(engine, who, metric_key: str, scope, span: Period, grain: str, change_points=(), baseline=None):
-    """The series of a metric for a scope and its SPC chart: (frame of the buckets with a value, chart)."""
-    metric = engine.metric(metric_key)
-    df = engine.series(who, metric_key, scope, span, grain)
-    df = df[[not is_missing(v) for v in df["value"]]].reset_index(drop=True)
-    cuts = tuple(int((df["bucket"] < day).sum()) for day in change_points)
-    target = None if df.empty or is_missing(df["target"].iloc[-1]) else float(df["target"].iloc[-1])
-    return df, spc.chart(list(df["value"]), metric.direction, target, engine.config.spc, cuts, baseline)
-
-
 def cmd_spc(args, config: Config) -> None:
     engine = open_engine(args, config)
     scope = parse_scope(args.scope, config)
     rng = engine.data_range()
     span = period(args, engine) if (args.start or args.end) else Period(rng[0], rng[1])
     changes = tuple(parse_date(d, "--change-point") for d in args.change_point or ())
-    df, c = series_chart(engine, viewer(args, engine), args.metric, scope, span, args.grain, changes, args.baseline)
+    df, c = spc.for_series(engine, viewer(args, engine), args.metric, scope, span, args.grain, changes, args.baseline)
     metric = engine.metric(args.metric)
     points = []
     for i, r in df.iterrows():

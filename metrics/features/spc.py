@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from metrics.catalogue.definitions import SpcSettings
+from metrics.compute.periods import Period, add_months
+from metrics.formatting import is_missing
 
 BEYOND, TREND, TWO_OF_THREE, SHIFT = "beyond_limit", "trend", "two_of_three", "shift"
 RULE_WORDS = {BEYOND: "a point beyond a process limit", TREND: "a run of points rising (or falling)",
@@ -38,9 +40,10 @@ IMPROVEMENT, CONCERN, CHANGE_HIGH, CHANGE_LOW, COMMON = ("improvement", "concern
                                                         "common_cause")
 PASS, FAIL, HIT_AND_MISS = "pass", "fail", "hit_and_miss"
 # The same words and icons on every page (text beside the icon: never colour alone).
-VARIATION_WORDS = {IMPROVEMENT: "▲ Special cause: improvement", CONCERN: "▼ Special cause: concern",
-                   CHANGE_HIGH: "↑ Special cause: higher", CHANGE_LOW: "↓ Special cause: lower",
-                   COMMON: "~ Common cause: no significant change"}
+# (The status icons ✔ ▲ ✖ … – ◌ are the target's; these differ from every one of them.)
+VARIATION_WORDS = {IMPROVEMENT: "⬆ Special cause: improvement", CONCERN: "⬇ Special cause: concern",
+                   CHANGE_HIGH: "⇡ Special cause: higher", CHANGE_LOW: "⇣ Special cause: lower",
+                   COMMON: "≈ Common cause: no significant change"}
 ASSURANCE_WORDS = {PASS: "● Will meet the target as it runs", FAIL: "○ Will not meet the target without a change",
                    HIT_AND_MISS: "◐ Will sometimes meet the target"}
 
@@ -186,3 +189,27 @@ def chart(values: list[float], direction: str, target: float | None, settings: S
     return Chart(tuple(values), tuple(stretches), tuple(rules), tuple(kinds),
                  None if short else kinds[-1], None if short else assurance(last.lower, last.upper, target, direction),
                  short, notes)
+
+
+def history(period: Period, settings: SpcSettings) -> Period:
+    """The months an SPC chart looks back over: `history_months` ending with the period's last month."""
+    return Period(add_months(period.end.replace(day=1), -(settings.history_months - 1)), period.end)
+
+
+def for_series(engine, viewer, metric_key: str, scope, span: Period, grain: str = "month", change_points=(),
+               baseline: int | None = None):
+    """A metric's series for a scope, as the viewer sees it, and its chart: (the buckets with a value, Chart).
+    `change_points` are days: a stretch starts at the first bucket on or after each."""
+    metric = engine.metric(metric_key)
+    df = engine.series(viewer, metric_key, scope, span, grain)
+    df = df[[not is_missing(v) for v in df["value"]]].reset_index(drop=True)
+    cuts = tuple(int((df["bucket"] < day).sum()) for day in change_points)
+    target = None if df.empty or is_missing(df["target"].iloc[-1]) else float(df["target"].iloc[-1])
+    return df, chart(list(df["value"]), metric.direction, target, engine.config.spc, cuts, baseline)
+
+
+def words(c: Chart) -> str:
+    """The chart's two icons in words, the same on every page: variation, then assurance (or why there are none)."""
+    if c.too_short:
+        return "∅ Too few points for SPC limits"
+    return " · ".join(w for w in (VARIATION_WORDS[c.variation], ASSURANCE_WORDS.get(c.assurance)) if w)

@@ -167,3 +167,35 @@ def benchmark_figure(df: pd.DataFrame, metric: Metric | None, label: str) -> go.
     fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=label,
                       legend={"orientation": "h", "y": -0.2}, xaxis={"type": "category"})
     return fig
+
+
+# Special causes as Making Data Count marks them, colour-blind safe (Okabe–Ito) and never by colour alone: each kind
+# has its own marker symbol and name in the legend.
+_SPC_MARKS = {"improvement": ("#0072B2", "triangle-up", "Special cause: improvement"),
+              "concern": ("#E69F00", "triangle-down", "Special cause: concern"),
+              "change_high": ("#CC79A7", "diamond", "Special cause: higher"),
+              "change_low": ("#CC79A7", "diamond-open", "Special cause: lower")}
+
+
+def spc_figure(df: pd.DataFrame, metric: Metric) -> go.Figure:
+    """An XmR chart (views.spc_trend): the points, the centre line, the process limits (dashed), the target, and
+    each special-cause point marked by its kind; the chart's words (variation · assurance) in the title."""
+    unit = "%" if metric.format == "percent" else (metric.unit or "")
+    fig = go.Figure()
+    labels = [format_value(metric, v) for v in df["value"]]
+    fig.add_scatter(x=df["bucket"], y=_y(metric, df["value"]), mode="lines+markers", name="Monthly figure",
+                    line={"color": GREY, "width": 2}, marker={"color": GREY, "size": 6}, text=labels,
+                    hovertemplate="%{x}: %{text}<extra></extra>")
+    for col, name, dash in (("mean", "Centre line (mean)", "solid"), ("upper", "Upper process limit", "dash"),
+                            ("lower", "Lower process limit", "dash")):
+        fig.add_scatter(x=df["bucket"], y=_y(metric, df[col]), mode="lines", name=name,
+                        line={"color": "#000000" if col == "mean" else "#555555", "dash": dash, "width": 1.5})
+    for kind, (colour, symbol, name) in _SPC_MARKS.items():
+        hit = df[df["rule"].notna() & (df["kind"] == kind)]
+        if len(hit):
+            fig.add_scatter(x=hit["bucket"], y=_y(metric, hit["value"]), mode="markers", name=name,
+                            marker={"color": colour, "symbol": symbol, "size": 12, "line": {"width": 1, "color": "#000"}})
+    fig.update_layout(title=f"{metric.label} — {df.attrs.get('words', '')}", height=340,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, yaxis_title=unit,
+                      legend={"orientation": "h", "y": -0.25})
+    return fig

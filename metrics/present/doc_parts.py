@@ -11,8 +11,8 @@ from metrics.access import Viewer
 from metrics.catalogue.scope import Scope
 from metrics.compute.periods import Period, add_months
 from metrics.formatting import format_date, format_datetime, format_period
-from metrics.present import views
-from metrics.present.document import Cards, Document, Praise
+from metrics.present import charts, views
+from metrics.present.document import Cards, Chart, Document, Praise
 from metrics.store.writes import now
 from metrics.voice import praise
 
@@ -63,10 +63,14 @@ class Choices:
     measure: str | None = None        # the chain's internal-service measure (a column of config chain.internal_service)
     status: str | None = None         # the Voice page's cases shown (metrics.voice.cases.STATUSES; default open)
     theme: str | None = None          # the Voice page's comments: one theme (config voice.themes), or every theme
+    spc: bool = False                 # a page's trend drawn as an SPC chart (limits, special causes) instead
 
 
 def cards_block(eng, view, viewer, scope: Scope, period: Period, keys, per_row: int = 4) -> Cards:
-    return Cards(tuple(views.card_text(eng, r) for r in view(views.cards, viewer, scope, period, keys)), per_row)
+    """KPI cards with their SPC icons in words (views.card_signals)."""
+    signals = view(views.card_signals, viewer, scope, period, keys)
+    return Cards(tuple(views.card_text(eng, r, signals.get(r.metric, ""))
+                       for r in view(views.cards, viewer, scope, period, keys)), per_row)
 
 
 def praise_block(view, viewer, scope: Scope, period: Period, name: str, limit: int = 12) -> Praise:
@@ -75,3 +79,18 @@ def praise_block(view, viewer, scope: Scope, period: Period, name: str, limit: i
 
 def today(eng):
     return now(eng.config).date()
+
+
+def trend_block(eng, viewer, metric_key: str, scope: Scope, period: Period, grain: str, spc: bool) -> Chart:
+    """A page's trend chart: the metric over twelve months with last year and the target, or its SPC chart over
+    spc.history_months (views.spc_trend)."""
+    metric = eng.metric(metric_key)
+    if spc:
+        return Chart(charts.spc_figure, (views.spc_trend, viewer, metric_key, scope, period), (metric,))
+    return Chart(charts.trend_figure, (views.trend, viewer, metric_key, scope, trend_period(period), grain), (metric,))
+
+
+def trend_filters(eng, metric_key: str, spc: bool) -> dict:
+    """The trend's choices as printed: which measure, and how it is drawn."""
+    return {"Trend of": eng.metric(metric_key).label,
+            "Trend drawn as": f"SPC chart over {eng.config.spc.history_months} months" if spc else "twelve months"}

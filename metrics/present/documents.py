@@ -22,7 +22,7 @@ from metrics.formatting import direction_words, format_cell, format_date, format
 from metrics.formatting import plain as _plain
 from metrics.present import charts, views
 from metrics.present.doc_parts import (Choices, cards_block, direct, freshness, new_document, period_filters,
-                                       praise_block, today, trend_period, who)
+                                       praise_block, today, trend_block, trend_filters, trend_period, who)
 from metrics.present.document import Chart, Columns, Document, Figures, Heading, Note, Slot, Table
 from metrics.present.unit_documents import pack, the_chain, voice
 from metrics.voice import lists, praise, suggestions
@@ -39,7 +39,7 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     trend = choices.trend if choices.trend in headline else headline[0]
     doc = new_document(eng, viewer, "overview", "Overview",
                f"The whole organisation · {format_period(period)} · compared with {format_period(period.previous())}",
-               {"Scope": "The whole organisation", **period_filters(period, grain, **{"Trend of": eng.metric(trend).label})})
+               {"Scope": "The whole organisation", **period_filters(period, grain, **trend_filters(eng, trend, choices.spc))})
     doc.add(cards_block(eng, view, viewer, ORGANISATION, period, headline))
     goals = view(views.goal_table, viewer, ORGANISATION, period)
     doc.add(Heading("Shared goals"), Chart(charts.goal_bars, (views.goal_table, viewer, ORGANISATION, period)),
@@ -59,9 +59,7 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     doc.add(Heading("Departments at a glance"), Chart(charts.heatmap_figure, (views.heatmap, viewer, period)),
             Table(hm[["name", "label", "formatted", "word"]].rename(columns={
                 "name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments"))
-    doc.add(Heading("Trends"), Slot("trend"),
-            Chart(charts.trend_figure, (views.trend, viewer, trend, ORGANISATION, trend_period(period), grain),
-                  (eng.metric(trend),)))
+    doc.add(Heading("Trends"), Slot("trend"), trend_block(eng, viewer, trend, ORGANISATION, period, grain, choices.spc))
     return doc
 
 
@@ -78,7 +76,7 @@ def department(eng, viewer: Viewer, key: str, period: Period, grain: str = "mont
     name = eng.config.departments[key].name
     doc = new_document(eng, viewer, "department", name,
                f"{format_period(period)} · compared with {format_period(period.previous())}",
-               {"Scope": name, **period_filters(period, grain, **{"Trend of": eng.metric(trend).label})})
+               {"Scope": name, **period_filters(period, grain, **trend_filters(eng, trend, choices.spc))})
     doc.add(Slot("flash"))
     if access.may(eng.authorize, viewer, scope, records=True):
         doc.add(Heading("What customers praised"), praise_block(view, viewer, scope, period, key))
@@ -111,9 +109,7 @@ def department(eng, viewer: Viewer, key: str, period: Period, grain: str = "mont
                            f"for *{_plain(r.value)}* · {format_date(r.given_at)}", "text"))
         thanks.append(Note(_plain(format_cell(r.message, ""))))
     doc.add(Heading("Thanks between colleagues"), Columns((tuple(thanks), (Slot("thanks"),)), (3, 2)))
-    doc.add(Heading("Trend"), Slot("trend"),
-            Chart(charts.trend_figure, (views.trend, viewer, trend, scope, trend_period(period), grain),
-                  (eng.metric(trend),)))
+    doc.add(Heading("Trend"), Slot("trend"), trend_block(eng, viewer, trend, scope, period, grain, choices.spc))
     return doc
 
 

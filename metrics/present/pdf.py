@@ -162,7 +162,8 @@ def _cards(b: d.Cards) -> str:
     for c in b.texts:
         items.append(f'<div class="card"><div class="label">{_esc(c.label)}</div><div class="value">{_esc(c.value)}'
                      f'</div><div class="delta">{_esc(c.delta or "no previous figure")}</div>'
-                     f'<div class="status">{_esc(c.status)}</div></div>')
+                     f'<div class="status">{_esc(c.status)}</div>'
+                     + (f'<div class="status">{_esc(c.signal)}</div>' if c.signal else "") + '</div>')
     return f'<div class="cards" style="grid-template-columns: repeat({per_row}, 1fr)">{"".join(items)}</div>'
 
 

@@ -18,7 +18,7 @@ from metrics.compute.engine import Engine, MetricResult
 from metrics.errors import UnknownError
 from metrics.formatting import (HIDDEN_PERSON, MISSING, change_word, direction_words, format_delta, format_date, format_figure,
                                         format_number, format_percent, format_value, is_missing)
-from metrics.features import peers
+from metrics.features import peers, spc
 from metrics.features.goals import contributions, goal_results
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
@@ -63,9 +63,10 @@ class CardText:
     help: str
     change: float | None
     direction: str
+    signal: str = ""          # the SPC icons in words (spc.words): is the change real, will the target be met
 
 
-def card_text(engine: Engine, r: MetricResult) -> CardText:
+def card_text(engine: Engine, r: MetricResult, signal: str = "") -> CardText:
     """A result as its card says it; the change in words too (better / worse by the metric's direction), never by
     its colour alone."""
     metric = engine.metric(r.metric)
@@ -75,7 +76,37 @@ def card_text(engine: Engine, r: MetricResult) -> CardText:
     delta = None if change is None else " · ".join(w for w in (format_delta(metric, change),
                                                                 change_word(metric, change)) if w)
     return CardText(metric.label, r.formatted, delta, f"{status_text(r.status)} · {target}", metric.description,
-                    change, metric.direction)
+                    change, metric.direction, signal)
+
+
+@access.same_for_every_viewer
+def card_signals(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys: tuple[str, ...]) -> dict:
+    """Metric key → its SPC icons in words (spc.words) over the monthly series of config's spc.history_months
+    ending with the period, as the viewer sees it; metrics with no series for the scope are left out."""
+    out = {}
+    span = spc.history(period, engine.config.spc)
+    for key in keys:
+        try:
+            _, c = spc.for_series(engine, viewer, key, scope, span, "month")
+        except UnknownError:
+            continue
+        out[key] = spc.words(c)
+    return out
+
+
+@access.same_for_every_viewer
+def spc_trend(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> pd.DataFrame:
+    """A metric's monthly SPC chart over spc.history_months ending with the period: bucket, value, mean, lower,
+    upper (None in a stretch too short for limits), rule, kind, and the chart's words (spc.words) in `attrs`."""
+    df, c = spc.for_series(engine, viewer, metric_key, scope, spc.history(period, engine.config.spc), "month")
+    out = pd.DataFrame({"bucket": df["bucket"], "value": df["value"],
+                        "mean": [c.stretch_of(i).mean for i in range(len(df))],
+                        "lower": [c.stretch_of(i).lower for i in range(len(df))],
+                        "upper": [c.stretch_of(i).upper for i in range(len(df))],
+                        "rule": list(c.rules), "kind": list(c.kinds)})
+    out.attrs["words"] = spc.words(c) if len(df) else ""
+    out.attrs["notes"] = list(c.notes)
+    return out
 
 
 @access.same_for_every_viewer
