@@ -242,6 +242,7 @@ def warm_up() -> None:
             period = eng.default_period()
             trend_period = documents.trend_period(period)
             view(views.cards, EVERYONE, ORGANISATION, period, eng.config.page("overview", "headline"))
+            view(views.card_signals, EVERYONE, ORGANISATION, period, eng.config.page("overview", "headline"))
             view(views.goal_table, EVERYONE, ORGANISATION, period)
             view(views.holds_back, EVERYONE, period)
             view(chain.attribution, EVERYONE, period)
@@ -253,6 +254,7 @@ def warm_up() -> None:
                 if d.level == "department":
                     unit = Scope("department", key)
                     view(views.cards, EVERYONE, unit, period, eng.config.page("department", "headline"))
+                    view(views.card_signals, EVERYONE, unit, period, eng.config.page("department", "headline"))
                     view(views.department_contribution, EVERYONE, key, period)
                     view(themes.theme_trend, EVERYONE, unit, trend_period, "month")
         except Exception:            # a warm-up is only a head start: a page computes what it needs anyway
