@@ -1,6 +1,7 @@
 """Small drawing helpers the pages share (Streamlit only; no figures are computed here)."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import app_cache
@@ -8,6 +9,7 @@ import app_cache
 from metrics import access
 from metrics.compute import target_status
 from metrics.errors import MetricsError
+from metrics.features import moved
 from metrics import formatting
 from metrics.present import views
 from metrics.formatting import format_date
@@ -275,3 +277,27 @@ def trend_controls(eng, measures, name: str, measure_key: str | None = None) -> 
                  help="Process limits from the last months and the special causes Making Data Count looks for: "
                       "a point beyond a limit, a run of rising or falling points, two of three close to a limit, "
                       "a run on one side of the mean.")
+
+
+def what_moved(eng, viewer, keys, scope, period, name: str) -> None:
+    """'What moved these figures': for a chosen card, its change against the previous period split by the groups
+    below the scope (metrics.features.moved: rate and mix effects that add up to the change)."""
+    with st.expander("What moved these figures"):
+        key = st.selectbox("Figure", keys, key=f"moved-{name}", format_func=lambda k: eng.metric(k).label)
+        try:
+            e = app_cache.view(moved.explain, viewer, key, scope, period)
+        except MetricsError as exc:
+            st.caption(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            return
+        st.markdown(plain(e.words))
+        if e.parts:
+            metric = eng.metric(key)
+            rows = [{"Group": p.name, "Change": formatting.format_delta(metric, p.total),
+                     "From its own rate": formatting.format_delta(metric, p.rate) if e.kind == "ratio" else "",
+                     "From its share": formatting.format_delta(metric, p.mix) if e.kind == "ratio" else ""}
+                    for p in e.parts]
+            if abs(e.not_shown) > 1e-12:
+                rows.append({"Group": "Groups not shown (too small, or not yours to see), together",
+                             "Change": formatting.format_delta(metric, e.not_shown), "From its own rate": "",
+                             "From its share": ""})
+            table(pd.DataFrame(rows), f"moved-{name}-{key}")

@@ -33,6 +33,7 @@ def behind_a_figure() -> None:
 
 widgets.render(eng, viewer, doc, {
     "flash": widgets.flash,
+    "what-moved": lambda: widgets.what_moved(eng, viewer, headline, scope, period, key),
     "records": behind_a_figure,
     "thanks": lambda: widgets.thank_form(eng, viewer, f"dept-{key}"),
     "trend": lambda: widgets.trend_controls(eng, headline, "trend", measure_key="trend")},

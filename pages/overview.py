@@ -4,6 +4,7 @@ import streamlit as st
 import app_cache
 import session
 import widgets
+from metrics.catalogue.scope import ORGANISATION
 from metrics.present import documents
 
 viewer = session.require_viewer()
@@ -12,5 +13,7 @@ period, grain = session.period_controls(eng, "Overview")
 headline = eng.config.page("overview", "headline")
 doc = documents.overview(eng, viewer, period, grain, documents.Choices(
     trend=st.session_state.get("overview-trend"), spc=st.session_state.get("overview-spc", False)), view=app_cache.view)
-widgets.render(eng, viewer, doc, {"trend": lambda: widgets.trend_controls(eng, headline, "overview")},
+widgets.render(eng, viewer, doc, {"trend": lambda: widgets.trend_controls(eng, headline, "overview"),
+                                  "what-moved": lambda: widgets.what_moved(eng, viewer, headline, ORGANISATION, period,
+                                                                           "overview")},
                pdf_name=doc.file_name(period))

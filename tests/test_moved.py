@@ -10,13 +10,18 @@ Calls answered within 20 s for the organisation, April → May 2024, by departme
   mix (0.2 - 0) × (0 + 0) / 2 = 0. Sum -0.6: the change, exactly.
 Calls offered (a count): April 1 (c8), May 6 (c1–c6): contact centre +4 (1 → 5), Housing +1 (0 → 1).
 """
+import json
+
 import pytest
 
 from metrics.access import SYSTEM, Viewer
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.periods import month
+from metrics.cli.main import main
+from metrics.compute.engine import Engine
 from metrics.errors import MetricsError
 from metrics.features import moved
+from tests.conftest import demo_sign_in
 
 MAY = month(2024, 5)
 
@@ -69,3 +74,16 @@ def test_rate_and_mix_by_hand_for_new_and_vanished_groups():
     assert effects["B"] == (pytest.approx(0), pytest.approx(-0.125))
     assert effects["C"] == (pytest.approx(0), pytest.approx(0.375))
     assert abs(sum(r + m for r, m in effects.values()) - (4 / 8 - 4 / 8)) < 1e-12
+
+
+def test_the_overview_says_what_moved_a_card_as_the_command_line_does(env, config, capsys):
+    at, viewer = demo_sign_in("executive", env, config)
+    at.selectbox(key="moved-overview").set_value("csat")
+    at.run()
+    assert not at.exception
+    eng = Engine.open(env, config)
+    e = moved.explain(eng, viewer, "csat", ORGANISATION, eng.default_period())
+    shown = [m.value.replace("\\", "") for m in at.markdown]
+    assert e.words in shown
+    assert main(["explain", "csat", "--json", "--db", env]) == 0
+    assert json.loads(capsys.readouterr().out)["words"] == e.words       # the command line sees the same

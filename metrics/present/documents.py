@@ -40,7 +40,7 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     doc = new_document(eng, viewer, "overview", "Overview",
                f"The whole organisation · {format_period(period)} · compared with {format_period(period.previous())}",
                {"Scope": "The whole organisation", **period_filters(period, grain, **trend_filters(eng, trend, choices.spc))})
-    doc.add(cards_block(eng, view, viewer, ORGANISATION, period, headline))
+    doc.add(cards_block(eng, view, viewer, ORGANISATION, period, headline), Slot("what-moved"))
     goals = view(views.goal_table, viewer, ORGANISATION, period)
     doc.add(Heading("Shared goals"), Chart(charts.goal_bars, (views.goal_table, viewer, ORGANISATION, period)),
             Table(goals[list(views.GOAL_COLUMNS)], "shared-goals"))
@@ -80,7 +80,7 @@ def department(eng, viewer: Viewer, key: str, period: Period, grain: str = "mont
     doc.add(Slot("flash"))
     if access.may(eng.authorize, viewer, scope, records=True):
         doc.add(Heading("What customers praised"), praise_block(view, viewer, scope, period, key))
-    doc.add(cards_block(eng, view, viewer, scope, period, headline))
+    doc.add(cards_block(eng, view, viewer, scope, period, headline), Slot("what-moved"))
     doc.add(Heading("Our part in the shared goals"),
             Note(chain.words_for(eng, view(chain.attribution, viewer, period), key, period), "info"),
             Table(view(views.department_contribution, viewer, key, period), f"{key}-goals"))
