@@ -38,9 +38,8 @@ def _viewer(args, eng):
 
 def cmd_report(args, config: Config) -> None:
     out = _writable(args.out)
-    if args.page not in documents.PAGES:
-        raise MetricsError(f"unknown page '{args.page}': choose one of {', '.join(documents.PAGES)}")
     scope = parse_scope(args.scope, config) if args.scope else None
+    documents.check_scope(args.page, scope)          # an unknown page or a scope it does not take, before any work
     eng = open_engine(args, config)
     who = _viewer(args, eng)
     started = time.perf_counter()
