@@ -9,11 +9,11 @@ import app_cache
 from metrics import access
 from metrics.compute import target_status
 from metrics.errors import MetricsError
-from metrics.features import moved
+from metrics.features import events, moved
 from metrics import formatting
 from metrics.present import views
 from metrics.formatting import format_date
-from metrics.present import document as d, pdf
+from metrics.present import doc_parts, document as d, pdf
 from metrics.store import csvsafe
 from metrics.store.writes import Conflict, change_notice, read_only_reason
 from metrics.voice import praise
@@ -301,3 +301,45 @@ def what_moved(eng, viewer, keys, scope, period, name: str) -> None:
                              "Change": formatting.format_delta(metric, e.not_shown), "From its own rate": "",
                              "From its share": ""})
             table(pd.DataFrame(rows), f"moved-{name}-{key}")
+
+
+def events_form(eng, viewer, scope, metric_key: str, period, spc: bool, name: str) -> None:
+    """Under a trend: mark an event on the trends of the page's scope, or take one off (heads for their department
+    and its teams, executives for any; metrics.features.events checks it again and audits each change)."""
+    flash()
+    if not events.may_write(eng.config, viewer, scope):
+        return
+    where = "the organisation" if scope.kind == "organisation" else eng.config.departments[scope.key].name
+    label = eng.metric(metric_key).label
+    with st.expander("Mark an event on these trends"):
+        gen_key, gen = form_generation(f"events-{name}")
+        st.caption(f"It shows on every trend of {where} and of the units under it, numbered as in the list above. "
+                   "Plain text only.")
+        left, right = st.columns(2)
+        kinds = eng.config.annotations.kinds
+        starts = left.date_input("The day it happened", value=period.end, key=f"ev-day-{name}-{gen}",
+                                 format="DD/MM/YYYY")
+        ends = right.date_input("Last day (empty for one day)", value=None, key=f"ev-end-{name}-{gen}",
+                                format="DD/MM/YYYY")
+        kind = left.selectbox("Kind", list(kinds), key=f"ev-kind-{name}-{gen}", format_func=lambda k: kinds[k])
+        about = right.radio("About", ("every", "this"), key=f"ev-about-{name}-{gen}", horizontal=True,
+                            format_func=lambda a: f"Every figure of {where}" if a == "every" else f"{label} only")
+        title = st.text_input("What happened", key=f"ev-title-{name}-{gen}", max_chars=events.TITLE_MAX)
+        detail = st.text_area("Detail (optional)", key=f"ev-detail-{name}-{gen}", max_chars=events.DETAIL_MAX)
+        change = st.checkbox("A change point: re-calculate the SPC limits from this day", key=f"ev-cp-{name}-{gen}")
+        if st.button("Mark it", key=f"ev-add-{name}", **locked(viewer)):
+            act("Marked: it shows on the trends now.", events.add, eng, viewer, scope, starts, kind, title, detail,
+                ends, metric_key if about == "this" else None, change, _reset=gen_key)
+    marks = app_cache.view(events.on_chart, viewer, scope, doc_parts.trend_span(eng, period, spc), metric_key)
+    own = marks[(marks["source"] != events.FROM_SUGGESTION) & (marks["scope_kind"] == scope.kind)
+                & (marks["scope_key"] == (scope.key or ""))]
+    if own.empty:
+        return
+    with st.expander("Take an event off these trends"):
+        numbers = {r.annotation_id: n for n, r in enumerate(marks.itertuples(), start=1)}
+        rows = {r["annotation_id"]: r for r in own.to_dict("records")}
+        pick = st.selectbox("Event", list(own["annotation_id"]), key=f"ev-pick-{name}",
+                            format_func=lambda i: f"{numbers[i]} · {events.words(rows[i])}")
+        version = int(rows[pick]["version"])
+        if st.button("Take it off", key=f"ev-remove-{name}", **locked(viewer)):
+            act("Taken off the trends (the audit trail keeps it).", events.remove, eng, viewer, pick, version)

@@ -15,8 +15,8 @@ period, grain = session.period_controls(eng, "Department")
 key = session.department_picker(eng, viewer)
 scope = Scope("department", key)
 headline = eng.config.page("department", "headline")
-doc = documents.department(eng, viewer, key, period, grain, documents.Choices(
-    trend=st.session_state.get("trend"), spc=st.session_state.get("trend-spc", False)), view=app_cache.view)
+choices = documents.Choices(trend=st.session_state.get("trend"), spc=st.session_state.get("trend-spc", False))
+doc = documents.department(eng, viewer, key, period, grain, choices, view=app_cache.view)
 
 
 def behind_a_figure() -> None:
@@ -36,5 +36,6 @@ widgets.render(eng, viewer, doc, {
     "what-moved": lambda: widgets.what_moved(eng, viewer, headline, scope, period, key),
     "records": behind_a_figure,
     "thanks": lambda: widgets.thank_form(eng, viewer, f"dept-{key}"),
-    "trend": lambda: widgets.trend_controls(eng, headline, "trend", measure_key="trend")},
+    "trend": lambda: widgets.trend_controls(eng, headline, "trend", measure_key="trend"),
+    "events": lambda: widgets.events_form(eng, viewer, scope, choices.trend_of(headline), period, choices.spc, key)},
     pdf_name=doc.file_name(period, key))

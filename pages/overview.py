@@ -11,9 +11,13 @@ viewer = session.require_viewer()
 eng = session.engine()
 period, grain = session.period_controls(eng, "Overview")
 headline = eng.config.page("overview", "headline")
-doc = documents.overview(eng, viewer, period, grain, documents.Choices(
-    trend=st.session_state.get("overview-trend"), spc=st.session_state.get("overview-spc", False)), view=app_cache.view)
+choices = documents.Choices(trend=st.session_state.get("overview-trend"),
+                            spc=st.session_state.get("overview-spc", False))
+doc = documents.overview(eng, viewer, period, grain, choices, view=app_cache.view)
 widgets.render(eng, viewer, doc, {"trend": lambda: widgets.trend_controls(eng, headline, "overview"),
                                   "what-moved": lambda: widgets.what_moved(eng, viewer, headline, ORGANISATION, period,
-                                                                           "overview")},
+                                                                           "overview"),
+                                  "events": lambda: widgets.events_form(eng, viewer, ORGANISATION,
+                                                                        choices.trend_of(headline), period,
+                                                                        choices.spc, "overview")},
                pdf_name=doc.file_name(period))

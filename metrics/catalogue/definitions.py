@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from metrics.errors import UnknownError
@@ -212,6 +213,15 @@ class SpcSettings:
 
 
 @dataclass(frozen=True)
+class AnnotationSettings:
+    """Events marked on trends (config `annotations`; metrics/features/events.py): the kinds an annotation may be
+    (key → the words shown; none configured: no annotations can be added), and the kind implemented suggestions
+    appear as (None: they do not appear)."""
+    kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    suggestions_as: str | None = None
+
+
+@dataclass(frozen=True)
 class ChainSettings:
     """What the chain page is built from (config `chain:`): catalogue metric keys, named once."""
     front_door: str | None = None            # the department customers' contacts arrive at and are referred from
@@ -256,6 +266,7 @@ class Config:
     alert_quiet_hours: int = 72              # alerts: a rule fires at most once in this many hours
     mail: MailSettings | None = None         # None: nothing is e-mailed (alerts stay in the app)
     spc: SpcSettings = SpcSettings()         # statistical process control's constants and rule lengths
+    annotations: AnnotationSettings = AnnotationSettings()   # events marked on trends: their kinds
 
     def page(self, page: str, part: str) -> tuple[str, ...]:
         """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from metrics.catalogue.chain_section import chain as _chain
-from metrics.catalogue.definitions import SpcSettings, Config, MailSettings
+from metrics.catalogue.definitions import AnnotationSettings, SpcSettings, Config, MailSettings
 from metrics.catalogue.metric_defs import goals as _goals, measures as _measures, metrics as _metrics
 from metrics.catalogue.pages import pages as _pages
 from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
@@ -85,6 +85,24 @@ def _spc(r: Reader, raw: Any) -> SpcSettings:
                        out["history_months"])
 
 
+def _annotations(r: Reader, raw: Any) -> AnnotationSettings:
+    """config `annotations`: the kinds of event marked on trends, and the kind implemented suggestions appear as."""
+    m = r.mapping(raw, "annotations", ("kinds", "suggestions_as"))
+    kinds = {}
+    if "kinds" in m:
+        given = r.entries(m["kinds"], "annotations.kinds", "a mapping of kind → the words shown, e.g. "
+                          "{change: A change we made, external: Something outside our control}")
+        for key, words in given.items():
+            if r.identifier(key, f"annotations.kinds.{key}") and r.text(words, f"annotations.kinds.{key}"):
+                kinds[key] = words.strip()
+    as_kind = m.get("suggestions_as")
+    if as_kind is not None and as_kind not in kinds:
+        r.error("annotations.suggestions_as", f"{as_kind!r} is not one of the annotation kinds "
+                f"({', '.join(kinds)}); or write null so implemented suggestions are not shown as annotations")
+        as_kind = None
+    return AnnotationSettings(MappingProxyType(kinds), as_kind)
+
+
 def _dashboard_url(r: Reader, raw: Any) -> str:
     """mail.dashboard_url: where the dashboard is reached from people's mail (digest links, unsubscribe)."""
     url = r.text(raw, "mail.dashboard_url", "http://localhost:8501")
@@ -99,7 +117,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
                                          "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain",
-                                         "alerts", "mail", "spc"),
+                                         "alerts", "mail", "spc", "annotations"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -128,6 +146,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
         quiet = 72
     mail = _mail(r, top.get("mail"))
     spc = _spc(r, top.get("spc") or {})
+    annotations = _annotations(r, top.get("annotations") or {})
     voice = _voice(r, top.get("voice") or {}, departments, sources, metrics)
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
@@ -143,6 +162,6 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
                   auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
                   spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
                   ranges=MappingProxyType(ranges), pages=page_parts, chain=chain, alert_quiet_hours=quiet,
-                  mail=mail, spc=spc)
+                  mail=mail, spc=spc, annotations=annotations)
 
 

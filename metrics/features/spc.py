@@ -20,7 +20,8 @@ NHSRplotthedots (R/ptd_spc_standard.R, R/ptd_calculate_point_type.R, R/ptd_calcu
   meet the target ("pass"); both on the failing side — it will not without a change ("fail"); straddling it — it
   will sometimes ("hit and miss"). None without a target or for a neutral metric.
 - **Baseline and re-calculation**: limits come from the first `baseline` points of each stretch (all of them when
-  not given); a recorded change point starts a new stretch whose limits are computed afresh.
+  not given); a change point — given, or an annotation marked as one (metrics/features/events.py) — starts a
+  new stretch whose limits are computed afresh.
 - **Too short**: a stretch with fewer points than `min_points` shows no limits and says so (MDC advises at least 15
   points and reading fewer with care; NHSRplotthedots warns below 12).
 Rule lengths and constants are config's `spc:` (SpcSettings); these are only their defaults.
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 
 from metrics.catalogue.definitions import SpcSettings
 from metrics.compute.periods import Period, add_months
+from metrics.features import events
 from metrics.formatting import is_missing
 
 BEYOND, TREND, TWO_OF_THREE, SHIFT = "beyond_limit", "trend", "two_of_three", "shift"
@@ -197,13 +199,16 @@ def history(period: Period, settings: SpcSettings) -> Period:
 
 
 def for_series(engine, viewer, metric_key: str, scope, span: Period, grain: str = "month", change_points=(),
-               baseline: int | None = None):
+               baseline: int | None = None, recorded: bool = True):
     """A metric's series for a scope, as the viewer sees it, and its chart: (the buckets with a value, Chart).
-    `change_points` are days: a stretch starts at the first bucket on or after each."""
+    `change_points` are days: a stretch starts at the first bucket on or after each; with `recorded`, so does one at
+    each annotation marked as a change point that the chart shows (metrics.features.events)."""
     metric = engine.metric(metric_key)
     df = engine.series(viewer, metric_key, scope, span, grain)
     df = df[[not is_missing(v) for v in df["value"]]].reset_index(drop=True)
-    cuts = tuple(int((df["bucket"] < day).sum()) for day in change_points)
+    days = set(change_points) | (set(events.change_points(engine, viewer, scope, span, metric_key))
+                                 if recorded else set())
+    cuts = tuple(sorted({int((df["bucket"] < day).sum()) for day in days}))
     target = None if df.empty or is_missing(df["target"].iloc[-1]) else float(df["target"].iloc[-1])
     return df, chart(list(df["value"]), metric.direction, target, engine.config.spc, cuts, baseline)
 

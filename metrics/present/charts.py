@@ -37,7 +37,33 @@ def trend_figure(df: pd.DataFrame, metric: Metric) -> go.Figure:
                         line={"color": "#009E73", "dash": "dot"})
     fig.update_layout(title=metric.label, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       yaxis_title=unit, legend={"orientation": "h", "y": -0.2})
+    return annotate(fig, df)
+
+
+def annotate(fig: go.Figure, df: pd.DataFrame) -> go.Figure:
+    """Mark the annotations a series carries (df.attrs["annotations"], metrics.features.events.on_chart) on its chart:
+    a dotted line at a day or a shaded band over a range, numbered as the list under the chart numbers them; a change
+    point's line is solid (the SPC limits start again there). The number's hover text says what happened."""
+    marks = df.attrs.get("annotations")
+    if marks is None or marks.empty:
+        return fig
+    for n, row in enumerate(marks.itertuples(), start=1):
+        start = pd.Timestamp(row.starts)
+        if row.ends is not None and not pd.isna(row.ends):
+            fig.add_vrect(x0=start, x1=pd.Timestamp(row.ends) + pd.Timedelta(days=1), fillcolor="#777777",
+                          opacity=0.15, line_width=0, layer="below")
+        fig.add_shape(type="line", x0=start, x1=start, y0=0, y1=1, yref="paper",
+                      line={"color": "#333333", "width": 1.5 if row.change_point else 1,
+                            "dash": "solid" if row.change_point else "dot"})
+        fig.add_annotation(x=start, y=1, yref="paper", yanchor="top", text=f"<b>{n}</b>", showarrow=False,
+                           bgcolor="#ffffff", bordercolor="#333333", borderwidth=1, borderpad=2, font={"size": 11},
+                           hovertext=f"{row.kind_words}: {_escape(row.title)}")
     return fig
+
+
+def _escape(text: str) -> str:
+    """Plain text for a plotly label (which reads a few HTML tags)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def wrap(text: str, width: int = 14) -> str:
@@ -89,7 +115,7 @@ def goal_bars(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(height=80 + 40 * len(df), xaxis={"range": [0, 100], "title": "score (% of measures on target)"},
                       yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.25})
-    return fig
+    return annotate(fig, df)
 
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
@@ -104,7 +130,7 @@ def theme_figure(df: pd.DataFrame) -> go.Figure:
                     hovertemplate=f"{theme}<br>%{{x}}: %{{y}} comments, %{{customdata}} unhappy<extra></extra>")
     fig.update_layout(barmode="stack", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis_title="comments", legend={"orientation": "h", "y": -0.15})
-    return fig
+    return annotate(fig, df)
 
 
 def matrix_figure(df: pd.DataFrame, column: str, metric: Metric, names: dict) -> go.Figure:
@@ -189,7 +215,8 @@ def spc_figure(df: pd.DataFrame, metric: Metric) -> go.Figure:
     for col, name, dash in (("mean", "Centre line (mean)", "solid"), ("upper", "Upper process limit", "dash"),
                             ("lower", "Lower process limit", "dash")):
         fig.add_scatter(x=df["bucket"], y=_y(metric, df[col]), mode="lines", name=name,
-                        line={"color": "#000000" if col == "mean" else "#555555", "dash": dash, "width": 1.5})
+                        line={"color": "#000000" if col == "mean" else "#555555", "dash": dash, "width": 1.5,
+                              "shape": "hv"})
     for kind, (colour, symbol, name) in _SPC_MARKS.items():
         hit = df[df["rule"].notna() & (df["kind"] == kind)]
         if len(hit):
@@ -198,4 +225,4 @@ def spc_figure(df: pd.DataFrame, metric: Metric) -> go.Figure:
     fig.update_layout(title=f"{metric.label} — {df.attrs.get('words', '')}", height=340,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, yaxis_title=unit,
                       legend={"orientation": "h", "y": -0.25})
-    return fig
+    return annotate(fig, df)

@@ -9,10 +9,11 @@ import pandas as pd
 
 from metrics.access import Viewer
 from metrics.catalogue.scope import Scope
+from metrics.features import events, spc as features_spc
 from metrics.compute.periods import Period, add_months
 from metrics.formatting import format_date, format_datetime, format_period
 from metrics.present import charts, views
-from metrics.present.document import Cards, Chart, Document, Praise
+from metrics.present.document import Cards, Chart, Document, Note, Praise, Table
 from metrics.store.writes import now
 from metrics.voice import praise
 
@@ -65,6 +66,10 @@ class Choices:
     theme: str | None = None          # the Voice page's comments: one theme (config voice.themes), or every theme
     spc: bool = False                 # a page's trend drawn as an SPC chart (limits, special causes) instead
 
+    def trend_of(self, measures: tuple[str, ...]) -> str:
+        """The measure a page's trend shows: the one chosen, if the page offers it, else the page's first."""
+        return self.trend if self.trend in measures else measures[0]
+
 
 def cards_block(eng, view, viewer, scope: Scope, period: Period, keys, per_row: int = 4) -> Cards:
     """KPI cards with their SPC icons in words (views.card_signals)."""
@@ -81,13 +86,41 @@ def today(eng):
     return now(eng.config).date()
 
 
+def trend_span(eng, period: Period, spc: bool) -> Period:
+    """The days a page's trend covers: twelve months, or an SPC chart's spc.history_months."""
+    return features_spc.history(period, eng.config.spc) if spc else trend_period(period)
+
+
 def trend_block(eng, viewer, metric_key: str, scope: Scope, period: Period, grain: str, spc: bool) -> Chart:
     """A page's trend chart: the metric over twelve months with last year and the target, or its SPC chart over
-    spc.history_months (views.spc_trend)."""
+    spc.history_months (views.spc_trend); either with the annotations it shows marked and numbered."""
     metric = eng.metric(metric_key)
     if spc:
         return Chart(charts.spc_figure, (views.spc_trend, viewer, metric_key, scope, period), (metric,))
-    return Chart(charts.trend_figure, (views.trend, viewer, metric_key, scope, trend_period(period), grain), (metric,))
+    return Chart(charts.trend_figure, (views.trend, viewer, metric_key, scope, trend_span(eng, period, spc), grain),
+                 (metric,))
+
+
+def events_block(eng, view, viewer, metric_key: str, scope: Scope, period: Period, spc: bool) -> Table | Note:
+    """The annotations a page's trend shows, numbered as on the chart."""
+    return events_list(view, viewer, scope, trend_span(eng, period, spc), metric_key)
+
+
+def events_list(view, viewer, scope: Scope, span: Period, metric_key: str | None = None) -> Table | Note:
+    """The annotations a chart of the scope over `span` shows, numbered as on it (metrics.features.events.on_chart)."""
+    df = view(events.on_chart, viewer, scope, span, metric_key)
+    if df.empty:
+        return Note("No events are marked on this chart.", "caption")
+    return Table(events_table(df), f"events-{metric_key or 'all'}")
+
+
+def events_table(df: pd.DataFrame) -> pd.DataFrame:
+    """events.on_chart's rows as the list under a chart shows them."""
+    return pd.DataFrame({
+        "No.": range(1, len(df) + 1),
+        "When": [format_date(a) + (f" – {format_date(b)}" if b else "") for a, b in zip(df["starts"], df["ends"])],
+        "Kind": df["kind_words"], "What happened": df["title"], "Marked for": df["scope_name"],
+        "SPC limits": ["re-calculated from here" if c else "" for c in df["change_point"]]})
 
 
 def trend_filters(eng, metric_key: str, spc: bool) -> dict:

@@ -22,7 +22,8 @@ from metrics.formatting import direction_words, format_cell, format_date, format
 from metrics.formatting import plain as _plain
 from metrics.present import charts, views
 from metrics.present.doc_parts import (Choices, cards_block, direct, freshness, new_document, period_filters,
-                                       praise_block, today, trend_block, trend_filters, trend_period, who)
+                                       events_block, praise_block, today, trend_block, trend_filters, trend_period,
+                                       who)
 from metrics.present.document import Chart, Columns, Document, Figures, Heading, Note, Slot, Table
 from metrics.present.unit_documents import pack, the_chain, voice
 from metrics.voice import lists, praise, suggestions
@@ -36,7 +37,7 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     """The organisation's headline figures, shared goals, departments at a glance, trends."""
     view = view or direct(eng)
     headline = eng.config.page("overview", "headline")
-    trend = choices.trend if choices.trend in headline else headline[0]
+    trend = choices.trend_of(headline)
     doc = new_document(eng, viewer, "overview", "Overview",
                f"The whole organisation · {format_period(period)} · compared with {format_period(period.previous())}",
                {"Scope": "The whole organisation", **period_filters(period, grain, **trend_filters(eng, trend, choices.spc))})
@@ -59,7 +60,8 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     doc.add(Heading("Departments at a glance"), Chart(charts.heatmap_figure, (views.heatmap, viewer, period)),
             Table(hm[["name", "label", "formatted", "word"]].rename(columns={
                 "name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments"))
-    doc.add(Heading("Trends"), Slot("trend"), trend_block(eng, viewer, trend, ORGANISATION, period, grain, choices.spc))
+    doc.add(Heading("Trends"), Slot("trend"), trend_block(eng, viewer, trend, ORGANISATION, period, grain, choices.spc),
+            events_block(eng, view, viewer, trend, ORGANISATION, period, choices.spc), Slot("events"))
     return doc
 
 
@@ -72,7 +74,7 @@ def department(eng, viewer: Viewer, key: str, period: Period, grain: str = "mont
     scope = Scope("department", key)
     eng.authorize(viewer, scope, records=False)
     headline = eng.config.page("department", "headline")
-    trend = choices.trend if choices.trend in headline else headline[0]
+    trend = choices.trend_of(headline)
     name = eng.config.departments[key].name
     doc = new_document(eng, viewer, "department", name,
                f"{format_period(period)} · compared with {format_period(period.previous())}",
@@ -109,7 +111,8 @@ def department(eng, viewer: Viewer, key: str, period: Period, grain: str = "mont
                            f"for *{_plain(r.value)}* · {format_date(r.given_at)}", "text"))
         thanks.append(Note(_plain(format_cell(r.message, ""))))
     doc.add(Heading("Thanks between colleagues"), Columns((tuple(thanks), (Slot("thanks"),)), (3, 2)))
-    doc.add(Heading("Trend"), Slot("trend"), trend_block(eng, viewer, trend, scope, period, grain, choices.spc))
+    doc.add(Heading("Trend"), Slot("trend"), trend_block(eng, viewer, trend, scope, period, grain, choices.spc),
+            events_block(eng, view, viewer, trend, scope, period, choices.spc), Slot("events"))
     return doc
 
 

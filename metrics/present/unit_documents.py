@@ -15,6 +15,7 @@ from metrics.formatting import format_date, format_days, format_hours, format_pe
 from metrics.formatting import plain as _plain
 from metrics.present import charts, views
 from metrics.present.doc_parts import (Choices, cards_block, direct, new_document, period_filters, praise_block,
+                                       events_list,
                                        trend_period)
 from metrics.present.document import Chart, Columns, Document, Figures, Heading, Note, Slot, Table
 from metrics.store.writes import now
@@ -233,10 +234,11 @@ def voice(eng, viewer: Viewer, key: str, period: Period, grain: str = "month", c
                  + (" shown (the first 200)" if len(inbox) == 200 else "") + "; overdue first, then oldest first."),
             Slot("case"))
     doc.add(Heading("What customers talk about"))
-    if view(themes.theme_trend, viewer, scope, trend_period(period), grain).empty:
+    if view(views.theme_trend, viewer, scope, trend_period(period), grain).empty:
         doc.add(Note("No comments in the last twelve months."))
     else:
-        doc.add(Chart(charts.theme_figure, (themes.theme_trend, viewer, scope, trend_period(period), grain)))
+        doc.add(Chart(charts.theme_figure, (views.theme_trend, viewer, scope, trend_period(period), grain)),
+                events_list(view, viewer, scope, trend_period(period)))
     doc.add(Slot("theme"), Table(view(lists.feedback_comments, viewer, scope, period, 200, theme),
                                  f"{key}-comments-{theme or 'all'}"))
     return doc

@@ -18,11 +18,11 @@ from metrics.compute.engine import Engine, MetricResult
 from metrics.errors import UnknownError
 from metrics.formatting import (HIDDEN_PERSON, MISSING, change_word, direction_words, format_delta, format_date, format_figure,
                                         format_number, format_percent, format_value, is_missing)
-from metrics.features import peers, spc
+from metrics.features import events, peers, spc
 from metrics.features.goals import contributions, goal_results
 from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
-from metrics.voice import lists
+from metrics.voice import lists, themes
 
 # Data column names → words people use, on screen, on paper and in the CSV beside a table.
 WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team", "staff_id": "Person",
@@ -97,8 +97,10 @@ def card_signals(engine: Engine, viewer: Viewer, scope: Scope, period: Period, k
 @access.same_for_every_viewer
 def spc_trend(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope, period: Period) -> pd.DataFrame:
     """A metric's monthly SPC chart over spc.history_months ending with the period: bucket, value, mean, lower,
-    upper (None in a stretch too short for limits), rule, kind, and the chart's words (spc.words) in `attrs`."""
-    df, c = spc.for_series(engine, viewer, metric_key, scope, spc.history(period, engine.config.spc), "month")
+    upper (None in a stretch too short for limits), rule, kind; in `attrs` the chart's words (spc.words), notes and
+    the annotations it shows (events.on_chart; change points among them start a new stretch of limits)."""
+    span = spc.history(period, engine.config.spc)
+    df, c = spc.for_series(engine, viewer, metric_key, scope, span, "month")
     out = pd.DataFrame({"bucket": df["bucket"], "value": df["value"],
                         "mean": [c.stretch_of(i).mean for i in range(len(df))],
                         "lower": [c.stretch_of(i).lower for i in range(len(df))],
@@ -106,6 +108,7 @@ def spc_trend(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope, per
                         "rule": list(c.rules), "kind": list(c.kinds)})
     out.attrs["words"] = spc.words(c) if len(df) else ""
     out.attrs["notes"] = list(c.notes)
+    out.attrs["annotations"] = events.on_chart(engine, viewer, scope, span, metric_key)
     return out
 
 
@@ -140,11 +143,22 @@ def heatmap(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
 
 @access.same_for_every_viewer
 def trend(engine: Engine, viewer: Viewer, metric_key: str, scope: Scope, period: Period, grain: str = "month") -> pd.DataFrame:
-    """The series with the same buckets a year earlier beside it (`previous`)."""
+    """The series with the same buckets a year earlier beside it (`previous`), and the annotations the chart shows
+    (metrics.features.events.on_chart) in `attrs["annotations"]`."""
     now = engine.series(viewer, metric_key, scope, period, grain)
     before = engine.series(viewer, metric_key, scope, period.last_year(), grain)
     now["previous"] = list(before["value"])[: len(now)] + [None] * max(0, len(now) - len(before))
+    now.attrs["annotations"] = events.on_chart(engine, viewer, scope, period, metric_key)
     return now
+
+
+@access.same_for_every_viewer
+def theme_trend(engine: Engine, viewer: Viewer, scope: Scope, period: Period, grain: str = "month") -> pd.DataFrame:
+    """Customer comments per theme and bucket (metrics.voice.themes.theme_trend) with the annotations of the scope
+    about every figure (events.on_chart) in `attrs["annotations"]`."""
+    df = themes.theme_trend(engine, viewer, scope, period, grain)
+    df.attrs["annotations"] = events.on_chart(engine, viewer, scope, period)
+    return df
 
 
 @access.same_for_every_viewer

@@ -117,6 +117,22 @@ def listing(engine: Engine, viewer: Viewer, unit: str | None, status: str | None
     return df
 
 
+def implemented(engine: Engine, period: Period | None = None, units=None, limit: int | None = None) -> pd.DataFrame:
+    """Suggestions put into practice (with what we did), newest first: suggestion_id, implemented_at, department_id,
+    department (its name), title, what_we_did, linked_metric; in `period` and for `units` (department keys) if given.
+    What is public of them (you_said_we_did) and what marks the trends (metrics.features.events)."""
+    return engine.read_store("""
+        SELECT g.suggestion_id, g.implemented_at, g.department_id, d.name AS department, g.title, g.what_we_did,
+               g.linked_metric
+        FROM suggestions g LEFT JOIN departments d ON d.department_id = g.department_id
+        WHERE g.status = 'implemented' AND g.implemented_at IS NOT NULL AND g.what_we_did IS NOT NULL
+          AND ($a IS NULL OR g.implemented_at >= $a AND g.implemented_at < $b)
+          AND ($u IS NULL OR list_contains($u, g.department_id))
+        ORDER BY g.implemented_at DESC, g.suggestion_id LIMIT $n""",
+        {"n": limit, "a": period.start_instant if period else None, "b": period.end_exclusive if period else None,
+         "u": list(units) if units is not None else None})
+
+
 @access.same_for_every_viewer
 def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 20, period: Period | None = None,
                     department: str | None = None) -> pd.DataFrame:
@@ -129,15 +145,7 @@ def you_said_we_did(engine: Engine, viewer: Viewer | None = None, limit: int = 2
     the 90 days from it, or up to the end of the data once there are four weeks of it.
     Returns: implemented_on, department, you_said, we_did, measure, before, after, change (words).
     """
-    df = engine.read_store("""
-        SELECT g.implemented_at, d.name AS department, g.department_id, g.title, g.what_we_did, g.linked_metric
-        FROM suggestions g LEFT JOIN departments d ON d.department_id = g.department_id
-        WHERE g.status = 'implemented' AND g.implemented_at IS NOT NULL AND g.what_we_did IS NOT NULL
-          AND ($a IS NULL OR g.implemented_at >= $a AND g.implemented_at < $b)
-          AND ($d IS NULL OR list_contains($units, g.department_id))
-        ORDER BY g.implemented_at DESC, g.suggestion_id LIMIT $n""",
-        {"n": limit, "a": period.start_instant if period else None, "b": period.end_exclusive if period else None,
-         "d": department, "units": list(engine.config.descendants(department)) if department else []})
+    df = implemented(engine, period, engine.config.descendants(department) if department else None, limit)
     rng = engine.data_range()
     rows = []
     for r in df.itertuples():
