@@ -28,7 +28,6 @@ from metrics.compute.engine import Engine
 from metrics.compute.sqlcheck import check_sql
 from metrics.features import chain, outbox
 from metrics.present import documents, views
-from metrics.voice import themes
 
 CONFIG_PATH = "config.yaml"           # CX_CONFIG names another (read when the engine is first made)
 
@@ -246,7 +245,7 @@ def warm_up() -> None:
             view(views.goal_table, EVERYONE, ORGANISATION, period)
             view(views.holds_back, EVERYONE, period)
             view(chain.attribution, EVERYONE, period)
-            view(views.heatmap, EVERYONE, period)
+            view(views.heatmap, EVERYONE, period, "structure")
             view(views.trend, EVERYONE, eng.config.page("overview", "headline")[0], ORGANISATION, trend_period, "month")
             for func in (chain.referral_flow, chain.supplier_payments, chain.internal_matrix, chain.decline_reasons):
                 view(func, EVERYONE, period)         # the chain page's organisation-wide parts (0.2 s each at 10 M)
@@ -256,7 +255,8 @@ def warm_up() -> None:
                     view(views.cards, EVERYONE, unit, period, eng.config.page("department", "headline"))
                     view(views.card_signals, EVERYONE, unit, period, eng.config.page("department", "headline"))
                     view(views.department_contribution, EVERYONE, key, period)
-                    view(themes.theme_trend, EVERYONE, unit, trend_period, "month")
+                    view(views.theme_trend, EVERYONE, unit, trend_period, "month")
+            view(views.heatmap, EVERYONE, period, "concern")     # the grid by special causes: an SPC chart a cell
         except Exception:            # a warm-up is only a head start: a page computes what it needs anyway
             pass
     threading.Thread(target=work, name="cache-warm-up", daemon=True).start()

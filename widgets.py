@@ -279,6 +279,14 @@ def trend_controls(eng, measures, name: str, measure_key: str | None = None) -> 
                       "a run on one side of the mean.")
 
 
+def grid_order(key: str) -> None:
+    """How the department grid is ordered (views.GRID_ORDERS): as the organisation is arranged, or the departments
+    with most special causes of concern (SPC) first, each cell with its variation icon."""
+    st.radio("Order", list(views.GRID_ORDERS), key=key, horizontal=True, format_func=views.GRID_ORDERS.get,
+             help="Special causes of concern: the latest month of a figure's SPC chart (24 months) shows a real "
+                  "change for the worse, by Making Data Count's rules. ⬇ marks those cells, ⬆ an improvement.")
+
+
 def what_moved(eng, viewer, keys, scope, period, name: str) -> None:
     """'What moved these figures': for a chosen card, its change against the previous period split by the groups
     below the scope (metrics.features.moved: rate and mix effects that add up to the change)."""

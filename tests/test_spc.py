@@ -163,3 +163,88 @@ def test_the_overview_cards_carry_the_icons_and_the_trend_turns_into_an_spc_char
     eng = Engine.open(env, config)
     doc = documents.overview(eng, viewer, eng.default_period(), choices=documents.Choices(spc=True))
     assert doc.filters["Trend drawn as"] == "SPC chart over 24 months"
+
+
+def test_the_overview_grid_orders_departments_by_special_causes_of_concern(env, config):
+    # The order is checked against a second, simpler computation: for every department and grid measure with a
+    # figure, its SPC chart over 24 months straight from spc.for_series; the departments are then ranked by how
+    # many of their cells end in a special cause of concern, most first, ties in config's order.
+    from metrics.access import EVERYONE
+    from metrics.catalogue.scope import Scope
+    from metrics.present import views
+    eng = Engine.open(env, config)
+    period = eng.default_period()
+    span = spc.history(period, config.spc)
+    units = [k for k, d in config.departments.items() if d.level == "department"]
+    concern = {}
+    for d in units:
+        for m in config.page("overview", "heatmap"):
+            if pd.isna(eng.value(EVERYONE, m, Scope("department", d), period, compare=False).value):
+                continue
+            c = spc.for_series(eng, EVERYONE, m, Scope("department", d), span)[1]
+            concern[d] = concern.get(d, 0) + (not c.too_short and c.variation == spc.CONCERN)
+    expected = sorted(units, key=lambda d: (-concern.get(d, 0), units.index(d)))
+    grid = views.heatmap(eng, EVERYONE, period, "concern")
+    assert list(dict.fromkeys(grid["department"])) == expected
+    assert list(dict.fromkeys(views.heatmap(eng, EVERYONE, period)["department"])) == units
+    fig = charts.heatmap_figure(grid)
+    marked = [n for n in fig.data[0].y if n.endswith(" ⬇)")]
+    assert len(marked) == sum(1 for d in units if concern.get(d))
+    at, _ = demo_sign_in("executive", env, config)
+    at.radio(key="overview-grid").set_value("concern")
+    at.run()
+    assert not at.exception
+    [table] = [f.value for f in at.dataframe if "Variation (SPC)" in f.value.columns]
+    names = {k: d.name for k, d in config.departments.items()}
+    assert list(dict.fromkeys(table["Department"])) == [names[d] for d in expected]
+
+
+def test_a_department_with_a_special_cause_of_concern_comes_first_in_the_grid(config):
+    # The fixture (tests/fixture.sql) with a grid of one measure, calls answered within 20 s, and 40 calls a month
+    # for June 2022 – March 2024 (22 months) added for two teams; the period is May 2024, so the SPC chart covers
+    # June 2022 – May 2024.
+    # - Housing (housing_repairs): 32, 36, 32, … of 40 in time — 80 %, 90 %, …: mean 85 %, moving ranges all 10 pts,
+    #   limits 85 ± 26.6 = 58.4 … 111.6 %. April has no calls (no point); May is the fixture's c6, 30 s: 0 of 1 = 0 %,
+    #   beyond the lower limit — a special cause of concern (higher is better).
+    #   With May: 23 points, mean (11 × 80 + 11 × 90 + 0) / 23 = 81.3 %; moving ranges 21 × 10 + 90 = 300 over 22
+    #   → 13.64; lower limit 81.3 − 36.3 = 45.1 % — May still beyond it.
+    # - The Contact Centre (cc_phones): 16, 40, 16, … of 40 — 40 %, 100 %: moving ranges 60 pts, limits mean ± 160:
+    #   nothing is beyond them, and April (c8, 1 of 1 = 100 %) and May (2 of 4 = 50 %) are not either.
+    # So Housing (1 concern) comes before the Contact Centre (0), which config lists first; departments with no
+    # figure follow in config's order.
+    import dataclasses
+    from types import MappingProxyType
+
+    from metrics.access import EVERYONE
+    from metrics.compute.periods import month
+    from metrics.present import views
+    from metrics.store.database import connect
+    from tests.conftest import with_columns
+    pages = {p: dict(parts) for p, parts in config.pages.items()}
+    pages["overview"]["heatmap"] = ("grade_of_service",)
+    cfg = dataclasses.replace(config, pages=MappingProxyType({p: MappingProxyType(v) for p, v in pages.items()}))
+    con = connect(":memory:", cfg, create=True)
+    con.execute(with_columns(con, open("tests/fixture.sql", encoding="utf-8").read()))
+    rows = []
+    for i in range(22):
+        year, mon = divmod(5 + i, 12)
+        for team, in_time in (("housing_repairs", (32, 36)[i % 2]), ("cc_phones", (16, 40)[i % 2])):
+            for n in range(40):
+                wait = 10.0 if n < in_time else 60.0
+                rows.append((f"g{team}{i}-{n}", pd.Timestamp(2022 + year, mon + 1, 15, 9), wait, team))
+    con.executemany("INSERT INTO contacts (contact_id, channel, received_at, answered_at, abandoned, wait_seconds, "
+                    "department_id, staff_id, resolved_first_contact, request_id, referred, customer_id) VALUES "
+                    "(?, 'phone', ?, NULL, false, ?, ?, NULL, true, NULL, false, NULL)", rows)
+    eng = Engine(con, cfg)
+    grid = views.heatmap(eng, EVERYONE, month(2024, 5), "concern")
+    order = list(dict.fromkeys(grid["department"]))
+    units = [k for k, d in cfg.departments.items() if d.level == "department"]
+    assert order == ["housing", "contact_centre"] + [u for u in units if u not in ("housing", "contact_centre")]
+    cells = grid.set_index("department")
+    assert cells.loc["housing", "variation"] == spc.CONCERN and cells.loc["housing", "signal"] == "⬇"
+    assert cells.loc["contact_centre", "variation"] == spc.COMMON and cells.loc["contact_centre", "signal"] == ""
+    assert list(dict.fromkeys(views.heatmap(eng, EVERYONE, month(2024, 5))["department"])) == units
+    fig = charts.heatmap_figure(grid)
+    assert list(fig.data[0].y[:2]) == ["Housing (1 ⬇)", "Contact Centre"]
+    assert fig.data[0].text[0][0].endswith(" ⬇")
+    con.close()

@@ -44,6 +44,11 @@ class ServedState:
         self.reads.note(read)                  # what the fact was read from is read by whoever asks for it
         return value
 
+    def per_version(self, name: str, compute):
+        """A fact of a layer above computed once per data version, like the engine's own (e.g. the annotations every
+        trend filters, metrics.features.events); `name` must not be one of the engine's (range, last_load, …)."""
+        return self._per_version(f"x:{name}", compute)
+
     def data_range(self) -> tuple[dt.date, dt.date] | None:
         """First and last day with a row in the sources `organisation.periods_from` names (config), in the state
         whose figures are served (the figure store's, while the next store is built); None while they are empty."""

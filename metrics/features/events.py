@@ -117,42 +117,51 @@ def marked_units(eng, scope: Scope) -> tuple[str, ...]:
     return eng.config.ancestors(unit)
 
 
+def _every(eng) -> pd.DataFrame:
+    """Every annotation on the charts (COLUMNS): those kept and not removed, and the implemented suggestions (about
+    every figure of their unit) — read once per data version; on_chart picks a chart's from it."""
+    def compute() -> pd.DataFrame:
+        config = eng.config
+        df = eng.read_store("SELECT annotation_id, starts, ends, kind, title, detail, scope_kind, scope_key, metric_key, "
+                            "change_point, version FROM annotations WHERE removed_at IS NULL")
+        df["source"] = "annotation"
+        frames = [df]
+        as_kind = config.annotations.suggestions_as
+        if as_kind:
+            done = suggestions.implemented(eng)
+            done = done[[d in config.departments for d in done["department_id"]]]
+            frames.append(pd.DataFrame({
+                "annotation_id": done["suggestion_id"], "starts": done["implemented_at"], "ends": None, "kind": as_kind,
+                "title": [f"You said: {t} — we did: {w}" for t, w in zip(done["title"], done["what_we_did"])],
+                "detail": None, "scope_kind": [config.departments[d].level for d in done["department_id"]],
+                "scope_key": done["department_id"], "metric_key": None, "change_point": False, "version": 0,
+                "source": FROM_SUGGESTION}))
+        frames = [f for f in frames if len(f)]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=df.columns)
+        out["starts"] = [pd.Timestamp(d).date() for d in out["starts"]]
+        out["ends"] = [None if d is None or pd.isna(d) else pd.Timestamp(d).date() for d in out["ends"]]
+        out["last"] = [e or s for s, e in zip(out["starts"], out["ends"])]
+        out["kind_words"] = [config.annotations.kinds.get(k, k) for k in out["kind"]]
+        out["scope_name"] = [_scope_words(config, k, s) for k, s in zip(out["scope_kind"], out["scope_key"])]
+        out["change_point"] = out["change_point"].astype(bool)
+        out["metric_key"] = [None if m is None or pd.isna(m) else m for m in out["metric_key"]]
+        return out.sort_values(["starts", "annotation_id"], kind="stable").reset_index(drop=True)
+    return eng.per_version("annotations", compute)
+
+
 @access.same_for_every_viewer
 def on_chart(eng, viewer: Viewer, scope: Scope, span: Period, metric_key: str | None = None) -> pd.DataFrame:
-    """The annotations a chart of `metric_key` for the scope over `span` shows, oldest first (COLUMNS): those of the
-    scope and the units above it, about every figure or this one, overlapping the span; and the implemented
-    suggestions of those units in the span. Checked like the chart's own figures."""
+    """The annotations a chart of `metric_key` (None: of every figure, e.g. the comments' themes) for the scope over
+    `span` shows, oldest first (COLUMNS): those of the organisation and of the scope's unit and the units above it
+    (marked_units), about every figure or this one, overlapping the span — implemented suggestions among them.
+    Checked like the chart's own figures."""
     eng.authorize(viewer, scope, records=False)
-    config = eng.config
-    units = list(marked_units(eng, scope))
-    df = eng.read_store("""
-        SELECT annotation_id, starts, ends, kind, title, detail, scope_kind, scope_key, metric_key, change_point,
-               version
-        FROM annotations
-        WHERE removed_at IS NULL AND starts <= $b AND coalesce(ends, starts) >= $a
-          AND (scope_kind = 'organisation' OR list_contains($units, scope_key))
-          AND ($m IS NULL OR metric_key IS NULL OR metric_key = $m)
-        ORDER BY starts, annotation_id""", {"a": span.start, "b": span.end, "units": units, "m": metric_key})
-    df["source"] = "annotation"
-    frames = [df]
-    as_kind = config.annotations.suggestions_as
-    if as_kind and units:
-        done = suggestions.implemented(eng, span, units)
-        frames.append(pd.DataFrame({
-            "annotation_id": done["suggestion_id"], "starts": [pd.Timestamp(t).date() for t in done["implemented_at"]],
-            "ends": None, "kind": as_kind, "title": [f"You said: {t} — we did: {w}" for t, w in
-                                                      zip(done["title"], done["what_we_did"])],
-            "detail": None, "scope_kind": [config.departments[d].level for d in done["department_id"]],
-            "scope_key": done["department_id"], "metric_key": done["linked_metric"], "change_point": False,
-            "version": 0, "source": FROM_SUGGESTION}))
-    out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
-        else pd.DataFrame(columns=[c for c in COLUMNS if c not in ("kind_words", "scope_name")])
-    out["starts"] = [pd.Timestamp(d).date() for d in out["starts"]]
-    out["ends"] = [None if d is None or pd.isna(d) else pd.Timestamp(d).date() for d in out["ends"]]
-    out["kind_words"] = [config.annotations.kinds.get(k, k) for k in out["kind"]]
-    out["scope_name"] = [_scope_words(config, k, s) for k, s in zip(out["scope_kind"], out["scope_key"])]
-    out["change_point"] = out["change_point"].astype(bool)
-    return out.sort_values(["starts", "annotation_id"], kind="stable").reset_index(drop=True)[COLUMNS]
+    df = _every(eng)
+    units = set(marked_units(eng, scope))
+    keep = [(k == "organisation" or u in units) and s <= span.end and last >= span.start
+            and (metric_key is None or m is None or m == metric_key)
+            for k, u, s, last, m in zip(df["scope_kind"], df["scope_key"], df["starts"], df["last"], df["metric_key"])]
+    return df[keep].reset_index(drop=True)[COLUMNS]
 
 
 def change_points(eng, viewer: Viewer, scope: Scope, span: Period, metric_key: str) -> tuple[dt.date, ...]:

@@ -46,6 +46,8 @@ PASS, FAIL, HIT_AND_MISS = "pass", "fail", "hit_and_miss"
 VARIATION_WORDS = {IMPROVEMENT: "⬆ Special cause: improvement", CONCERN: "⬇ Special cause: concern",
                    CHANGE_HIGH: "⇡ Special cause: higher", CHANGE_LOW: "⇣ Special cause: lower",
                    COMMON: "≈ Common cause: no significant change"}
+TOO_SHORT_WORDS = "∅ Too few points for SPC limits"
+VARIATION_ICONS = {k: w.split(" ")[0] for k, w in VARIATION_WORDS.items()}     # the icon alone (a grid's cell)
 ASSURANCE_WORDS = {PASS: "● Will meet the target as it runs", FAIL: "○ Will not meet the target without a change",
                    HIT_AND_MISS: "◐ Will sometimes meet the target"}
 
@@ -216,5 +218,5 @@ def for_series(engine, viewer, metric_key: str, scope, span: Period, grain: str 
 def words(c: Chart) -> str:
     """The chart's two icons in words, the same on every page: variation, then assurance (or why there are none)."""
     if c.too_short:
-        return "∅ Too few points for SPC limits"
+        return TOO_SHORT_WORDS
     return " · ".join(w for w in (VARIATION_WORDS[c.variation], ASSURANCE_WORDS.get(c.assurance)) if w)

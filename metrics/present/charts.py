@@ -10,9 +10,10 @@ import plotly.graph_objects as go
 from metrics.compute import target_status
 from metrics.catalogue.definitions import Metric
 from metrics.formatting import format_figure, format_percent, format_value, is_missing, percent
-from metrics.features import chain
+from metrics.features import chain, spc
 
 BLUE, GREY = "#0072B2", "#999999"
+_CONCERN_MARK = spc.VARIATION_ICONS[spc.CONCERN]
 
 
 def _y(metric: Metric | None, values) -> list:
@@ -83,11 +84,15 @@ def heatmap_figure(df: pd.DataFrame) -> go.Figure:
     order = {s: i for i, s in enumerate((target_status.OFF_TARGET, target_status.WARNING, target_status.ON_TARGET, target_status.INSUFFICIENT, target_status.NO_TARGET,
                                          target_status.SUPPRESSED))}
     df = df.assign(label=[wrap(x) for x in df["label"]])
+    if "concerns" in df:     # ordered by special causes of concern: each row says how many it has
+        df = df.assign(name=[f"{n} ({c} {_CONCERN_MARK})" if c else n for n, c in zip(df["name"], df["concerns"])])
+    signal = df["signal"] if "signal" in df else [""] * len(df)
     names = list(dict.fromkeys(df["name"]))
     labels = list(dict.fromkeys(df["label"]))
     grid = df.pivot(index="name", columns="label", values="status").reindex(index=names, columns=labels)
     # A cell with no figure shows its status icon alone ('…', not '… –'); the hover says the status in words.
-    cells = df.assign(t=[i if is_missing(v) else f"{i} {f}" for i, v, f in zip(df["icon"], df["value"], df["formatted"])],
+    cells = df.assign(t=[i if is_missing(v) else f"{i} {f}" + (f" {m}" if m else "")
+                         for i, v, f, m in zip(df["icon"], df["value"], df["formatted"], signal)],
                       h=[f"{f} ({target_status.status_word(s).lower()})" for f, s in zip(df["formatted"], df["status"])])
     text = cells.pivot(index="name", columns="label", values="t").reindex(index=names, columns=labels)
     hover = cells.pivot(index="name", columns="label", values="h").reindex(index=names, columns=labels)

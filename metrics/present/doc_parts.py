@@ -65,6 +65,7 @@ class Choices:
     status: str | None = None         # the Voice page's cases shown (metrics.voice.cases.STATUSES; default open)
     theme: str | None = None          # the Voice page's comments: one theme (config voice.themes), or every theme
     spc: bool = False                 # a page's trend drawn as an SPC chart (limits, special causes) instead
+    grid: str = "structure"           # the Overview's department grid's order (views.GRID_ORDERS)
 
     def trend_of(self, measures: tuple[str, ...]) -> str:
         """The measure a page's trend shows: the one chosen, if the page offers it, else the page's first."""

@@ -17,8 +17,8 @@ from metrics.access import Viewer
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.periods import Period
 from metrics.errors import AccessDenied, MetricsError
-from metrics.features import chain, peers
-from metrics.formatting import direction_words, format_cell, format_date, format_period, format_value
+from metrics.features import chain, peers, spc
+from metrics.formatting import direction_words, format_cell, format_date, format_period, format_value, is_missing
 from metrics.formatting import plain as _plain
 from metrics.present import charts, views
 from metrics.present.doc_parts import (Choices, cards_block, direct, freshness, new_document, period_filters,
@@ -40,7 +40,8 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     trend = choices.trend_of(headline)
     doc = new_document(eng, viewer, "overview", "Overview",
                f"The whole organisation · {format_period(period)} · compared with {format_period(period.previous())}",
-               {"Scope": "The whole organisation", **period_filters(period, grain, **trend_filters(eng, trend, choices.spc))})
+               {"Scope": "The whole organisation", **period_filters(period, grain, **trend_filters(eng, trend, choices.spc)),
+                "Departments": views.GRID_ORDERS.get(choices.grid, views.GRID_ORDERS["structure"])})
     doc.add(cards_block(eng, view, viewer, ORGANISATION, period, headline), Slot("what-moved"))
     goals = view(views.goal_table, viewer, ORGANISATION, period)
     doc.add(Heading("Shared goals"), Chart(charts.goal_bars, (views.goal_table, viewer, ORGANISATION, period)),
@@ -56,10 +57,16 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
         doc.add(Note("No late outcomes in this period."))
     else:
         doc.add(Chart(charts.attribution_figure, (chain.attribution, viewer, period), (names,)))
-    hm = view(views.heatmap, viewer, period)
-    doc.add(Heading("Departments at a glance"), Chart(charts.heatmap_figure, (views.heatmap, viewer, period)),
-            Table(hm[["name", "label", "formatted", "word"]].rename(columns={
-                "name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}), "departments"))
+    order = choices.grid if choices.grid in views.GRID_ORDERS else "structure"
+    hm = view(views.heatmap, viewer, period, order)
+    shown = {"name": "Department", "label": "Measure", "formatted": "Figure", "word": "Status"}
+    if order == "concern":
+        hm = hm.assign(variation=[spc.VARIATION_WORDS[v] if not is_missing(v) else "" if is_missing(x) else spc.TOO_SHORT_WORDS
+                                  for v, x in zip(hm["variation"], hm["value"])])
+        shown["variation"] = "Variation (SPC)"
+    doc.add(Heading("Departments at a glance"), Slot("grid"),
+            Chart(charts.heatmap_figure, (views.heatmap, viewer, period, order)),
+            Table(hm[list(shown)].rename(columns=shown), "departments"))
     doc.add(Heading("Trends"), Slot("trend"), trend_block(eng, viewer, trend, ORGANISATION, period, grain, choices.spc),
             events_block(eng, view, viewer, trend, ORGANISATION, period, choices.spc), Slot("events"))
     return doc

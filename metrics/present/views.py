@@ -24,6 +24,11 @@ from metrics.compute.periods import Period
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.voice import lists, themes
 
+# How the Overview's department grid may be ordered (views.heatmap).
+GRID_ORDERS = {"structure": "As the organisation is arranged", "concern": "Most special causes of concern first"}
+# A cell's special cause beside its figure (spc.VARIATION_WORDS' icons); common cause says nothing.
+VARIATION_MARKS = {k: icon for k, icon in spc.VARIATION_ICONS.items() if k != spc.COMMON}
+
 # Data column names → words people use, on screen, on paper and in the CSV beside a table.
 WORDS = {"what": "What", "since": "Since", "due": "Due", "department_id": "Team", "staff_id": "Person",
          "overdue": "Overdue", "received_at": "Received", "kind": "Kind", "theme": "Theme", "csat": "Satisfaction (1–5)",
@@ -125,8 +130,12 @@ def cards(engine: Engine, viewer: Viewer, scope: Scope, period: Period, keys: tu
 
 
 @access.same_for_every_viewer
-def heatmap(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
-    """Department × metric: department, name, metric, label, value, formatted, status, icon."""
+def heatmap(engine: Engine, viewer: Viewer, period: Period, order: str = "structure") -> pd.DataFrame:
+    """Department × metric: department, name, metric, label, value, formatted, status, icon, word; departments in
+    config's order, or (order "concern", GRID_ORDERS) each cell with its SPC variation (`variation`: spc.VARIATION_WORDS'
+    key, None when too short or no figure) and the departments with most special causes of concern first."""
+    if order not in GRID_ORDERS:
+        raise UnknownError(f"unknown order {order!r} for the departments: one of {', '.join(GRID_ORDERS)}")
     frames = []
     for key in engine.config.page("overview", "heatmap"):
         metric = engine.metric(key)
@@ -138,6 +147,16 @@ def heatmap(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     df["icon"] = [target_status.LABELS[s][0] for s in df["status"]]
     df["word"] = [status_text(s) for s in df["status"]]
+    if order == "concern":
+        span = spc.history(period, engine.config.spc)
+        drawn = [None if is_missing(v) else spc.for_series(engine, viewer, m, Scope("department", d), span)[1]
+                 for d, m, v in zip(df["department"], df["metric"], df["value"])]
+        df["variation"] = [None if c is None or c.too_short else c.variation for c in drawn]
+        df["signal"] = [VARIATION_MARKS.get(v, "") if not is_missing(v) else "" for v in df["variation"]]
+        concerns = df[[v == spc.CONCERN for v in df["variation"]]].groupby("department").size()
+        rank = {d: (-int(concerns.get(d, 0)), i) for i, d in enumerate(dict.fromkeys(df["department"]))}
+        df = df.iloc[sorted(range(len(df)), key=lambda i: (rank[df["department"].iat[i]], i))].reset_index(drop=True)
+        df["concerns"] = [int(concerns.get(d, 0)) for d in df["department"]]
     return df
 
 
