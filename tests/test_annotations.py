@@ -111,10 +111,9 @@ def test_an_event_shows_on_its_scope_and_the_units_under_it_and_nowhere_else(fre
     assert titles(eng, HEAD, HOUSING) == ["Housing rota", "Organisation outage"]       # not its team's, not a sibling's
     assert titles(eng, HEAD, REPAIRS) == ["Housing rota", "Repairs storm", "Organisation outage"]
     assert titles(eng, ANN, CONTACT_CENTRE) == ["Organisation outage", "Phone menu"]
-    # Ann's own chart: her team's (Phones: its suggestion G1, implemented 20 May) and everything above it — here the
-    # Contact Centre's and the organisation's.
-    assert titles(eng, ANN, Scope("staff", "S1")) == ["Organisation outage", "You said: Idea 1 — we did: Done",
-                                                      "Phone menu"]
+    # (G1, the suggestion implemented on 20 May, marks csat's charts only: see below.)
+    # Ann's own chart: her team's (Phones) and everything above it — here the Contact Centre's and the organisation's.
+    assert titles(eng, ANN, Scope("staff", "S1")) == ["Organisation outage", "Phone menu"]
     # A range shows on a chart that overlaps it only; a one-day event only on a chart whose span holds the day.
     assert titles(eng, ANN, CONTACT_CENTRE, Period(dt.date(2024, 6, 5), dt.date(2024, 6, 30))) == ["Phone menu"]
     assert titles(eng, ANN, CONTACT_CENTRE, MAY) == ["Organisation outage"]
@@ -128,21 +127,30 @@ def test_an_event_about_one_figure_shows_on_that_figures_charts_only(fresh_engin
     events.add(eng, CAT, ORGANISATION, dt.date(2024, 5, 1), "change", "Callback script", metric_key="grade_of_service")
     assert titles(eng, CAT, ORGANISATION, metric="grade_of_service") == ["Callback script"]
     assert titles(eng, CAT, ORGANISATION, metric="calls_offered") == []
-    assert titles(eng, CAT, ORGANISATION) == ["Callback script"]   # a chart of every figure (the themes) shows it
+    assert titles(eng, CAT, ORGANISATION) == []      # nor on a chart of no one figure (the comments' themes)
+    events.add(eng, CAT, ORGANISATION, dt.date(2024, 5, 2), "external", "Heatwave")
+    assert titles(eng, CAT, ORGANISATION) == ["Heatwave"]
+    assert titles(eng, CAT, ORGANISATION, metric="calls_offered") == ["Heatwave"]
 
 
-def test_implemented_suggestions_appear_as_events_of_their_unit(fresh_engine):
-    # G1: the Phones team's suggestion, implemented 20 May 2024 ("Idea 1", what we did: "Done"). G4 (implemented
-    # status, no date) and G2/G3 (declined, new) are not events.
+def test_implemented_suggestions_appear_as_events_of_their_department(fresh_engine):
+    # G1: the Phones team's suggestion, implemented 20 May 2024 ("Idea 1", what we did: "Done"), decided by the
+    # Contact Centre's head: an event of the Contact Centre, on its trends and its teams'. G4 (implemented status, no
+    # date) and G2/G3 (declined, new) are not events.
     eng = fresh_engine
-    marks = events.on_chart(eng, ANN, PHONES, YEAR)
+    # It was linked to csat, the figure it should move: it marks csat's trends only.
+    assert list(events.on_chart(eng, ANN, PHONES, YEAR, "grade_of_service")["annotation_id"]) == []
+    marks = events.on_chart(eng, ANN, PHONES, YEAR, "csat")
     assert list(marks["annotation_id"]) == ["G1"]
     row = marks.iloc[0]
     assert (row["starts"], row["kind"], row["title"], row["source"]) == (dt.date(2024, 5, 20), "change",
                                                                          "You said: Idea 1 — we did: Done", "suggestion")
-    assert list(events.on_chart(eng, ANN, CONTACT_CENTRE, YEAR)["annotation_id"]) == []   # a team's: not above it
-    assert list(events.on_chart(eng, ANN, HOUSING, YEAR)["annotation_id"]) == []
-    assert list(events.on_chart(eng, ANN, PHONES, month(2024, 4))["annotation_id"]) == []   # not yet in April
+    assert row["scope_key"] == "contact_centre" and row["scope_name"] == "Contact Centre"
+    assert list(events.on_chart(eng, ANN, CONTACT_CENTRE, YEAR, "csat")["annotation_id"]) == ["G1"]
+    assert list(events.on_chart(eng, ANN, Scope("team", "cc_digital"), YEAR, "csat")["annotation_id"]) == ["G1"]
+    assert list(events.on_chart(eng, ANN, HOUSING, YEAR, "csat")["annotation_id"]) == []
+    assert list(events.on_chart(eng, ANN, ORGANISATION, YEAR, "csat")["annotation_id"]) == []
+    assert list(events.on_chart(eng, ANN, PHONES, month(2024, 4), "csat")["annotation_id"]) == []   # not yet in April
 
 
 def phone_calls(eng, counts: dict) -> None:
@@ -199,7 +207,7 @@ def test_the_chart_marks_and_numbers_the_events_and_the_list_under_it_says_them(
     assert list(table.frame["What happened"]) == ["Housing rota", "Outage <3 hours"]
     assert list(table.frame["When"]) == ["1 May 2024 – 9 May 2024", "3 May 2024"]
     assert list(table.frame["Marked for"]) == ["Housing", "The organisation"]
-    assert list(table.frame["SPC limits"]) == ["", "re-calculated from here"]
+    assert list(table.frame["SPC limits"]) == ["", "new from here"]
 
 
 def test_the_pages_show_an_event_on_the_right_scopes_only_and_a_head_marks_one(env, config):

@@ -15,8 +15,9 @@ title, perhaps some detail, and perhaps one figure it is about (else it is about
   refused), one transaction, an audit row. Removing keeps the row (removed_at), so the trail stays whole.
 - **Change points**: an annotation marked as one starts a new stretch of the SPC chart of the figures it is about,
   on the charts where it shows: limits are re-calculated from its first day (metrics.features.spc).
-- **Implemented suggestions** appear automatically, as config's `annotations.suggestions_as` kind, on their
-  department's charts from the day they were put into practice (metrics.voice.suggestions.implemented).
+- **Implemented suggestions** appear automatically, as config's `annotations.suggestions_as` kind, from the day they
+  were put into practice (metrics.voice.suggestions.implemented), on the charts of their department — a team's
+  suggestion too, as its department's head decides it — and of its teams.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from metrics.access import Viewer
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.periods import Period
 from metrics.errors import AccessDenied, MetricsError, UnknownError
+from metrics.formatting import format_date, is_missing
 from metrics.store import writes
 from metrics.voice import suggestions
 
@@ -130,11 +132,15 @@ def _every(eng) -> pd.DataFrame:
         if as_kind:
             done = suggestions.implemented(eng)
             done = done[[d in config.departments for d in done["department_id"]]]
+            # The department's change, as its head decided it: on its trends and its teams' (a team's suggestion too).
+            done = done.assign(department_id=[access.department_of(config, d) for d in done["department_id"]])
             frames.append(pd.DataFrame({
                 "annotation_id": done["suggestion_id"], "starts": done["implemented_at"], "ends": None, "kind": as_kind,
                 "title": [f"You said: {t} — we did: {w}" for t, w in zip(done["title"], done["what_we_did"])],
                 "detail": None, "scope_kind": [config.departments[d].level for d in done["department_id"]],
-                "scope_key": done["department_id"], "metric_key": None, "change_point": False, "version": 0,
+                "scope_key": done["department_id"],
+                "metric_key": [m if m in config.metrics else None for m in done["linked_metric"]],
+                "change_point": False, "version": 0,
                 "source": FROM_SUGGESTION}))
         frames = [f for f in frames if len(f)]
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=df.columns)
@@ -144,14 +150,13 @@ def _every(eng) -> pd.DataFrame:
         out["kind_words"] = [config.annotations.kinds.get(k, k) for k in out["kind"]]
         out["scope_name"] = [_scope_words(config, k, s) for k, s in zip(out["scope_kind"], out["scope_key"])]
         out["change_point"] = out["change_point"].astype(bool)
-        out["metric_key"] = [None if m is None or pd.isna(m) else m for m in out["metric_key"]]
         return out.sort_values(["starts", "annotation_id"], kind="stable").reset_index(drop=True)
     return eng.per_version("annotations", compute)
 
 
 @access.same_for_every_viewer
 def on_chart(eng, viewer: Viewer, scope: Scope, span: Period, metric_key: str | None = None) -> pd.DataFrame:
-    """The annotations a chart of `metric_key` (None: of every figure, e.g. the comments' themes) for the scope over
+    """The annotations a chart of `metric_key` (None: of no one figure, e.g. the comments' themes) for the scope over
     `span` shows, oldest first (COLUMNS): those of the organisation and of the scope's unit and the units above it
     (marked_units), about every figure or this one, overlapping the span — implemented suggestions among them.
     Checked like the chart's own figures."""
@@ -159,7 +164,7 @@ def on_chart(eng, viewer: Viewer, scope: Scope, span: Period, metric_key: str | 
     df = _every(eng)
     units = set(marked_units(eng, scope))
     keep = [(k == "organisation" or u in units) and s <= span.end and last >= span.start
-            and (metric_key is None or m is None or m == metric_key)
+            and (is_missing(m) or m == metric_key)
             for k, u, s, last, m in zip(df["scope_kind"], df["scope_key"], df["starts"], df["last"], df["metric_key"])]
     return df[keep].reset_index(drop=True)[COLUMNS]
 
@@ -172,6 +177,6 @@ def change_points(eng, viewer: Viewer, scope: Scope, span: Period, metric_key: s
 
 def words(row) -> str:
     """One annotation in words: '14 Mar 2025 – 20 Mar 2025 · A change we made · New phone menu (Contact Centre)'."""
-    when = f"{row['starts']:%d %b %Y}" + (f" – {row['ends']:%d %b %Y}" if row["ends"] else "")
+    when = format_date(row["starts"]) + ("" if is_missing(row["ends"]) else f" – {format_date(row['ends'])}")
     tail = " · change point: SPC limits re-calculated from here" if row["change_point"] else ""
     return f"{when} · {row['kind_words']} · {row['title']} ({row['scope_name']}){tail}"

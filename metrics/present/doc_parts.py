@@ -11,7 +11,7 @@ from metrics.access import Viewer
 from metrics.catalogue.scope import Scope
 from metrics.features import events, spc as features_spc
 from metrics.compute.periods import Period, add_months
-from metrics.formatting import format_date, format_datetime, format_period
+from metrics.formatting import format_date, format_datetime, format_period, is_missing
 from metrics.present import charts, views
 from metrics.present.document import Cards, Chart, Document, Note, Praise, Table
 from metrics.store.writes import now
@@ -116,12 +116,14 @@ def events_list(view, viewer, scope: Scope, span: Period, metric_key: str | None
 
 
 def events_table(df: pd.DataFrame) -> pd.DataFrame:
-    """events.on_chart's rows as the list under a chart shows them."""
-    return pd.DataFrame({
+    """events.on_chart's rows as the list under a chart shows them (which start new SPC limits, if any do)."""
+    out = pd.DataFrame({
         "No.": range(1, len(df) + 1),
-        "When": [format_date(a) + (f" – {format_date(b)}" if b else "") for a, b in zip(df["starts"], df["ends"])],
-        "Kind": df["kind_words"], "What happened": df["title"], "Marked for": df["scope_name"],
-        "SPC limits": ["re-calculated from here" if c else "" for c in df["change_point"]]})
+        "When": [format_date(a) + ("" if is_missing(b) else f" – {format_date(b)}") for a, b in zip(df["starts"], df["ends"])],
+        "Kind": df["kind_words"], "What happened": df["title"], "Marked for": df["scope_name"]})
+    if df["change_point"].any():
+        out["SPC limits"] = ["new from here" if c else "" for c in df["change_point"]]
+    return out
 
 
 def trend_filters(eng, metric_key: str, spc: bool) -> dict:
