@@ -147,7 +147,7 @@ def test_a_special_cause_is_marked_on_the_spc_chart_by_its_kind(config):
     assert names[:4] == ["Monthly figure", "Centre line (mean)", "Upper process limit", "Lower process limit"]
     [marked] = [t for t in fig.data if t.name == "Special cause: improvement"]
     assert list(marked.y) == [pytest.approx(16.4)]                     # the last point, in percent
-    assert fig.layout.title.text.endswith("⬆ Special cause: improvement · ◐ Will sometimes meet the target")
+    assert fig.layout.title.text.endswith("<sup>⬆ Special cause: improvement · ◐ Will sometimes meet the target</sup>")
 
 
 def test_the_overview_cards_carry_the_icons_and_the_trend_turns_into_an_spc_chart(env, config):

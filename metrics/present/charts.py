@@ -227,7 +227,7 @@ def spc_figure(df: pd.DataFrame, metric: Metric) -> go.Figure:
         if len(hit):
             fig.add_scatter(x=hit["bucket"], y=_y(metric, hit["value"]), mode="markers", name=name,
                             marker={"color": colour, "symbol": symbol, "size": 12, "line": {"width": 1, "color": "#000"}})
-    fig.update_layout(title=f"{metric.label} — {df.attrs.get('words', '')}", height=340,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, yaxis_title=unit,
+    fig.update_layout(title=f"{metric.label}<br><sup>{df.attrs.get('words', '')}</sup>", height=350,
+                      margin={"l": 10, "r": 10, "t": 64, "b": 10}, yaxis_title=unit,
                       legend={"orientation": "h", "y": -0.25})
     return annotate(fig, df)
