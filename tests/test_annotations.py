@@ -253,3 +253,29 @@ def test_the_pages_show_an_event_on_the_right_scopes_only_and_a_head_marks_one(e
     [(user, entity)] = check.con.execute("SELECT user_name, entity FROM audit_log WHERE action = 'annotation.add' "
                                          "AND changes LIKE '%Our new rota%'").fetchall()
     assert (user, entity) == (head.user, "annotations")
+
+
+def test_the_command_line_marks_lists_and_removes_events(env, config, capsys):
+    from metrics.cli.main import main
+    assert main(["events", "add", "--db", env, "--scope", "department:housing", "--day", "2025-11-03", "--until",
+                 "2025-11-05", "--kind", "data_issue", "--title", "Survey export late", "--metric", "csat",
+                 "--change-point"]) == 0
+    key = capsys.readouterr().out.split()[1]
+    assert main(["events", "list", "--db", env, "--scope", "team:housing_repairs", "--metric", "csat", "--json"]) == 0
+    [row] = [r for r in json.loads(capsys.readouterr().out) if r["annotation_id"] == key]
+    assert (row["starts"], row["ends"], row["kind"], row["scope_name"], row["change_point"]) == (
+        "2025-11-03", "2025-11-05", "data_issue", "Housing", True)
+    assert main(["events", "list", "--db", env, "--scope", "department:it", "--metric", "csat", "--json"]) == 0
+    assert key not in capsys.readouterr().out                             # a sibling's charts do not show it
+    assert main(["events", "add", "--db", env, "--day", "2025-11-03", "--kind", "party", "--title", "x"]) == 2
+    assert "Kind 'party' is not accepted; choose one of: change, external, data_issue" in capsys.readouterr().err
+    assert main(["events", "add", "--db", env, "--day", "3/11/2025", "--kind", "change", "--title", "x"]) == 2
+    assert "--day" in capsys.readouterr().err
+    assert main(["events", "remove", "--db", env, key]) == 0
+    assert main(["events", "remove", "--db", env, key]) != 0              # already removed: one sentence
+    assert "already removed" in capsys.readouterr().err
+    eng = Engine.open(env, config)
+    actions = [r[0] for r in eng.con.execute("SELECT action FROM audit_log WHERE entity_id = $k ORDER BY audit_id",
+                                             {"k": key}).fetchall()]
+    assert actions == ["annotation.add", "annotation.remove"]
+    eng.con.close()

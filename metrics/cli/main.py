@@ -20,6 +20,7 @@ from metrics.cli.figures import (cmd_benchmark, cmd_breakdown, cmd_chain, cmd_go
                                  cmd_value)
 from metrics.cli.alerts import add_parser as alerts_parser, cmd_alerts
 from metrics.cli.digest import add_parser as digest_parser, cmd_digest
+from metrics.cli.events import add_parser as events_parser, cmd_events
 from metrics.cli.init import add_parser as init_parser, cmd_init
 from metrics.cli.report import add_parser as report_parser, cmd_report
 from metrics.cli.signals import add_parser as signals_parser, cmd_explain, cmd_spc
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     report_parser(sub, common, db)
     signals_parser(sub, common, db, figures)
     digest_parser(sub, common, db)
+    events_parser(sub, common, db)
     init_parser(sub, common)
     return p
 
@@ -173,7 +175,8 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "list": cmd_list, "value": cmd
             "load": cmd_load, "unload": cmd_unload, "batches": cmd_batches, "bench": cmd_bench,
             "chain": cmd_chain, "benchmark": cmd_benchmark, "export-parquet": cmd_export_parquet,
             "figure-store": cmd_figure_store, "targets": cmd_targets, "init": cmd_init,
-            "alerts": cmd_alerts, "report": cmd_report, "spc": cmd_spc, "explain": cmd_explain, "digest": cmd_digest}
+            "alerts": cmd_alerts, "report": cmd_report, "spc": cmd_spc, "explain": cmd_explain, "digest": cmd_digest,
+            "events": cmd_events}
 
 
 def main(argv: list[str] | None = None) -> int:
