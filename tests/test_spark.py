@@ -2,7 +2,8 @@
 
 Parity: every metric of the catalogue, for the organisation, two departments, one team and one staff
 member, for two periods and a twelve-month monthly series (plus a breakdown by department and the
-internal-service matrix, which use the zipped department lists), computed by DuckDB from the demo
+internal-service matrix, which use the zipped department lists, and a breakdown by a source's dimension column),
+computed by DuckDB from the demo
 database and by Spark (local mode) from `export-parquet` of that same database: no figure may differ
 by more than 1e-9 relative. (The dashboard on Spark: tests/test_spark_dashboard.py.)
 """
@@ -77,6 +78,16 @@ def test_internal_service_matrix_is_the_same_on_spark(engines, config):
         a, b = (e.matrix(SYSTEM, key, period) for e in (duck, spark))
         a, b = (x.sort_values(["grp", "grp2"]).reset_index(drop=True) for x in (a, b))
         assert len(a) >= 10 and not differences(a, b), (key, len(a), differences(a, b)[:5])
+
+
+def test_a_breakdown_by_a_dimension_is_the_same_on_spark(engines):
+    """A cut by a dimension column (Grouping.column): contacts by channel, and survey answers by theme — its rows with
+    no theme one group, small groups suppressed alike."""
+    duck, spark = engines
+    period = duck.default_period()
+    for key, by in (("first_contact_resolution", "channel"), ("csat", "theme")):
+        a, b = (e.breakdown(SYSTEM, key, ORGANISATION, period, by=by) for e in (duck, spark))
+        assert len(a) >= 2 and list(a["name"]) == list(b["name"]) and not differences(a, b), (key, differences(a, b)[:5])
 
 
 def test_the_comparison_catches_a_difference_beyond_1e9():

@@ -2,7 +2,8 @@
 - `python -m metrics spc METRIC --scope ... --grain month [--json]`: a metric's series as an XmR chart — points,
   process limits, special causes and assurance against the target (metrics/features/spc.py);
 - `python -m metrics explain METRIC --scope ... --from ... --to ... --by department [--json]`: what moved the figure
-  against the previous period, group by group (metrics/features/moved.py)."""
+  against the previous period, group by group — by unit, person or a dimension such as channel
+  (metrics/features/moved.py); an unknown `--by` is one sentence naming what is accepted, exit 2."""
 from __future__ import annotations
 
 from metrics.catalogue.definitions import Config
@@ -82,5 +83,6 @@ def add_parser(sub, common, db, figures) -> None:
                        "for a ratio each group's rate and mix effects, for a count its own change; they sum to the "
                        "change exactly. Groups the user may not see are one line.")
     x.add_argument("metric", help="metric key (see `list`)")
-    x.add_argument("--by", choices=("directorate", "department", "team", "staff"),
-                   help="the groups (default: one level below the scope)")
+    x.add_argument("--by", metavar="GROUPS",
+                   help="the groups: directorate, department, team, staff, or a dimension the metric's sources "
+                   "declare in config.yaml (`dimensions:`, e.g. channel, category); default: one level below the scope")

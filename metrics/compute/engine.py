@@ -26,7 +26,7 @@ from metrics.catalogue.definitions import Config, Metric
 from metrics.errors import MetricsError, UnknownError
 from metrics.formatting import format_value
 from metrics.compute.periods import GRAINS, Period
-from metrics.compute.query import Grouping, QueryBuilder, Rows, with_value
+from metrics.compute.query import Grouping, QueryBuilder, Rows, dimension_words, dimensions_of, with_value
 from metrics.compute.reads import Reads, Tracked
 from metrics.compute.in_force import TargetsInForce
 from metrics.compute.served import ServedState
@@ -34,6 +34,9 @@ from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.store.database import connect
 
 LEVELS = ("directorate", "department", "team")
+# What a breakdown is by when `by` is not given: the unit level below the scope; a team's (and a person's) people.
+DEFAULT_BY = {"organisation": "department", "directorate": "department", "department": "team", "team": "staff"}
+NO_VALUE = "(none)"             # a breakdown by a dimension: the name of the rows with no value in that column
 # off: every figure live. wait: a page asking after a change waits for the new store (tests, one-person use).
 # background: the server — after a change pages keep the previous complete store while one thread builds the next.
 # saved: the command line — the store kept in the file when it is of the data as it is now, else live; never builds.
@@ -283,7 +286,9 @@ class Engine(ServedState, TargetsInForce):
             scope: whose rows.
             period: the days covered (default: the last full month in the data).
             grain: cut into day/week/month/quarter/year buckets.
-            by: cut by directorate/department/team (within the scope) or staff.
+            by: cut by directorate/department/team (within the scope), staff, or a dimension column the metric's
+                sources declare (`dimensions:`, e.g. channel): one group per value, NULL a group of its own (grp
+                None), ordered by value with that last.
         Returns:
             A DataFrame with one row per bucket and/or group.
         """
@@ -298,15 +303,15 @@ class Engine(ServedState, TargetsInForce):
         if grain is not None and grain not in GRAINS:
             raise MetricsError(f"grain {grain!r} is not one of {', '.join(GRAINS)}")
         buckets = tuple(period.buckets(grain)) if grain else (period,)
-        dmap, by_staff = (), False
+        dmap, by_staff, column = (), False, None
         if by in LEVELS:
             dmap = self._department_map(scope, by)
         elif by == "staff":
             by_staff = True
         elif by is not None:
-            raise MetricsError(f"cannot break down by {by!r}; use one of {', '.join(LEVELS + ('staff',))}")
+            column = self._dimension(metric, by)
         rows = self.rows_for(metric, scope)
-        grouping = Grouping(grain, buckets if grain else (), dmap, by_staff)
+        grouping = Grouping(grain, buckets if grain else (), dmap, by_staff, column=column)
         store = self.served_figures()
         stored = store.answer(metric, rows, period, grouping) if store is not None else None
         if stored is not None:
@@ -318,8 +323,47 @@ class Engine(ServedState, TargetsInForce):
         groups = None
         if dmap:   # every unit at the level, in config order; units above it only if they have rows
             groups = [g for g in dict.fromkeys(g for _, g in dmap) if self.config.departments[g].level == by]
+        elif column is not None:      # the values with rows in the period (NULL as None, last)
+            df = self._one_null_group(metric, df, grouping.keys)
+            groups = sorted(set(df["grp"]), key=lambda v: (v is None, str(v)))
         df = self._fill(metric, df, [b.start for b in buckets] if grain else None, groups)
+        if column is not None:        # the fill's index made NULL NaN again (a column of text has no None)
+            df["grp"] = pd.Series([None if pd.isna(g) else g for g in df["grp"]], index=df.index, dtype=object)
         return self._suppress(metric, df, whole_organisation=scope.kind == "organisation" and by is None)
+
+    @staticmethod
+    def _one_null_group(metric: Metric, df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        """A cut by a dimension with NULL as one group, grp None: a ratio of two sources joins its sides on the value,
+        and NULL does not join NULL, so each side's NULL row comes back alone — summed here into one (a side's
+        missing half is 0, as the SQL's coalesce makes it)."""
+        if df.duplicated(keys).any():
+            df = df.groupby(keys, dropna=False, sort=False)[["numerator", "denominator"]].sum().reset_index()
+            df = with_value(metric, df.assign(value=float("nan")))
+        df["grp"] = pd.Series([None if pd.isna(g) else g for g in df["grp"]], index=df.index, dtype=object)
+        return df
+
+    def _dimension(self, metric: Metric, by: str) -> str:
+        """`by` as a dimension column of the metric's sources (query.dimensions_of), else one sentence saying what
+        would be accepted."""
+        if by in dimensions_of(self.config, metric):
+            return by
+        if metric.observations:
+            raise MetricsError(f"{metric.label} comes from pre-aggregated figures (kpi_observations), which cannot be "
+                               f"split by {by!r}; use one of {', '.join(LEVELS)}")
+        people = ("staff",) if all(self.config.sources[m.source].staff for m in metric.measures()) else ()
+        raise MetricsError(f"{metric.label} cannot be split by {by!r}; use one of "
+                           f"{', '.join(LEVELS + people + dimensions_of(self.config, metric))} "
+                           f"({dimension_words(self.config, metric)})")
+
+    def check_by(self, metric: Metric, by: str | None) -> None:
+        """Raise MetricsError unless `by` is a way `frame` can cut the metric: none, a level, staff or one of its
+        dimensions (the sentence lists them)."""
+        if by is not None and by not in LEVELS and by != "staff":
+            self._dimension(metric, by)
+
+    def dimensions(self, metric_key: str) -> tuple[str, ...]:
+        """The dimension columns `frame` and `breakdown` can split a metric by (`by=`): those its sources declare."""
+        return dimensions_of(self.config, self.metric(metric_key))
 
     def authorize(self, viewer: Viewer, scope: Scope, *, records: bool) -> None:
         """Raise AccessDenied unless the viewer may see the scope's figures (records=False) or also its records and
@@ -468,16 +512,25 @@ class Engine(ServedState, TargetsInForce):
 
     def breakdown(self, viewer: Viewer, metric_key: str, scope: Scope = ORGANISATION, period: Period | None = None,
                   by: str | None = None) -> pd.DataFrame:
-        """A metric per unit below the scope: grp, name, numerator, denominator, value, target, warning, status.
+        """A metric per unit below the scope (or per person, or per value of a dimension): grp, name, numerator,
+        denominator, value, target, warning, status.
 
         Args:
-            by: directorate, department, team or staff; default one level below the scope.
+            by: directorate, department, team, staff, or a dimension of the metric's sources (e.g. channel);
+                default one level below the scope. A dimension's groups are its values within the scope: `name` is
+                the value as text ("(none)" for rows with no value, which stay a group so every row is counted), and
+                each is judged against the scope's own target (its unit's, or the organisation's). Anonymous survey
+                groups too small to show are suppressed as units are.
         """
         metric = self.metric(metric_key)
         period = period or self.default_period()
         if by is None:
-            by = {"organisation": "department", "directorate": "department", "department": "team"}.get(scope.kind, "staff")
+            by = DEFAULT_BY.get(scope.kind, "staff")
         df = self.frame(viewer, metric_key, scope, period, by=by)
+        if by not in LEVELS and by != "staff":          # a dimension (frame checked it)
+            df.insert(1, "name", [NO_VALUE if g is None else str(g) for g in df["grp"]])
+            return self._with_status(metric, df, [self.target_department(scope, period.start)] * len(df),
+                                     [period.start] * len(df))
         if by == "staff":
             names = self.read_store("SELECT staff_id, name, department_id FROM staff")
             lookup = dict(zip(names.staff_id, names.name))

@@ -77,8 +77,9 @@ class FigureStore:
     def answer(self, metric: Metric, rows: Rows, period: Period, grouping: Grouping) -> pd.DataFrame | dict | None:
         """What QueryBuilder's SQL returns for this question, if the store holds it: a dict (numerator, denominator,
         value) for an ungrouped figure, else a DataFrame with [bucket] [grp] numerator denominator value, one row
-        per bucket and group with rows, ordered as the SQL orders them. None when the store cannot answer."""
-        if grouping.requester_map or metric.key not in self.metric_versions:
+        per bucket and group with rows, ordered as the SQL orders them. None when the store cannot answer — among
+        others, for a cut by a dimension column (grouping.column): the store holds units and people only."""
+        if grouping.requester_map or grouping.column is not None or metric.key not in self.metric_versions:
             return None
         grain = grouping.grain
         if grain is None:

@@ -36,18 +36,20 @@ class Rows:
 
 @dataclass(frozen=True)
 class Grouping:
-    """How to cut the result: by time bucket (grain) and/or by a department map or by person."""
+    """How to cut the result: by time bucket (grain) and/or by one of a department map, person, the department column
+    as recorded, or a dimension column of the source (`column`: one of its config `dimensions`, NULL and all)."""
     grain: str | None = None
     buckets: tuple[Period, ...] = ()           # needed for snapshots; the whole period when no grain
     department_map: tuple[tuple[str, str], ...] = ()   # (department key, group key)
     by_staff: bool = False
     requester_map: tuple[tuple[str, str], ...] = ()    # internal service: the asking department → group (grp2)
     by_department: bool = False                # by the source's department column as recorded (NULL and all)
+    column: str | None = None                  # by a dimension column of the source(s) (NULL a group of its own)
 
     @property
     def keys(self) -> list[str]:
         return ((["bucket"] if self.grain else [])
-                + (["grp"] if self.department_map or self.by_staff or self.by_department else [])
+                + (["grp"] if self.department_map or self.by_staff or self.by_department or self.column else [])
                 + (["grp2"] if self.requester_map else []))
 
 
@@ -86,6 +88,8 @@ class QueryBuilder:
         each level of SQL around it costs DuckDB about half a millisecond to plan, which is a small figure's
         whole query time. A ratio of two sources is one aggregate per side, joined on the keys."""
         params = _Params()
+        if grouping.column is not None:
+            self._check_column(metric, grouping)
         if metric.observations:
             return self._observations(metric, rows, period, grouping, params), params.values
         keys = grouping.keys
@@ -115,6 +119,18 @@ class QueryBuilder:
         body = f"FROM m0 FULL OUTER JOIN m1 USING ({', '.join(keys)})" if keys else "FROM m0 CROSS JOIN m1"
         key_cols = "".join(f"{k}, " for k in keys)
         return f"WITH {', '.join(ctes)}\nSELECT {key_cols}{select} {body}{order}", params.values
+
+    def _check_column(self, metric: Metric, grouping: Grouping) -> None:
+        """A dimension cut is one of the metric's dimensions (dimensions_of), alone among the group cuts."""
+        if grouping.department_map or grouping.by_staff or grouping.by_department:
+            raise MetricsError(f"{metric.key} cannot be cut by the column {grouping.column!r} and by units or people "
+                               "in one query; ask for one of them")
+        if metric.observations:
+            raise MetricsError(f"{metric.key} comes from pre-aggregated figures (kpi_observations), which cannot be "
+                               f"split by {grouping.column!r}; split it by directorate, department or team")
+        accepted = dimensions_of(self.config, metric)
+        if grouping.column not in accepted:
+            raise MetricsError(f"{metric.key} cannot be split by {grouping.column!r}: {dimension_words(self.config, metric)}")
 
     def _one_scan(self, metric: Metric) -> bool:
         """A ratio whose two sides read the same rows in the same time window is computed in one scan."""
@@ -207,6 +223,8 @@ class QueryBuilder:
             groups.append(("grp", f"r.{ident(src.staff)}"))
         elif grouping.by_department:
             groups.append(("grp", f"r.{ident(src.department)}"))
+        elif grouping.column is not None:     # checked against the source's dimensions (_check_column)
+            groups.append(("grp", f"r.{ident(grouping.column)}"))
         if grouping.requester_map:
             if src.requester is None:
                 raise MetricsError(f"{metric.key} cannot be split by the asking department: its source {src.key!r} "
@@ -277,6 +295,35 @@ class QueryBuilder:
         group_sel = "".join(f"{e} AS {k}, " for k, e in groups)
         group_by = f" GROUP BY {', '.join(e for _, e in groups)}" if groups else ""
         return f"SELECT {group_sel}{select} FROM {source} WHERE {' AND '.join(conds)}{group_by}"
+
+
+def _source_keys(metric: Metric) -> list[str]:
+    """The sources a metric reads, each once, in the order of its measures."""
+    return list(dict.fromkeys(m.source for m in metric.measures()))
+
+
+def dimensions_of(config: Config, metric: Metric) -> tuple[str, ...]:
+    """The dimension columns a metric can be split by: those every source it reads declares (`dimensions:`), in the
+    first source's order; none for a `type: observed` metric (pre-aggregated figures have no rows to split)."""
+    if metric.observations:
+        return ()
+    keys = _source_keys(metric)
+    common = [d for d in config.sources[keys[0]].dimensions
+              if all(d in config.sources[k].dimensions for k in keys[1:])] if keys else []
+    return tuple(common)
+
+
+def dimension_words(config: Config, metric: Metric) -> str:
+    """What a metric can be split by among dimensions, as words for an error: 'its source 'contacts' declares the
+    dimension channel', 'its sources 'complaints' and 'contacts' have no dimension in common', ..."""
+    if metric.observations:
+        return "it comes from pre-aggregated figures (kpi_observations), which have no dimensions"
+    keys, dims = _source_keys(metric), dimensions_of(config, metric)
+    names = " and ".join(repr(k) for k in keys)
+    listed = f"the dimension{'s' if len(dims) > 1 else ''} {', '.join(dims)}"
+    if len(keys) == 1:
+        return f"its source {names} declares {listed if dims else 'no dimensions'}"
+    return f"its sources {names} have {listed} in common" if dims else f"its sources {names} have no dimension in common"
 
 
 _WINDOW = re.compile(r"\bOVER\b", re.IGNORECASE)   # a derived column over a window stays in a subquery
