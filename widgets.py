@@ -291,9 +291,12 @@ def what_moved(eng, viewer, keys, scope, period, name: str) -> None:
     """'What moved these figures': for a chosen card, its change against the previous period split by the groups
     below the scope (metrics.features.moved: rate and mix effects that add up to the change)."""
     with st.expander("What moved these figures"):
-        key = st.selectbox("Figure", keys, key=f"moved-{name}", format_func=lambda k: eng.metric(k).label)
+        left, right = st.columns([3, 2])
+        key = left.selectbox("Figure", keys, key=f"moved-{name}", format_func=lambda k: eng.metric(k).label)
+        ways = dict(moved.splits(eng, key, scope))
+        by = right.selectbox("Split by", list(ways), key=f"moved-by-{name}", format_func=ways.get) if ways else None
         try:
-            e = app_cache.view(moved.explain, viewer, key, scope, period)
+            e = app_cache.view(moved.explain, viewer, key, scope, period, by)
         except MetricsError as exc:
             st.caption(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
             return

@@ -112,6 +112,17 @@ def test_the_overview_says_what_moved_a_card_as_the_command_line_does(env, confi
     assert e.words in shown
     assert main(["explain", "csat", "--json", "--db", env]) == 0
     assert json.loads(capsys.readouterr().out)["words"] == e.words       # the command line sees the same
+    # Split by the channel instead: the page offers the metric's dimensions and says what the command line says.
+    at.selectbox(key="moved-overview").set_value("first_contact_resolution")
+    at.run()
+    assert "Channel" in at.selectbox(key="moved-by-overview").options
+    at.selectbox(key="moved-by-overview").set_value("channel")
+    at.run()
+    assert not at.exception
+    by_channel = moved.explain(eng, viewer, "first_contact_resolution", ORGANISATION, eng.default_period(), "channel")
+    assert by_channel.words in [m.value.replace("\\", "") for m in at.markdown]
+    assert main(["explain", "first_contact_resolution", "--by", "channel", "--json", "--db", env]) == 0
+    assert json.loads(capsys.readouterr().out)["words"] == by_channel.words
 
 
 # --- by a dimension ----------------------------------------------------------------------------------------------
