@@ -18,12 +18,12 @@ from metrics import access
 from metrics.access import EVERYONE, Role
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.engine import Engine
-from metrics.features import chain, peers
+from metrics.features import chain, events, peers
 from metrics.present import personas, views
 from metrics.voice import praise, suggestions, themes
 
 # Every module declaring shared results is imported above, so the registry is complete.
-MODULES = (views, chain, peers, themes, praise, suggestions, personas)
+MODULES = (views, chain, events, peers, themes, praise, suggestions, personas)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def _examples(eng) -> dict[str, list]:
     department = next(k for k, d in eng.config.departments.items() if d.level == "department")
     headline = eng.config.page("overview", "headline")
     return {"scope": [ORGANISATION, Scope("department", department)],
-            "period": [eng.default_period()],
+            "period": [eng.default_period()], "span": [eng.default_period()],
             "keys": [headline],
             "metric_key": [headline[0]],
             "unit": [department], "department": [department], "key": [department],
