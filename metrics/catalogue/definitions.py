@@ -222,6 +222,28 @@ class AnnotationSettings:
 
 
 @dataclass(frozen=True)
+class DemandClass:
+    """A class of demand (config `demand.classes`): the words shown, and whether it is failure demand (a contact
+    caused by a failure somewhere else: chasing, not done right first time, ...) or value demand."""
+    label: str
+    failure: bool
+
+
+@dataclass(frozen=True)
+class DemandSettings:
+    """Why customers call (config `demand`; migration 014's contact_demand view): each reason a contact may carry →
+    its class; the class of a contact with no reason (`waiting_class` when the customer had an open request or an
+    unreturned callback at the call, else `otherwise_class`); how far back a call may chase a closed item
+    (`window_days`); the handling seconds costed for a contact of a channel none of whose contacts has a time."""
+    classes: Mapping[str, DemandClass] = field(default_factory=lambda: MappingProxyType({}))
+    reasons: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    waiting_class: str | None = None
+    otherwise_class: str | None = None
+    window_days: int = 28
+    default_handle_seconds: float | None = None
+
+
+@dataclass(frozen=True)
 class ChainSettings:
     """What the chain page is built from (config `chain:`): catalogue metric keys, named once."""
     front_door: str | None = None            # the department customers' contacts arrive at and are referred from
@@ -267,6 +289,7 @@ class Config:
     mail: MailSettings | None = None         # None: nothing is e-mailed (alerts stay in the app)
     spc: SpcSettings = SpcSettings()         # statistical process control's constants and rule lengths
     annotations: AnnotationSettings = AnnotationSettings()   # events marked on trends: their kinds
+    demand: DemandSettings = DemandSettings()                # why customers call: reasons → value / failure demand
 
     def page(self, page: str, part: str) -> tuple[str, ...]:
         """The metric keys a part of a page shows, in order (config `pages.<page>.<part>`)."""

@@ -19,8 +19,9 @@ from metrics.catalogue.definitions import AnnotationSettings, SpcSettings, Confi
 from metrics.catalogue.metric_defs import goals as _goals, measures as _measures, metrics as _metrics
 from metrics.catalogue.pages import pages as _pages
 from metrics.catalogue.reader import AUTH_MODES, ENGINES, Reader
-from metrics.catalogue.sections import (departments as _departments, loader as _loader, organisation as _organisation,
-                                        sources as _sources, spark as _spark, voice as _voice)
+from metrics.catalogue.sections import (demand as _demand, departments as _departments, loader as _loader,
+                                        organisation as _organisation, sources as _sources, spark as _spark,
+                                        voice as _voice)
 from metrics.errors import ConfigError
 
 
@@ -117,7 +118,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     r = Reader()
     top = r.mapping(raw, "(top level)", ("organisation", "database", "departments", "sources", "measures", "metrics", "goals",
                                          "privacy", "auth", "voice", "engine", "spark", "loader", "pages", "chain",
-                                         "alerts", "mail", "spc", "annotations"),
+                                         "alerts", "mail", "spc", "annotations", "demand"),
                     ("organisation", "departments", "sources", "metrics", "pages"))
     org = _organisation(r, top.get("organisation"))
     db = r.mapping(top.get("database") or {}, "database", ("path",))
@@ -151,6 +152,7 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
     engine = r.choice(top.get("engine"), "engine", ENGINES, "duckdb")
     spark = _spark(r, top.get("spark") or {})
     spreadsheets, allowed, ranges = _loader(r, top.get("loader") or {})
+    demand = _demand(r, top.get("demand") or {}, allowed)
     page_parts = _pages(r, top.get("pages") or {}, metrics)
     chain = _chain(r, top.get("chain"), metrics, departments, sources, allowed)
     if r.errors:
@@ -162,6 +164,6 @@ def parse_config(raw: Any, path: str = "config.yaml") -> Config:
                   auth_mode=mode, session_idle_minutes=idle, voice=voice, engine=engine, spark=spark,
                   spreadsheets=spreadsheets, allowed_values=MappingProxyType(allowed),
                   ranges=MappingProxyType(ranges), pages=page_parts, chain=chain, alert_quiet_hours=quiet,
-                  mail=mail, spc=spc, annotations=annotations)
+                  mail=mail, spc=spc, annotations=annotations, demand=demand)
 
 

@@ -1,4 +1,4 @@
-"""The organisation's sections of config.yaml: organisation, departments, sources, voice, loader, spark."""
+"""The organisation's sections of config.yaml: organisation, departments, sources, voice, loader, spark, demand."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +6,8 @@ import re
 from types import MappingProxyType
 from typing import Any
 
-from metrics.catalogue.definitions import (Case, Department, Organisation, Source, SparkSettings, SpreadsheetLimits,
-                                           Theme, Voice)
+from metrics.catalogue.definitions import (Case, DemandClass, DemandSettings, Department, Organisation, Source,
+                                           SparkSettings, SpreadsheetLimits, Theme, Voice)
 from metrics.catalogue.reader import LEVELS, WEEKDAYS, Reader
 from metrics.sql import is_identifier
 
@@ -269,3 +269,48 @@ def sources(r: Reader, raw: Any) -> dict[str, Source]:
     return out
 
 
+
+
+def demand(r: Reader, raw: Any, allowed: dict) -> DemandSettings:
+    """config `demand`: the classes of demand (value or failure), the contact reasons each belongs to, the class of a
+    contact with no reason, the window a call may chase a closed item within, and the handling seconds costed when
+    a channel has none. Its reasons become the values a load accepts in contacts.reason (unless
+    loader.allowed_values names them itself), so an export's code no profile maps is reported, row by row."""
+    m = r.mapping(raw, "demand", ("classes", "reasons", "no_reason", "window_days", "default_handle_seconds"))
+    if not m:
+        return DemandSettings()
+    classes = {}
+    for key, spec in r.entries(m.get("classes"), "demand.classes", "a mapping of class → {label, failure}, e.g. "
+                               "{value: {label: Value demand, failure: false}, chasing: {label: Chasing progress, "
+                               "failure: true}}").items():
+        p = f"demand.classes.{key}"
+        c = r.mapping(spec, p, ("label", "failure"), ("label", "failure"))
+        if not r.identifier(key, p) or not c:
+            continue
+        if not isinstance(c.get("failure"), bool):
+            r.error(f"{p}.failure", "expected true (failure demand) or false (value demand)")
+            continue
+        classes[key] = DemandClass(r.text(c.get("label"), f"{p}.label", key), c["failure"])
+
+    def a_class(value, path):
+        if value not in classes:
+            r.error(path, f"{value!r} is not one of the demand classes ({', '.join(classes)})")
+            return None
+        return value
+
+    reasons = {}
+    for reason, cls in r.entries(m.get("reasons"), "demand.reasons", "a mapping of reason → class, e.g. "
+                                 "{progress_chase: chasing, new_request: value}").items():
+        if r.identifier(reason, f"demand.reasons.{reason}") and a_class(cls, f"demand.reasons.{reason}"):
+            reasons[reason] = cls
+    none = r.mapping(m.get("no_reason") or {}, "demand.no_reason", ("waiting", "otherwise"))
+    waiting = a_class(none["waiting"], "demand.no_reason.waiting") if none.get("waiting") is not None else None
+    otherwise = a_class(none["otherwise"], "demand.no_reason.otherwise") if none.get("otherwise") is not None else None
+    window = r.whole(m.get("window_days"), "demand.window_days", 28)
+    handle = r.number(m.get("default_handle_seconds"), "demand.default_handle_seconds")
+    if handle is not None and handle <= 0:
+        r.error("demand.default_handle_seconds", "expected a positive number of seconds, e.g. 300")
+        handle = None
+    if reasons:
+        allowed.setdefault(("contacts", "reason"), tuple(reasons))
+    return DemandSettings(MappingProxyType(classes), MappingProxyType(reasons), waiting, otherwise, window, handle)

@@ -30,7 +30,7 @@ from metrics.store.database import DERIVED, LOADABLE
 # dashboard write to one is audited under its name (metrics/store/writes.py); the targets are only ever written so.
 VERSIONED = frozenset(LOADABLE) | {"targets"} | frozenset(DERIVED)     # DERIVED: views versioned as their table
 # Copies of config.yaml (departments, calendar): rewritten only with a change of "*" (their fingerprints in meta).
-FROM_CONFIG = frozenset({"departments", "calendar"})
+FROM_CONFIG = frozenset({"departments", "calendar", "demand_classes", "demand_reasons", "demand_settings"})
 ALWAYS = "*"
 
 

@@ -98,7 +98,8 @@ class ServedState:
             else:
                 out.setdefault(k, []).append(f"{kind}={v}")
         versions = {k: ";".join(v) for k, v in out.items()}
-        versions.update({view: versions[table] for view, table in DERIVED.items() if table in versions})
+        versions.update({view: "+".join(versions.get(t, "") for t in tables) for view, tables in DERIVED.items()
+                         if any(t in versions for t in tables)})
         versions["@"] = ";".join(f"{k}={v}" for kind, k, v in sorted(zip(df["kind"], df["k"], df["v"])) if kind == "meta"
                                  and k in _NOT_FIGURES)
         if self.spark is not None:

@@ -89,8 +89,9 @@ SHARED_WORK = {"feedback": ("acknowledged_at", "followed_up_at", "follow_up_by",
 
 
 # Columns a file in the schema's own names may leave out (NULL then): staff.assigned_from, the day a person's team and
-# manager took effect, is known to few exports; without it a move takes effect on the day it is loaded.
-OPTIONAL = {"staff": ("assigned_from",)}
+# manager took effect, is known to few exports; without it a move takes effect on the day it is loaded. A contact's
+# reason and handling time (migration 014) are in few telephony exports.
+OPTIONAL = {"staff": ("assigned_from",), "contacts": ("reason", "handle_seconds")}
 
 
 def default_profile(con, table: str, path: Path | None = None) -> Profile:

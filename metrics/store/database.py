@@ -26,9 +26,11 @@ LOADABLE = {"staff": ("staff_id",), "contacts": ("contact_id",), "requests": ("r
             "surveys_sent": ("sent_on", "department_id", "staff_id", "channel"),
             "kpi_observations": ("metric_key", "department_id", "period_start", "period_end", "source"),
             "benchmarks": ("source", "organisation", "period", "metric_key")}
-# Views made from a table (and its load bookkeeping): they change exactly when that table does, so they are versioned
-# as it is (ServedState.table_versions) — a cached result or a stored figure reading one is recomputed with it.
-DERIVED = {"staff_assignments": "staff"}
+# Views made from tables (and their load bookkeeping): they change exactly when those tables do, so they are versioned
+# as they are (ServedState.table_versions) — a cached result or a stored figure reading one is recomputed with them.
+# (contact_demand also reads the demand_* copies of config, which change "*".)
+DERIVED = {"staff_assignments": ("staff",), "case_stages": ("handoffs",),
+           "contact_demand": ("contacts", "requests", "handoffs")}
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -106,11 +108,19 @@ def _departments_fingerprint(config: Config) -> str:
     return hashlib.sha256(repr(list(config.departments.values())).encode()).hexdigest()[:16]
 
 
+def _demand_fingerprint(config: Config) -> str:
+    return hashlib.sha256(repr(config.demand).encode()).hexdigest()[:16]
+
+
 def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
-    """Rewrite `departments` and `calendar` when config.yaml changed them; True if anything was written."""
-    cal_fp, dep_fp = calendar.fingerprint(config.organisation), _departments_fingerprint(config)
-    if _meta(con, "calendar_fingerprint") == cal_fp and _meta(con, "departments_fingerprint") == dep_fp:
+    """Rewrite `departments`, `calendar` and the `demand_*` tables when config.yaml changed them; True if anything
+    was written."""
+    cal_fp, dep_fp, dem_fp = (calendar.fingerprint(config.organisation), _departments_fingerprint(config),
+                              _demand_fingerprint(config))
+    if (_meta(con, "calendar_fingerprint") == cal_fp and _meta(con, "departments_fingerprint") == dep_fp
+            and _meta(con, "demand_fingerprint") == dem_fp):
         return False
+    demand = config.demand
     frame = calendar.calendar_frame(config.organisation)
     rows = [(d.key, d.name, d.parent, d.front_line, d.level) for d in config.departments.values()]
     con.execute("BEGIN TRANSACTION")
@@ -122,6 +132,18 @@ def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
                         " VALUES (?, ?, ?, ?, ?)", rows)
         _set_meta(con, "calendar_fingerprint", cal_fp)
         _set_meta(con, "departments_fingerprint", dep_fp)
+        con.execute("DELETE FROM demand_classes")
+        con.execute("DELETE FROM demand_reasons")
+        con.execute("DELETE FROM demand_settings")
+        if demand.classes:
+            con.executemany("INSERT INTO demand_classes VALUES (?, ?, ?)",
+                            [(k, c.label, c.failure) for k, c in demand.classes.items()])
+        if demand.reasons:
+            con.executemany("INSERT INTO demand_reasons VALUES (?, ?)", list(demand.reasons.items()))
+        con.execute("INSERT INTO demand_settings VALUES ($w, $a, $b, $h)",
+                    {"w": demand.window_days, "a": demand.waiting_class, "b": demand.otherwise_class,
+                     "h": demand.default_handle_seconds})
+        _set_meta(con, "demand_fingerprint", dem_fp)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -17,9 +17,9 @@ from metrics.errors import MetricsError
 from metrics.sql import ident, literal
 
 # table → the time column its month partitions come from
-PARTITIONED = {"contacts": "received_at", "requests": "created_at", "handoffs": "handed_at", "feedback": "received_at",
+PARTITIONED = {"contacts": "received_at", "contact_demand": "received_at", "requests": "created_at", "handoffs": "handed_at", "feedback": "received_at",
                "invoices": "received_at"}
-TABLES = ("departments", "staff", "staff_assignments", "contacts", "requests", "handoffs", "feedback", "surveys_sent", "suggestions",
+TABLES = ("departments", "staff", "staff_assignments", "contacts", "contact_demand", "requests", "handoffs", "feedback", "surveys_sent", "suggestions",
           "recognitions", "invoices", "kpi_observations", "benchmarks", "calendar", "load_batches", "audit_log", "meta")
 # Not exported: users and sessions (password hashes and session tokens stay in the database) and the
 # loader's replaced_<table> bookkeeping.

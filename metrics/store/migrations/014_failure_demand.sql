@@ -1,0 +1,129 @@
+-- 014: why customers call, and which department's work made them call again (failure demand).
+-- A contact may carry its reason (an organisation's reason key: config `demand.reasons`, mapped from an export's own
+-- codes by the loader's profile) and its handling time. `demand_reasons` and `demand_classes` are copies of config's
+-- `demand` section (rewritten when it changes, like `departments`), `demand_settings` its one row of rules.
+--
+-- `case_stages` is the one statement of who holds a case when: before its first hand-off the case is with that
+-- hand-off's sender (stage 0, `stage_from` NULL: from the case's own start); then with each hand-off's receiver until
+-- the next hand-off (`stage_to` NULL: still with them). The chain's delay attribution (metrics.features.chain.attribute)
+-- and the failure-demand attribution below both read it.
+--
+-- `contact_demand` is every contact with its demand class, the item it chases and the department (and person) whose
+-- work the customer was waiting on at the moment of the call:
+-- - class: the reason's class; a contact with no reason is `waiting_class` (chasing) when the customer had an open
+--   request or an unreturned callback then, else `otherwise_class`;
+-- - link (failure demand only): of the items the call might chase — the request it names, the customer's requests
+--   and referrals (callbacks asked for), and the customer's earlier contacts that were not themselves failure demand —
+--   those open at the call or closed within `window_days` before it; the one named first, then open ones, then
+--   requests and referrals before contacts, then the latest opened. Repeat calls about one item link to that item,
+--   so they count once per cause;
+-- - cause: the holder of the linked case's stage open at the call (case_stages), the case's owner when it was never
+--   handed on, the earlier contact's own department; none: unattributed.
+ALTER TABLE contacts ADD COLUMN reason VARCHAR;           -- why the customer called (config demand.reasons)
+ALTER TABLE contacts ADD COLUMN handle_seconds DOUBLE;    -- talk plus wrap-up time, when the system records it
+
+-- replaced_<table> must keep the column order of <table> followed by replaced_by.
+CREATE TABLE replaced_contacts_014 AS SELECT c.*, CAST(NULL AS BIGINT) AS replaced_by FROM contacts c WHERE false;
+INSERT INTO replaced_contacts_014 BY NAME SELECT * FROM replaced_contacts;
+DROP TABLE replaced_contacts;
+ALTER TABLE replaced_contacts_014 RENAME TO replaced_contacts;
+
+CREATE TABLE demand_classes (
+    demand_class VARCHAR NOT NULL PRIMARY KEY,
+    label        VARCHAR NOT NULL,
+    failure      BOOLEAN NOT NULL
+);
+CREATE TABLE demand_reasons (
+    reason       VARCHAR NOT NULL PRIMARY KEY,
+    demand_class VARCHAR NOT NULL
+);
+CREATE TABLE demand_settings (
+    window_days            INTEGER NOT NULL,
+    waiting_class          VARCHAR,
+    otherwise_class        VARCHAR,
+    default_handle_seconds DOUBLE
+);
+
+CREATE VIEW case_stages AS
+WITH h AS (
+    SELECT case_type, case_id, handed_at, from_department_id, to_department_id, to_staff_id,
+           row_number() OVER w AS ord, lead(handed_at) OVER w AS next_at
+    FROM handoffs
+    WINDOW w AS (PARTITION BY case_type, case_id ORDER BY handed_at, handoff_id)
+)
+SELECT case_type, case_id, 0 AS ord, CAST(NULL AS TIMESTAMP) AS stage_from, handed_at AS stage_to,
+       from_department_id AS department_id, CAST(NULL AS VARCHAR) AS staff_id
+FROM h WHERE ord = 1
+UNION ALL
+SELECT case_type, case_id, ord, handed_at, next_at, to_department_id, to_staff_id FROM h;
+
+CREATE VIEW contact_demand AS
+WITH settings AS (
+    SELECT * FROM demand_settings LIMIT 1
+), c AS (
+    SELECT c.contact_id, c.channel, c.received_at, c.department_id, c.staff_id, c.customer_id, c.request_id,
+           c.reason, c.handle_seconds, r.demand_class AS reason_class, coalesce(k.failure, false) AS reason_failure
+    FROM contacts c LEFT JOIN demand_reasons r ON r.reason = c.reason
+    LEFT JOIN demand_classes k ON k.demand_class = r.demand_class
+), items AS (
+    SELECT 'request' AS linked_type, request_id AS linked_id, customer_id, created_at AS opened_at, closed_at,
+           department_id AS owner, staff_id AS owner_staff
+    FROM requests
+    UNION ALL
+    SELECT 'referral', h.case_id, any_value(rc.customer_id), min(h.handed_at), arg_max(h.responded_at, h.handed_at),
+           arg_min(h.to_department_id, h.handed_at), arg_min(h.to_staff_id, h.handed_at)
+    FROM handoffs h JOIN contacts rc ON rc.contact_id = h.case_id
+    WHERE h.case_type = 'referral'
+    GROUP BY h.case_id
+    UNION ALL
+    SELECT 'contact', contact_id, customer_id, received_at, received_at, department_id, staff_id
+    FROM c WHERE NOT reason_failure
+), cand AS (
+    SELECT c.contact_id, c.received_at, i.*
+    FROM c JOIN items i ON i.customer_id = c.customer_id
+    UNION
+    SELECT c.contact_id, c.received_at, i.*
+    FROM c JOIN items i ON i.linked_type = 'request' AND i.linked_id = c.request_id
+), open_items AS (
+    SELECT cand.*, cand.closed_at IS NULL OR cand.closed_at > cand.received_at AS open_then,
+           row_number() OVER (PARTITION BY cand.contact_id ORDER BY
+               (cand.linked_type = 'request' AND coalesce(cand.linked_id = c.request_id, false)) DESC,
+               (cand.closed_at IS NULL OR cand.closed_at > cand.received_at) DESC,
+               cand.linked_type = 'contact', cand.opened_at DESC, cand.linked_type, cand.linked_id) AS rank
+    FROM cand JOIN c USING (contact_id) CROSS JOIN settings s
+    WHERE cand.opened_at < cand.received_at AND cand.linked_id <> cand.contact_id
+      AND (cand.closed_at IS NULL OR cand.closed_at >= cand.received_at - to_days(s.window_days))
+), classed AS (
+    SELECT c.*, coalesce(c.reason_class, CASE WHEN w.waiting THEN s.waiting_class ELSE s.otherwise_class END)
+               AS demand_class
+    FROM c CROSS JOIN settings s
+    LEFT JOIN (SELECT contact_id, bool_or(open_then AND linked_type <> 'contact') AS waiting
+               FROM open_items GROUP BY contact_id) w USING (contact_id)
+), linked AS (
+    SELECT d.*, coalesce(k.failure, false) AS failure, k.label AS demand_label,
+           CASE WHEN k.failure THEN i.linked_type END AS linked_type,
+           CASE WHEN k.failure THEN i.linked_id END AS linked_id,
+           i.owner, i.owner_staff
+    FROM classed d LEFT JOIN demand_classes k USING (demand_class)
+    LEFT JOIN open_items i ON i.contact_id = d.contact_id AND i.rank = 1
+), held AS (
+    SELECT l.contact_id, s.ord, s.department_id, s.staff_id
+    FROM linked l JOIN case_stages s ON s.case_type = l.linked_type AND s.case_id = l.linked_id
+    WHERE (s.stage_from IS NULL OR s.stage_from < l.received_at) AND (s.stage_to IS NULL OR s.stage_to >= l.received_at)
+)
+SELECT l.contact_id, l.channel, l.received_at, l.department_id, l.staff_id, l.customer_id, l.reason,
+       l.demand_class, l.demand_label, l.failure, l.linked_type, l.linked_id,
+       CASE WHEN l.linked_id IS NOT NULL THEN coalesce(h.department_id, l.owner) END AS cause_department_id,
+       CASE WHEN l.linked_id IS NOT NULL THEN
+           CASE WHEN h.ord > 0 THEN h.staff_id
+                WHEN coalesce(h.department_id, l.owner) = l.owner THEN l.owner_staff END END AS cause_staff_id,
+       coalesce(CASE WHEN l.linked_type = 'request' THEN l.linked_id END, l.request_id) AS about_request_id,
+       q.department_id AS about_department_id,
+       CASE WHEN l.customer_id IS NOT NULL THEN
+           date_diff('second', lag(l.received_at) OVER (PARTITION BY l.customer_id ORDER BY l.received_at, l.contact_id),
+                     l.received_at) / 86400.0 END AS days_since_previous,
+       l.handle_seconds,
+       coalesce(l.handle_seconds, avg(l.handle_seconds) OVER (PARTITION BY l.channel),
+                (SELECT default_handle_seconds FROM settings)) AS cost_seconds
+FROM linked l LEFT JOIN held h USING (contact_id)
+LEFT JOIN requests q ON q.request_id = coalesce(CASE WHEN l.linked_type = 'request' THEN l.linked_id END, l.request_id);
