@@ -211,10 +211,10 @@ def late_outcomes(engine: Engine, viewer: Viewer, period: Period, stages: bool =
 def attribute(engine: Engine, late: pd.DataFrame, with_stages: bool = True) -> pd.DataFrame:
     """Split each outcome's elapsed time across its hand-off stages and find who held it longest.
 
-    Stages: from the start to the first hand-off the case is with that hand-off's sender (or its owner when it
-    was never handed on); then with each hand-off's receiver until the next hand-off or the end (an open
-    stage runs to the end given — the period's end for outcomes not yet done). Hand-offs after the end are
-    ignored. Time is summed per department (teams roll up; a chain that loops back adds both visits), and the
+    Stages (the case_stages view, which failure demand's attribution shares): from the start to the first hand-off
+    the case is with that hand-off's sender (or its owner when it was never handed on); then with each hand-off's
+    receiver until the next hand-off or the end (an open stage runs to the end given — the period's end for
+    outcomes not yet done). Hand-offs at or after the end are ignored. Time is summed per department (teams roll up; a chain that loops back adds both visits), and the
     outcome goes to the department with the most time; a tie goes to the one that had the case first.
 
     Args:
@@ -226,24 +226,19 @@ def attribute(engine: Engine, late: pd.DataFrame, with_stages: bool = True) -> p
         return pd.DataFrame(columns=out_cols)
     with engine.cursor() as cur:
         cur.register("_late", late[["case_type", "case_id", "start_at", "end_at", "owner"]])
+        # The stages are case_stages' (migration 014: the one statement of who holds a case when, which failure
+        # demand's attribution reads too), cut to the outcome's own start and end: a hand-off at or after the end
+        # is ignored, so a case first handed on then is with its owner throughout.
         stages = cur.execute("""
-            WITH h AS (
-                SELECT l.case_type, l.case_id, h.handed_at, h.from_department_id, h.to_department_id,
-                       h.handoff_id
-                FROM _late l JOIN handoffs h ON h.case_type = l.case_type AND h.case_id = l.case_id
-                WHERE h.handed_at < l.end_at),
-            firsts AS (
-                SELECT case_type, case_id, min(handed_at) AS first_at,
-                       arg_min(from_department_id, (handed_at, handoff_id)) AS first_from
-                FROM h GROUP BY ALL)
-            SELECT l.case_type, l.case_id, 0 AS ord, l.start_at AS s, coalesce(f.first_at, l.end_at) AS e,
-                   coalesce(f.first_from, l.owner) AS dept
-            FROM _late l LEFT JOIN firsts f USING (case_type, case_id)
+            SELECT l.case_type, l.case_id, 0 AS ord, l.start_at AS s, coalesce(f.stage_to, l.end_at) AS e,
+                   coalesce(f.department_id, l.owner) AS dept
+            FROM _late l LEFT JOIN case_stages f ON f.case_type = l.case_type AND f.case_id = l.case_id
+                                                AND f.ord = 0 AND f.stage_to < l.end_at
             UNION ALL
-            SELECT h.case_type, h.case_id, row_number() OVER w AS ord, h.handed_at,
-                   coalesce(lead(h.handed_at) OVER w, l.end_at), h.to_department_id
-            FROM h JOIN _late l USING (case_type, case_id)
-            WINDOW w AS (PARTITION BY h.case_type, h.case_id ORDER BY h.handed_at, h.handoff_id)
+            SELECT l.case_type, l.case_id, s.ord, s.stage_from, least(coalesce(s.stage_to, l.end_at), l.end_at),
+                   s.department_id
+            FROM _late l JOIN case_stages s ON s.case_type = l.case_type AND s.case_id = l.case_id
+                                           AND s.ord > 0 AND s.stage_from < l.end_at
             ORDER BY case_type, case_id, ord""").df()
         cur.unregister("_late")
     stages = stages.merge(late[["case_type", "case_id", "start_at", "end_at"]], on=["case_type", "case_id"])
