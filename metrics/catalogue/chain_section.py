@@ -2,7 +2,8 @@
 
 metrics.features.chain reads these and never names a metric itself: the internal-service matrix's columns,
 the decline and callback metrics, the late outcomes customers feel (each counting a source whose `case:`
-says how its rows are followed through the `handoffs` table) and the supplier-payment figures. Every
+says how its rows are followed through the `handoffs` table), the supplier-payment figures and (optional) the
+failure-demand figures. Every
 reference is checked here, at start-up, with its key path.
 """
 from __future__ import annotations
@@ -15,6 +16,13 @@ from metrics.catalogue.reader import Reader
 from metrics.sql import is_identifier
 
 KEYS = ("front_door", "internal_service", "requests", "declines", "callbacks", "late_outcomes", "supplier_payments")
+# Optional: the failure-demand figures (chain.failure_demand: part → metric), what each must be, in words.
+FAILURE_DEMAND = {
+    "share": "the share of contacts that were failure demand (a ratio: its numerator the failure-demand contacts)",
+    "caused": "the failure-demand contacts counted for the department (and person) whose work was waited on (a count "
+              "whose rows are the lists of calls)",
+    "cost": "what handling those contacts cost",
+}
 # The supplier-payment figures (chain.supplier_payments: column → metric), what each must be, in words. The two
 # shares are ratios: their denominators are the invoices paid (all, and local small businesses').
 SUPPLIER_COLUMNS = {
@@ -54,7 +62,7 @@ def _followed(r: Reader, key: str, path: str, metrics: dict[str, Metric], source
 def chain(r: Reader, raw: Any, metrics: dict[str, Metric], departments: dict[str, Department],
           sources: dict[str, Source], allowed: dict) -> ChainSettings:
     """Every key of `chain:` (all required), each metric known and fit for its part of the page."""
-    m = r.mapping(raw, "chain", KEYS, KEYS)
+    m = r.mapping(raw, "chain", KEYS + ("failure_demand",), KEYS)
     front = r.text(m.get("front_door"), "chain.front_door")
     if front is not None and front not in departments:
         close = [k for k in departments if front[:4] in k][:5] or list(departments)[:5]
@@ -127,10 +135,26 @@ def chain(r: Reader, raw: Any, metrics: dict[str, Metric], departments: dict[str
         _followed(r, suppliers["within_terms"], "chain.supplier_payments.within_terms", metrics, sources,
                   "the payment stages follow each invoice's first hand-off")
 
+    demand = {}
+    raw_fd = r.mapping(m.get("failure_demand"), "chain.failure_demand", tuple(FAILURE_DEMAND),
+                       tuple(FAILURE_DEMAND)) if "failure_demand" in m else {}
+    for part, what in FAILURE_DEMAND.items():
+        p = f"chain.failure_demand.{part}"
+        if part not in raw_fd or not _metric(r, raw_fd[part], p, metrics):
+            continue
+        metric = metrics[raw_fd[part]]
+        src = _source(metric, sources)
+        if part == "share" and metric.type != "ratio":
+            r.error(p, f"{metric.key} is not a ratio: expected {what}")
+        elif part == "caused" and (metric.type != "simple" or src is None or src.department is None):
+            r.error(p, f"{metric.key} is not a count of a source naming a `department`: expected {what}")
+        else:
+            demand[part] = metric.key
+
     accepted = allowed.get(HANDOFFS)
     for key, src in sources.items():
         if src.case is not None and accepted is not None and src.case.type not in accepted:
             r.error(f"sources.{key}.case.type", f"{src.case.type!r} is not a case type the hand-offs accept "
                                                 f"(loader.allowed_values.{'.'.join(HANDOFFS)}: {', '.join(accepted)})")
     return ChainSettings(front, MappingProxyType(internal), picked.get("requests"), picked.get("declines"),
-                         callbacks, MappingProxyType(late), MappingProxyType(suppliers))
+                         callbacks, MappingProxyType(late), MappingProxyType(suppliers), MappingProxyType(demand))

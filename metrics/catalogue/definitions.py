@@ -253,6 +253,7 @@ class ChainSettings:
     callbacks: str | None = None             # the referrals metric: its rows, its numerator = called back in time
     late_outcomes: Mapping[str, str] = field(default_factory=dict)      # metric → the customers' words for it
     supplier_payments: Mapping[str, str] = field(default_factory=dict)  # column (see SUPPLIER_COLUMNS) → metric
+    failure_demand: Mapping[str, str] = field(default_factory=dict)     # share / caused / cost → metric (optional)
 
 
 def source_of(metric: Metric, sources: Mapping[str, Source]) -> Source | None:

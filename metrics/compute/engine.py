@@ -31,7 +31,7 @@ from metrics.compute.reads import Reads, Tracked
 from metrics.compute.in_force import TargetsInForce
 from metrics.compute.served import ServedState
 from metrics.catalogue.scope import ORGANISATION, Scope
-from metrics.store.database import connect
+from metrics.store.database import connect, up_to_date
 
 LEVELS = ("directorate", "department", "team")
 # What a breakdown is by when `by` is not given: the unit level below the scope; a team's (and a person's) people.
@@ -117,6 +117,7 @@ class Engine(ServedState, TargetsInForce):
                  figure_store: str = "off", keep: bool = False):
         self.con = con
         self.config = config
+        up_to_date(con)                          # derived tables of rows written without the loader (own SQL)
         self.builder = QueryBuilder(config)
         self._local = threading.local()          # a thread's snapshot cursor, while one is open
         self._state = ("", {})                   # (data version, facts about that state: range, last load, ...)

@@ -17,7 +17,7 @@ from metrics.catalogue import calendar
 from metrics.demo import council
 from metrics.catalogue.definitions import Config
 from metrics.errors import MetricsError
-from metrics.store.database import connect
+from metrics.store.database import connect, up_to_date
 
 
 def build_demo_database(path: str | Path, config: Config, scale: float = 1.0, seed: int | None = None,
@@ -52,6 +52,7 @@ def build_demo_database(path: str | Path, config: Config, scale: float = 1.0, se
         frames["meta"] = pd.concat([frames["meta"], pd.DataFrame(
             {"key": ["built_at"], "value": [dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")]})])
         rows = council.write(con, frames)
+        up_to_date(con)                      # contact_demand from the rules (the file is not in place yet)
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()

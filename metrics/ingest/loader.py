@@ -22,6 +22,7 @@ import pandas as pd
 
 from metrics.catalogue.definitions import Config
 from metrics.store import csvsafe
+from metrics.store.database import refresh_derived
 from metrics.ingest import fast
 from metrics.errors import MetricsError
 from metrics.ingest.convert import conversion_sql, problems_sql
@@ -252,6 +253,7 @@ def _fast(cur, config, profile, result: LoadResult, path: str, header, target_co
         result.updated = fast.replace_older(cur, profile, batch)
         keep_dashboard_work(cur, result.table, profile.key, batch)
         result.inserted = got[0] - result.updated
+        refresh_derived(cur, {result.table})
         _record(cur, result, profile, loaded_by, batch, started)
         cur.execute("COMMIT")
     except BaseException:
@@ -301,6 +303,7 @@ def _write(cur, result: LoadResult, profile: Profile, loaded_by: str, on: str, s
         cur.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, $b FROM _stage WHERE _drop IS NULL",
                     {"b": batch})
         keep_dashboard_work(cur, result.table, profile.key, batch)
+        refresh_derived(cur, {result.table})
         _record(cur, result, profile, loaded_by, batch, started)
         cur.execute("COMMIT")
     except BaseException:
@@ -367,6 +370,7 @@ def unload(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
             cur.execute(f"DELETE FROM replaced_{table} WHERE replaced_by = $b", {"b": batch_id})
             cur.execute("UPDATE load_batches SET status = 'unloaded', unloaded_at = $t WHERE batch_id = $b",
                         {"t": dt.datetime.now().replace(microsecond=0), "b": batch_id})
+            refresh_derived(cur, {table})
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")

@@ -31,6 +31,12 @@ LOADABLE = {"staff": ("staff_id",), "contacts": ("contact_id",), "requests": ("r
 # (contact_demand also reads the demand_* copies of config, which change "*".)
 DERIVED = {"staff_assignments": ("staff",), "case_stages": ("handoffs",),
            "contact_demand": ("contacts", "requests", "handoffs")}
+# Tables computed from others by a view of rules (migration 014), kept because the rules cost a second a query over a
+# few hundred thousand contacts: table → (its rules view, the tables it is computed from). Rewritten in the same
+# transaction as every load, unload or demo build of an input and every change of config's rules (refresh_derived);
+# an engine opened on a database written some other way (SQL of one's own, the tests' fixtures) brings them up to date
+# first (up_to_date).
+MATERIALISED = {"contact_demand": ("contact_demand_rules", ("contacts", "requests", "handoffs"))}
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -104,6 +110,42 @@ def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ($k, $v)", {"k": key, "v": value})
 
 
+def _inputs_state(cur, inputs: tuple[str, ...]) -> str:
+    """What a derived table was computed from: its inputs' row counts and config's rules (their fingerprint)."""
+    counts = [str(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in inputs]
+    return "/".join(counts + [_meta(cur, "demand_fingerprint") or ""])
+
+
+def refresh_derived(cur, changed: set[str] | None = None) -> None:
+    """Rewrite every MATERIALISED table one of whose inputs is in `changed` (None: all of them) from its rules, in
+    the caller's transaction."""
+    for table, (rules, inputs) in MATERIALISED.items():
+        if changed is None or set(changed) & set(inputs):
+            cur.execute(f"DELETE FROM {table}")
+            cur.execute(f"INSERT INTO {table} SELECT * FROM {rules}")
+            cur.execute("INSERT OR REPLACE INTO derived_state VALUES ($t, $s)",
+                        {"t": table, "s": _inputs_state(cur, inputs)})
+
+
+def up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
+    """Refresh the MATERIALISED tables of a writable database whose inputs changed without them (rows inserted by
+    hand); True if any was rewritten. A read-only database is left as it is (its writer refreshed it)."""
+    if con.execute("SELECT current_setting('access_mode')").fetchone()[0] == "read_only" or schema_version(con) < 14:
+        return False
+    known = dict(con.execute("SELECT table_name, inputs FROM derived_state").fetchall())
+    stale = {t for t, (_, inputs) in MATERIALISED.items() if known.get(t) != _inputs_state(con, inputs)}
+    if not stale:
+        return False
+    con.execute("BEGIN TRANSACTION")
+    try:
+        refresh_derived(con, {i for t in stale for i in MATERIALISED[t][1]})
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return True
+
+
 def _departments_fingerprint(config: Config) -> str:
     return hashlib.sha256(repr(list(config.departments.values())).encode()).hexdigest()[:16]
 
@@ -144,6 +186,7 @@ def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
                     {"w": demand.window_days, "a": demand.waiting_class, "b": demand.otherwise_class,
                      "h": demand.default_handle_seconds})
         _set_meta(con, "demand_fingerprint", dem_fp)
+        refresh_derived(con)                 # the rules read the demand_* tables and the departments
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

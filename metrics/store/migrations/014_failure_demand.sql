@@ -8,7 +8,9 @@
 -- the next hand-off (`stage_to` NULL: still with them). The chain's delay attribution (metrics.features.chain.attribute)
 -- and the failure-demand attribution below both read it.
 --
--- `contact_demand` is every contact with its demand class, the item it chases and the department (and person) whose
+-- `contact_demand_rules` states, and the table `contact_demand` holds (rewritten from it in the same transaction as
+-- every load, unload or demo build of contacts, requests or hand-offs and every change of config's rules:
+-- metrics.store.database.refresh_derived), every contact with its demand class, the item it chases and the department (and person) whose
 -- work the customer was waiting on at the moment of the call:
 -- - class: the reason's class; a contact with no reason is `waiting_class` (chasing) when the customer had an open
 --   request or an unreturned callback then, else `otherwise_class`;
@@ -57,7 +59,7 @@ FROM h WHERE ord = 1
 UNION ALL
 SELECT case_type, case_id, ord, handed_at, next_at, to_department_id, to_staff_id FROM h;
 
-CREATE VIEW contact_demand AS
+CREATE VIEW contact_demand_rules AS
 WITH settings AS (
     SELECT * FROM demand_settings LIMIT 1
 ), c AS (
@@ -127,3 +129,11 @@ SELECT l.contact_id, l.channel, l.received_at, l.department_id, l.staff_id, l.cu
                 (SELECT default_handle_seconds FROM settings)) AS cost_seconds
 FROM linked l LEFT JOIN held h USING (contact_id)
 LEFT JOIN requests q ON q.request_id = coalesce(CASE WHEN l.linked_type = 'request' THEN l.linked_id END, l.request_id);
+
+-- The rules' result, kept: people's own SQL, the metrics (sources demand, failure_caused, request_contacts) and the
+-- Parquet export read this table; derived_state says which state of its inputs it was computed from.
+CREATE TABLE contact_demand AS SELECT * FROM contact_demand_rules LIMIT 0;
+CREATE TABLE derived_state (
+    table_name VARCHAR NOT NULL PRIMARY KEY,
+    inputs     VARCHAR NOT NULL         -- the row counts of the input tables and config's rules when computed
+);
