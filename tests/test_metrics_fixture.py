@@ -141,6 +141,28 @@ CASES = [
     ("late_payments", ORGANISATION, MAY, 2, None, 2),
     # Approved in May: I4 1 d, I1 4 d, I5 8 d, I2 9 d → median (4 + 8) / 2.
     ("approval_days", ORGANISATION, MAY, None, 4, 6.0),
+    # Failure demand (migration 014). The fixture's contacts carry no reason, so the no-reason rule classes them:
+    # chasing when the customer had an open request or an unreturned referral (opened before the call) at the
+    # call, else value. P1's items: R1 (opened 2 May 10:00) and the referral of c2 (H1, 3 May 10:00) — c1 (09:00)
+    # precedes both, c2 (10:00) is R1's own raising call (R1 opened at, not before, it); P5's referral of c8 (H7,
+    # 30 Apr) comes after c8 (10 Apr); P2 P3 P4 have no request or referral; c3 c4 have no customer → all value.
+    # So 0 failure of the 7 May contacts (and of April's 1, c8).
+    ("failure_demand_share", ORGANISATION, MAY, 0, 7, 0.0),
+    ("failure_demand_share", ORGANISATION, APRIL, 0, 1, 0.0),
+    # No failure contacts: nothing caused, chased or costed.
+    ("failure_demand_caused", ORGANISATION, MAY, 0, None, 0),
+    ("failure_demand_items", ORGANISATION, MAY, 0, None, 0),
+    ("failure_demand_cost", ORGANISATION, MAY, 0, None, 0),
+    # 0 failure contacts / 7 requests opened in May (R1 R2 R5 R6 R7 R8 R9) × 1000.
+    ("avoidable_contacts_per_1000_requests", ORGANISATION, MAY, 0, 7, 0.0),
+    # Contacts about a request: c2 names R1 (raised it; no chasing call) → 1 / closed (not declined) in May:
+    # R1 R2 R3 R5 R7 R9 = 6.
+    ("contacts_per_resolved_request", ORGANISATION, MAY, 1, 6, 1 / 6),
+    # By the request's owner: Housing's R1 (c2) / its closed R1 R2 → 1/2.
+    ("contacts_per_resolved_request", HOUSING, MAY, 1, 2, 0.5),
+    # Within 7 days of the customer's previous contact: c2 (P1, an hour after c1); c1 c5 c6 c7 are their
+    # customers' first, c3 c4 have no customer → 1/7.
+    ("repeat_contact_rate", ORGANISATION, MAY, 1, 7, 1 / 7),
 ]
 
 
