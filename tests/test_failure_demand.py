@@ -407,13 +407,11 @@ def test_window_days_from_config(tmp_path, config, days):
         con.close()
 
 
-# --- Where the view departs from its documented rule ---------------------------------------------------------
-# Migration 014's header: a no-reason contact is chasing "when the customer had an open request or an unreturned
-# callback then", and the candidates are the items "open at the call or closed within window_days before it". A
-# callback passed on is one referral (case_id = the contact) with several hand-offs; it is unreturned while its
-# latest hand-off has no responded_at. The view takes a referral's closed_at as
-# arg_max(h.responded_at, h.handed_at), which DuckDB computes over the rows whose responded_at is NOT NULL: the
-# latest unreturned hand-off is skipped and the referral reads as closed at the earlier hand-off's response.
+# --- A callback passed on is open until its latest hand-off is answered ---------------------------------------
+# A callback passed on is one referral (case_id = the contact) with several hand-offs; it is unreturned while its
+# latest hand-off has no responded_at, however its earlier hand-offs were answered (the view takes the latest
+# hand-off's responded_at with arg_max_null: a first version's arg_max skipped the NULL and read such a referral as
+# closed at the earlier answer).
 #   r0  phone 2 Apr 10:00 cc_phones S1 C20 enquiry, referred
 #       HR1 2 Apr 10:30 cc_phones → housing_repairs S3, returned 3 Apr 09:00 (Hal rang back ...)
 #       HR2 3 Apr 09:30 housing_repairs → housing_tenancy S5, never returned (... and passed it to Tia)
@@ -449,21 +447,14 @@ def test_passed_on_callback_what_agrees(passed_on):
     assert passed_on["r0"] == passed_on["s0"] == ("value", False, None, None, None, None)    # enquiries
 
 
-@pytest.mark.xfail(strict=True, reason="014 contact_demand: a referral's closed_at = arg_max(responded_at, handed_at) "
-                   "skips its latest, unreturned hand-off (DuckDB's arg_max ignores NULL values); documented: "
-                   "a callback not returned is open")
 def test_passed_on_callback_chased_outside_the_window_links_the_open_callback(passed_on):
-    # Documented: the referral of r0 is unreturned at 10 May (HR2 never answered) → open → r1 links it; its stage
-    # at the call is HR2's (3 Apr 09:30, …) → housing_tenancy, Tia S5. The view: closed 3 Apr 09:00 (HR1's answer),
-    # before the window (12 Apr 10:00) → r1 unlinked, unattributed.
+    # The referral of r0 is unreturned at 10 May (HR2 never answered) → open → r1 links it although it was opened
+    # before the window (12 Apr 10:00); its stage at the call is HR2's (3 Apr 09:30, …) → housing_tenancy, Tia S5.
+    # (Read as closed at HR1's answer, 3 Apr 09:00, it would be outside the window: r1 unlinked, unattributed.)
     assert passed_on["r1"] == ("chasing", True, "referral", "r0", "housing_tenancy", "S5")
 
 
-@pytest.mark.xfail(strict=True, reason="014 contact_demand: a referral's closed_at = arg_max(responded_at, handed_at) "
-                   "skips its latest, unreturned hand-off (DuckDB's arg_max ignores NULL values); documented: "
-                   "a no-reason contact with an unreturned callback is chasing")
 def test_passed_on_callback_makes_a_no_reason_call_chasing(passed_on):
-    # Documented: C21 had an unreturned callback at 10 May (HS2) → no_reason.waiting = chasing; linked to the
-    # referral of s0, held by HS2's housing_tenancy, S5. The view: the referral reads closed at 7 May 15:00 (HS1's
-    # answer) → nothing open → value, no link.
+    # C21 had an unreturned callback at 10 May (HS2) → no_reason.waiting = chasing; linked to the referral of s0,
+    # held by HS2's housing_tenancy, S5. (Read as closed at HS1's answer, 7 May 15:00: nothing open → value.)
     assert passed_on["s1"] == ("chasing", True, "referral", "s0", "housing_tenancy", "S5")

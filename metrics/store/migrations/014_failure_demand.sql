@@ -13,9 +13,10 @@
 -- metrics.store.database.refresh_derived), every contact with its demand class, the item it chases and the department (and person) whose
 -- work the customer was waiting on at the moment of the call:
 -- - class: the reason's class; a contact with no reason is `waiting_class` (chasing) when the customer had an open
---   request or an unreturned callback then, else `otherwise_class`;
+--   request or an unreturned callback then (or the request the contact names was open), else `otherwise_class`;
 -- - link (failure demand only): of the items the call might chase — the request it names, the customer's requests
---   and referrals (callbacks asked for), and the customer's earlier contacts that were not themselves failure demand —
+--   and referrals (callbacks asked for: a referral is open until its latest hand-off is answered), and the
+--   customer's earlier contacts whose reason is not a failure class —
 --   those open at the call or closed within `window_days` before it; the one named first, then open ones, then
 --   requests and referrals before contacts, then the latest opened. Repeat calls about one item link to that item,
 --   so they count once per cause;
@@ -72,7 +73,7 @@ WITH settings AS (
            department_id AS owner, staff_id AS owner_staff
     FROM requests
     UNION ALL
-    SELECT 'referral', h.case_id, any_value(rc.customer_id), min(h.handed_at), arg_max(h.responded_at, h.handed_at),
+    SELECT 'referral', h.case_id, any_value(rc.customer_id), min(h.handed_at), arg_max_null(h.responded_at, h.handed_at),
            arg_min(h.to_department_id, h.handed_at), arg_min(h.to_staff_id, h.handed_at)
     FROM handoffs h JOIN contacts rc ON rc.contact_id = h.case_id
     WHERE h.case_type = 'referral'
