@@ -458,3 +458,48 @@ def test_passed_on_callback_makes_a_no_reason_call_chasing(passed_on):
     # C21 had an unreturned callback at 10 May (HS2) → no_reason.waiting = chasing; linked to the referral of s0,
     # held by HS2's housing_tenancy, S5. (Read as closed at HS1's answer, 7 May 15:00: nothing open → value.)
     assert passed_on["s1"] == ("chasing", True, "referral", "s0", "housing_tenancy", "S5")
+
+
+# --- An item open too long is taken as closed unrecorded ---------------------------------------------------------
+# config demand.stale_after_days (90): an item still open that long after it was opened is not chased.
+#   RS  Repair, housing_repairs S3, customer C30, opened 1 Feb 2024 09:00, never closed
+#   RT  Repair, housing_repairs S3, customer C31, opened 20 Feb 2024 09:00, never closed
+#   s30 phone 10 May 2024 10:00, C30, progress_chase: RS opened 99 days + 1 h before → stale → no link, unattributed
+#   s31 phone 10 May 2024 10:00, C31, progress_chase: RT opened 80 days + 1 h before → open, linked; never handed on →
+#       with its owner: housing_repairs, S3
+#   s32 phone 10 May 2024 11:00, C30, no reason: the only open item is stale → nothing waiting → value
+#   With stale_after_days 120 instead, RS is 99 days old → s30 links RS (housing_repairs, S3), s32 is chasing and
+#   links RS too.
+STALE_CONTACTS = f"""
+INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES
+ ('s30', 'phone', '2024-05-10 10:00', '2024-05-10 10:00:10', false, 10, 'cc_phones', 'S1', false, NULL, false, 'C30', 'progress_chase', 300),
+ ('s31', 'phone', '2024-05-10 10:00', '2024-05-10 10:00:10', false, 10, 'cc_phones', 'S1', false, NULL, false, 'C31', 'progress_chase', 300),
+ ('s32', 'phone', '2024-05-10 11:00', '2024-05-10 11:00:10', false, 10, 'cc_phones', 'S1', false, NULL, false, 'C30', NULL,             300);
+"""
+STALE_REQUESTS = """
+INSERT INTO requests VALUES
+ ('RS', 'Repair', 'housing_repairs', 'S3', NULL, '2024-02-01 09:00', '2024-02-08 17:00', NULL, NULL, 'open', NULL, 'normal', 'web', 'C30'),
+ ('RT', 'Repair', 'housing_repairs', 'S3', NULL, '2024-02-20 09:00', '2024-02-27 17:00', NULL, NULL, 'open', NULL, 'normal', 'web', 'C31');
+"""
+STALE = {90: {"s30": ("chasing", True, None, None, None, None),
+              "s31": ("chasing", True, "request", "RT", "housing_repairs", "S3"),
+              "s32": ("value", False, None, None, None, None)},
+         120: {"s30": ("chasing", True, "request", "RS", "housing_repairs", "S3"),
+               "s31": ("chasing", True, "request", "RT", "housing_repairs", "S3"),
+               "s32": ("chasing", True, "request", "RS", "housing_repairs", "S3")}}
+
+
+@pytest.mark.parametrize("days", sorted(STALE))
+def test_an_item_open_longer_than_stale_after_days_is_not_chased(tmp_path, days):
+    text = open("config.yaml", encoding="utf-8").read()
+    assert text.count("  stale_after_days: 90\n") == 1
+    edited = tmp_path / "config.yaml"
+    edited.write_text(text.replace("  stale_after_days: 90\n", f"  stale_after_days: {days}\n"), encoding="utf-8")
+    other = load_config(edited)
+    eng = _build(other, contacts=STALE_CONTACTS, requests=STALE_REQUESTS, handoffs="SELECT 1")
+    try:
+        assert _view(eng.con) == STALE[days]
+        # Housing's calls caused: s31 only at 90 days; s30, s31 and s32 at 120.
+        assert eng.value(SYSTEM, "failure_demand_caused", HOUSING, MAY, compare=False).value == {90: 1, 120: 3}[days]
+    finally:
+        eng.con.close()

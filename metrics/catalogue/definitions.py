@@ -234,13 +234,15 @@ class DemandSettings:
     """Why customers call (config `demand`; migration 014's contact_demand view): each reason a contact may carry →
     its class; the class of a contact with no reason (`waiting_class` when the customer had an open request or an
     unreturned callback at the call, else `otherwise_class`); how far back a call may chase a closed item
-    (`window_days`); the handling seconds costed for a contact of a channel none of whose contacts has a time."""
+    (`window_days`) and how long an open one stays chaseable (`stale_after_days`); the handling seconds costed for a
+    contact of a channel none of whose contacts has a time."""
     classes: Mapping[str, DemandClass] = field(default_factory=lambda: MappingProxyType({}))
     reasons: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     waiting_class: str | None = None
     otherwise_class: str | None = None
     window_days: int = 28
     default_handle_seconds: float | None = None
+    stale_after_days: int = 90               # an item open longer than this is taken as closed unrecorded: not chased
 
 
 @dataclass(frozen=True)

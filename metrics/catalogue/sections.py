@@ -276,7 +276,8 @@ def demand(r: Reader, raw: Any, allowed: dict) -> DemandSettings:
     contact with no reason, the window a call may chase a closed item within, and the handling seconds costed when
     a channel has none. Its reasons become the values a load accepts in contacts.reason (unless
     loader.allowed_values names them itself), so an export's code no profile maps is reported, row by row."""
-    m = r.mapping(raw, "demand", ("classes", "reasons", "no_reason", "window_days", "default_handle_seconds"))
+    m = r.mapping(raw, "demand", ("classes", "reasons", "no_reason", "window_days", "stale_after_days",
+                                  "default_handle_seconds"))
     if not m:
         return DemandSettings()
     classes = {}
@@ -307,10 +308,12 @@ def demand(r: Reader, raw: Any, allowed: dict) -> DemandSettings:
     waiting = a_class(none["waiting"], "demand.no_reason.waiting") if none.get("waiting") is not None else None
     otherwise = a_class(none["otherwise"], "demand.no_reason.otherwise") if none.get("otherwise") is not None else None
     window = r.whole(m.get("window_days"), "demand.window_days", 28)
+    stale = r.whole(m.get("stale_after_days"), "demand.stale_after_days", 90)
     handle = r.number(m.get("default_handle_seconds"), "demand.default_handle_seconds")
     if handle is not None and handle <= 0:
         r.error("demand.default_handle_seconds", "expected a positive number of seconds, e.g. 300")
         handle = None
     if reasons:
         allowed.setdefault(("contacts", "reason"), tuple(reasons))
-    return DemandSettings(MappingProxyType(classes), MappingProxyType(reasons), waiting, otherwise, window, handle)
+    return DemandSettings(MappingProxyType(classes), MappingProxyType(reasons), waiting, otherwise, window, handle,
+                          stale)

@@ -182,9 +182,9 @@ def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
                             [(k, c.label, c.failure) for k, c in demand.classes.items()])
         if demand.reasons:
             con.executemany("INSERT INTO demand_reasons VALUES (?, ?)", list(demand.reasons.items()))
-        con.execute("INSERT INTO demand_settings VALUES ($w, $a, $b, $h)",
-                    {"w": demand.window_days, "a": demand.waiting_class, "b": demand.otherwise_class,
-                     "h": demand.default_handle_seconds})
+        con.execute("INSERT INTO demand_settings VALUES ($w, $s, $a, $b, $h)",
+                    {"w": demand.window_days, "s": demand.stale_after_days, "a": demand.waiting_class,
+                     "b": demand.otherwise_class, "h": demand.default_handle_seconds})
         _set_meta(con, "demand_fingerprint", dem_fp)
         refresh_derived(con)                 # the rules read the demand_* tables and the departments
         con.execute("COMMIT")

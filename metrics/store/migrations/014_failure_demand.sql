@@ -17,7 +17,8 @@
 -- - link (failure demand only): of the items the call might chase — the request it names, the customer's requests
 --   and referrals (callbacks asked for: a referral is open until its latest hand-off is answered), and the
 --   customer's earlier contacts whose reason is not a failure class —
---   those open at the call or closed within `window_days` before it; the one named first, then open ones, then
+--   those open at the call (and opened within `stale_after_days` before it: an item open longer is taken as one
+--   whose closure was never recorded) or closed within `window_days` before it; the one named first, then open ones, then
 --   requests and referrals before contacts, then the latest opened. Repeat calls about one item link to that item,
 --   so they count once per cause;
 -- - cause: the holder of the linked case's stage open at the call (case_stages), the case's owner when it was never
@@ -42,6 +43,7 @@ CREATE TABLE demand_reasons (
 );
 CREATE TABLE demand_settings (
     window_days            INTEGER NOT NULL,
+    stale_after_days       INTEGER NOT NULL,
     waiting_class          VARCHAR,
     otherwise_class        VARCHAR,
     default_handle_seconds DOUBLE
@@ -96,6 +98,8 @@ WITH settings AS (
     FROM cand JOIN c USING (contact_id) CROSS JOIN settings s
     WHERE cand.opened_at < cand.received_at AND cand.linked_id <> cand.contact_id
       AND (cand.closed_at IS NULL OR cand.closed_at >= cand.received_at - to_days(s.window_days))
+      AND ((cand.closed_at IS NOT NULL AND cand.closed_at <= cand.received_at)
+           OR cand.opened_at >= cand.received_at - to_days(s.stale_after_days))
 ), classed AS (
     SELECT c.*, coalesce(c.reason_class, CASE WHEN w.waiting THEN s.waiting_class ELSE s.otherwise_class END)
                AS demand_class
