@@ -6,7 +6,7 @@ from metrics.catalogue.scope import parse_scope
 from metrics.cli.common import open_engine, period, print_json, records, viewer
 from metrics.compute.target_status import status_text
 from metrics.errors import MetricsError
-from metrics.features import chain, peers
+from metrics.features import chain, demand, peers
 from metrics.features.goals import contributions, goal_results
 from metrics.formatting import direction_words, format_delta, format_figure, format_percent, format_value, is_missing
 
@@ -103,7 +103,7 @@ def cmd_staff(args, config: Config) -> None:
 def cmd_chain(args, config: Config) -> None:
     engine = open_engine(args, config)
     span, who = period(args, engine), viewer(args, engine)
-    parts = ("matrix", "declines", "flow", "late", "suppliers") if args.part == "all" else (args.part,)
+    parts = ("matrix", "declines", "flow", "late", "suppliers", "failure") if args.part == "all" else (args.part,)
     out: dict = {"from": span.start.isoformat(), "to": span.end.isoformat()}
     if "matrix" in parts:
         out["matrix"] = chain.internal_matrix(engine, who, span)
@@ -119,6 +119,14 @@ def cmd_chain(args, config: Config) -> None:
             out["in_words"] = chain.in_words(engine, who, scope.key, span)
     if "suppliers" in parts:
         out["suppliers"] = chain.supplier_payments(engine, who, span)
+    if "failure" in parts and demand.enabled(engine):
+        s = demand.summary(engine, who, span)
+        out["failure_demand"] = s["by_department"].assign(share=s["by_department"]["contacts"] / max(s["contacts"], 1))
+        out["failure_demand_words"] = demand.in_words(engine, s, span)
+        out["failure_demand_unattributed"] = s["unattributed"]
+        scope = parse_scope(args.scope, config)
+        if scope.is_unit:
+            out["failure_demand_in_words"] = demand.unit_words(engine, who, scope.key, span)
     if args.json:
         return print_json({k: records(v) if hasattr(v, "to_json") else v for k, v in out.items()})
     print(f"The chain, {span}")
@@ -126,7 +134,7 @@ def cmd_chain(args, config: Config) -> None:
         if key in ("from", "to"):
             continue
         print(f"\n== {key.replace('_', ' ')} ==")
-        print(value if isinstance(value, str) else (value.to_string(index=False) if len(value) else "(none)"))
+        print(value if isinstance(value, (str, int)) else (value.to_string(index=False) if len(value) else "(none)"))
 
 
 def cmd_benchmark(args, config: Config) -> None:

@@ -138,9 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     ch = sub.add_parser("chain", parents=[common, db, figures], help="internal service, referral flow, delays, payments",
                         description="The chain between departments for a period: the internal-service matrix, "
                         "declined requests by reason, the referral flow, which department late outcomes waited "
-                        "longest with, and supplier payments. With --scope department:KEY, also that department's "
-                        "share of the late outcomes in words.")
-    ch.add_argument("--part", choices=("matrix", "declines", "flow", "late", "suppliers", "all"), default="all",
+                        "longest with, supplier payments and failure demand (the contacts each department's delays "
+                        "caused). With --scope department:KEY, also that department's share of the late outcomes and "
+                        "of the failure demand in words.")
+    ch.add_argument("--part", choices=("matrix", "declines", "flow", "late", "suppliers", "failure", "all"), default="all",
                     help="print only this part (default: all)")
     bm = sub.add_parser("benchmark", parents=[common, db], help="our figures beside a peer cohort",
                         description="Our figure, the cohort's quartiles and our percentile rank per period.")

@@ -11,7 +11,8 @@ call, from case_stages — the chain's own stages). This module turns the catalo
   concerned, executives, the person themselves), with what each call chased;
 - `invitation`: "3 customers called again about callbacks waiting on you" — a person's own page, an invitation to
   act, never a ranking;
-- `flow_links`: the failure-demand stream the chain page adds to its Sankey (each department → "Called us again").
+- `flow_links` / `chain_flow`: the failure-demand stream the chain page adds to its Sankey (each department →
+  "Called us again").
 """
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ import pandas as pd
 
 from metrics import access
 from metrics.access import Viewer
+from metrics.features import chain
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.engine import Engine
 from metrics.compute.periods import Period
+from metrics.errors import UnknownError
 from metrics.formatting import format_date, format_percent, format_value, is_missing
 
 # What a failure-demand call chased (contact_demand.linked_type) → the words for it (one, several).
@@ -82,6 +85,27 @@ def in_words(engine: Engine, s: dict, period: Period, shown: int = 3) -> str:
     cost = "" if is_missing(s["cost"]) else f" Handling them cost about {format_value(_metric(engine, 'cost'), s['cost'])}."
     return (f"Failure demand: {s['contacts']:,} of {s['of']:,} contacts{share} {when} were customers contacting us "
             f"again about something not yet done{caused}{unknown}.{cost}")
+
+
+@access.same_for_every_viewer
+def unit_words(engine: Engine, viewer: Viewer, unit: str, period: Period) -> str:
+    """'12 of the organisation's 259 failure-demand contacts from … to … (4.6 %) were customers waiting on Housing;
+    handling them cost about £52.' — a unit's part, its share of the organisation's."""
+    if unit not in engine.config.departments:
+        raise UnknownError(f"unknown department {unit!r}: choose one of {', '.join(engine.config.departments)}")
+    scope = Scope("department", unit)
+    engine.authorize(viewer, scope, records=False)
+    caused, cost = _metric(engine, "caused"), _metric(engine, "cost")
+    mine = engine.value(viewer, caused.key, scope, period, compare=False).value or 0
+    total = engine.value(viewer, caused.key, ORGANISATION, period, compare=False).value or 0
+    when = f"from {format_date(period.start)} to {format_date(period.end)}"
+    name = engine.config.departments[unit].name
+    if not mine:
+        return f"No customer contacted us again {when} about something waiting with {name}."
+    spent = engine.value(viewer, cost.key, scope, period, compare=False).value
+    return (f"{int(mine):,} of the organisation's {int(total):,} failure-demand contacts {when} "
+            f"({format_percent(mine / total, 1)}) were customers contacting us again about something waiting with "
+            f"{name}" + ("" if is_missing(spent) else f"; handling them cost about {format_value(cost, spent)}") + ".")
 
 
 def _rows(engine: Engine, viewer: Viewer, scope: Scope, period: Period, limit: int) -> pd.DataFrame:
@@ -161,3 +185,14 @@ def flow_links(engine: Engine, viewer: Viewer, period: Period) -> pd.DataFrame:
     if s["unattributed"]:
         links.append((UNKNOWN, AGAIN, s["unattributed"]))
     return pd.DataFrame(links, columns=["source", "target", "count"])
+
+
+@access.same_for_every_viewer
+def chain_flow(engine: Engine, viewer: Viewer, period: Period) -> dict:
+    """The chain page's flow (chain.referral_flow) with the failure-demand stream added to its links: each department
+    whose delays made customers call again → AGAIN (and UNKNOWN → AGAIN for calls traced to no cause)."""
+    flow = chain.referral_flow(engine, viewer, period)
+    if not enabled(engine):
+        return flow
+    extra = flow_links(engine, viewer, period)
+    return {**flow, "links": pd.concat([flow["links"], extra], ignore_index=True)}

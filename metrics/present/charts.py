@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from metrics.compute import target_status
 from metrics.catalogue.definitions import Metric
 from metrics.formatting import format_figure, format_percent, format_value, is_missing, percent
-from metrics.features import chain, spc
+from metrics.features import chain, demand, spc
 
 BLUE, GREY = "#0072B2", "#999999"
 _CONCERN_MARK = spc.VARIATION_ICONS[spc.CONCERN]
@@ -154,18 +154,33 @@ def matrix_figure(df: pd.DataFrame, column: str, metric: Metric, names: dict) ->
 
 
 def sankey_figure(flow: dict) -> go.Figure:
-    """The referral flow (chain.referral_flow): contacts → contact centre → officers' departments → callback outcome."""
+    """The referral flow (chain.referral_flow): contacts → contact centre → officers' departments → callback outcome;
+    with demand.chain_flow also each department → the customers who called again because of it (failure demand)."""
     links = flow["links"]
     nodes = list(dict.fromkeys(list(links["source"]) + list(links["target"])))
     idx = {n: i for i, n in enumerate(nodes)}
     outcome_colour = {"within_1_day": "#009E73", "later": "#E69F00", "not_returned": "#D55E00"}
-    colour = {chain.OUTCOMES[k]: c for k, c in outcome_colour.items()}
+    colour = {chain.OUTCOMES[k]: c for k, c in outcome_colour.items()} | {demand.AGAIN: "#CC79A7", demand.UNKNOWN: GREY}
     fig = go.Figure(go.Sankey(
         node={"label": nodes, "pad": 14, "thickness": 16, "color": [colour.get(n, BLUE) for n in nodes]},
         link={"source": [idx[s] for s in links["source"]], "target": [idx[t] for t in links["target"]],
-              "value": links["count"].tolist(), "color": "rgba(0,114,178,0.18)",
+              "value": links["count"].tolist(),
+              "color": ["rgba(204,121,167,0.35)" if t == demand.AGAIN else "rgba(0,114,178,0.18)" for t in links["target"]],
               "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>"}))
     fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    return fig
+
+
+def failure_demand_figure(summary: dict, names: dict) -> go.Figure:
+    """Failure demand by the department whose delays caused it (demand.summary), most first, unattributed last."""
+    by = summary["by_department"]
+    y = [names.get(k, k) for k in by["department"]] + ([demand.UNKNOWN] if summary["unattributed"] else [])
+    x = by["contacts"].tolist() + ([summary["unattributed"]] if summary["unattributed"] else [])
+    fig = go.Figure(go.Bar(y=y, x=x, orientation="h", marker_color=[BLUE] * len(by) + [GREY] * (len(y) - len(by)),
+                           text=[f"{v:,}" for v in x], textposition="outside",
+                           hovertemplate="%{y}: %{x:,} contacts<extra></extra>"))
+    fig.update_layout(height=max(160, 34 * len(y) + 70), margin={"l": 10, "r": 40, "t": 10, "b": 40},
+                      yaxis={"autorange": "reversed"}, xaxis_title="customers' contacts caused (failure demand)")
     return fig
 
 

@@ -17,7 +17,7 @@ from metrics.access import Viewer
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.periods import Period
 from metrics.errors import AccessDenied, MetricsError
-from metrics.features import chain, peers, spc
+from metrics.features import chain, demand, peers, spc
 from metrics.formatting import direction_words, format_cell, format_date, format_period, format_value, is_missing
 from metrics.formatting import plain as _plain
 from metrics.present import charts, views
@@ -46,6 +46,12 @@ def overview(eng, viewer: Viewer, period: Period, grain: str = "month", choices:
     goals = view(views.goal_table, viewer, ORGANISATION, period)
     doc.add(Heading("Shared goals"), Chart(charts.goal_bars, (views.goal_table, viewer, ORGANISATION, period)),
             Table(goals[list(views.GOAL_COLUMNS)], "shared-goals"))
+    if demand.enabled(eng):
+        s = view(demand.summary, viewer, period)
+        doc.add(Heading("Failure demand: the calls our delays caused"), Note(demand.in_words(eng, s, period), "info"))
+        if s["contacts"]:
+            doc.add(Chart(charts.failure_demand_figure, (demand.summary, viewer, period),
+                          ({k: d.name for k, d in eng.config.departments.items()},)))
     doc.add(Heading("Which department holds each goal back"),
             Note("Where most of the misses customers felt sat this period."),
             Table(view(views.holds_back_table, viewer, period), "holds-back"))
@@ -98,6 +104,16 @@ def department(eng, viewer: Viewer, key: str, period: Period, grain: str = "mont
          cards_block(eng, view, viewer, scope, period, eng.config.page("department", "internal_given"), 2)),
         (Heading("Service we receive"),
          cards_block(eng, view, viewer, scope, period, eng.config.page("department", "internal_received"), 1)))))
+    if demand.enabled(eng):
+        doc.add(Heading("Calls our delays caused"), Note(view(demand.unit_words, viewer, key, period), "info"))
+        try:
+            calls = view(demand.calls_caused, viewer, scope, period)
+            if len(calls):
+                doc.add(Note("Customers who contacted us again about something waiting with us, newest first: each "
+                             "call is one we could have saved by getting the first one done.", "text"),
+                        Table(calls, f"{key}-calls-caused"))
+        except AccessDenied:
+            doc.add(Note("The calls themselves are listed for the department concerned and executives.", "info"))
     try:
         wait, words = view(views.waiting_list, viewer, scope, period.end)
         doc.add(Heading("Waiting on us"), Note(words))
@@ -160,6 +176,11 @@ def my_contribution(eng, viewer: Viewer, period: Period, grain: str = "month", c
     doc.add(Heading("Waiting on me"), Note(words))
     if len(wait):
         doc.add(Table(wait, "my-waiting"))
+    if demand.enabled(eng):
+        doc.add(Note(view(demand.invitation, viewer, staff_id, period), "info"))
+        calls = view(demand.calls_caused, viewer, me, period)
+        if len(calls):
+            doc.add(Table(calls, "my-calls-caused"))
     doc.add(Heading("How my work feeds our shared goals"))
     sentences = view(views.goals_in_words, viewer, staff_id, period)
     if sentences:

@@ -10,7 +10,7 @@ from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.periods import Period
 from metrics.compute.target_status import status_text
 from metrics.errors import AccessDenied, MetricsError
-from metrics.features import chain, packs
+from metrics.features import chain, demand, packs
 from metrics.formatting import format_date, format_days, format_hours, format_percent, format_period, format_value
 from metrics.formatting import plain as _plain
 from metrics.present import charts, views
@@ -77,9 +77,16 @@ def the_chain(eng, viewer: Viewer, key: str, period: Period, grain: str = "month
             "provider": "Provided by", "requester": "Asked by", "reason": "Reason", "declined": "Declined"}), "declines"))
     flow = view(chain.referral_flow, viewer, period)
     stages = flow["stages"].assign(median_hours=[format_hours(h) for h in flow["stages"]["median_hours"]])
-    doc.add(Heading("From a contact to a callback"), Chart(charts.sankey_figure, (chain.referral_flow, viewer, period)),
-            Columns(((Table(stages.rename(columns={"stage": "Stage", "count": "Customers", "median_hours": "Typical wait"}),
-                            "flow-stages"),
+    if demand.enabled(eng):
+        doc.add(Heading("From a contact to a callback"),
+                Note(demand.in_words(eng, view(demand.summary, viewer, period), period), "info"),
+                Note("The pink stream on the right is failure demand: customers who contacted us again, from the "
+                     "department whose work they were waiting on.", "text"),
+                Chart(charts.sankey_figure, (demand.chain_flow, viewer, period)))
+    else:
+        doc.add(Heading("From a contact to a callback"), Chart(charts.sankey_figure, (chain.referral_flow, viewer, period)))
+    doc.add(Columns(((Table(stages.rename(columns={"stage": "Stage", "count": "Customers",
+                                                   "median_hours": "Typical wait"}), "flow-stages"),
                       Note(f"Typical wait: to be answered at the {names[rules.front_door]}; from referral to callback "
                            "for callbacks.")),
                      (Table(flow["by_department"].assign(department=flow["by_department"]["department"].map(names)).rename(

@@ -6,14 +6,15 @@ The fixture organisation (tests/fixture.sql) plus, for this matrix, people writt
 - five more customer surveys in May 2024 about Hal, so the contact centre has 7 answers (2 about Ann).
 
 Exports covered: figures, series, breakdowns by unit and by person, the records behind a figure (with and
-without person columns), comments, a person's and a unit's lists (thanks, waiting), the case inbox and one case,
-and "view as" (an administrator's persona). The expected sets are written out by hand from the rules in
+without person columns), comments, a person's and a unit's lists (thanks, waiting, the calls its delays caused and
+a person's invitation to act on them), the case inbox and one case, and "view as" (an administrator's persona). The expected sets are written out by hand from the rules in
 metrics/access.py's docstring.
 """
 import datetime as dt
 
 import pytest
 
+from metrics.features import demand
 from metrics.voice import cases
 
 from metrics.compute import records
@@ -116,6 +117,13 @@ def test_records_comments_and_lists(engine, who, where):
     own_lists = where in PEOPLE[who] if s.kind == "staff" else expected
     assert allowed(lambda: lists.thanks(engine, v, s, MAY)) == own_lists
     assert allowed(lambda: lists.waiting(engine, v, s, dt.date(2024, 5, 31))) == own_lists
+    assert allowed(lambda: demand.calls_caused(engine, v, s, MAY)) == expected           # failure demand's records
+    if s.kind == "staff":
+        assert allowed(lambda: demand.invitation(engine, v, s.key, MAY)) == expected
+    elif s.kind == "organisation":          # failure-demand figures (in words): shared, like the figures
+        assert allowed(lambda: demand.summary(engine, v, MAY))
+    else:
+        assert allowed(lambda: demand.unit_words(engine, v, s.key, MAY))
 
 
 @pytest.mark.parametrize("who", list(VIEWERS))

@@ -18,12 +18,12 @@ from metrics import access
 from metrics.access import EVERYONE, Role
 from metrics.catalogue.scope import ORGANISATION, Scope
 from metrics.compute.engine import Engine
-from metrics.features import chain, events, peers
+from metrics.features import chain, demand, events, peers
 from metrics.present import personas, views
 from metrics.voice import praise, suggestions, themes
 
 # Every module declaring shared results is imported above, so the registry is complete.
-MODULES = (views, chain, events, peers, themes, praise, suggestions, personas)
+MODULES = (views, chain, demand, events, peers, themes, praise, suggestions, personas)
 
 
 @pytest.fixture(scope="module")
