@@ -64,7 +64,7 @@ def test_list_prints_every_metric_with_its_target(config, capsys):
     lines = out.splitlines()
     assert len(lines) == 2 * len(config.metrics)                # a line of label and target, a line of description
     width = max(len(k) for k in config.metrics)                 # keys are padded to the longest
-    assert width == len("internal_median_response_hours") == 30
+    assert width == len("avoidable_contacts_per_1000_requests") == 36
     by_key = {lines[i].split()[0]: (lines[i], lines[i + 1]) for i in range(0, len(lines), 2)}
     # Targets formatted by the metric's format: percent with 1 decimal, a duration in seconds, an NPS score,
     # a number of days, and no target at all.
