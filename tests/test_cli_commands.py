@@ -68,12 +68,12 @@ def test_list_prints_every_metric_with_its_target(config, capsys):
     by_key = {lines[i].split()[0]: (lines[i], lines[i + 1]) for i in range(0, len(lines), 2)}
     # Targets formatted by the metric's format: percent with 1 decimal, a duration in seconds, an NPS score,
     # a number of days, and no target at all.
-    assert by_key["grade_of_service"][0] == f"{'grade_of_service':<30}  Calls answered within 20 seconds  target 80.0 %"
-    assert by_key["abandonment_rate"][0] == f"{'abandonment_rate':<30}  Calls abandoned  target 5.0 %"
-    assert by_key["avg_speed_of_answer"][0] == f"{'avg_speed_of_answer':<30}  Average wait to answer  target 30 s"
-    assert by_key["nps"][0] == f"{'nps':<30}  Net promoter score  target +20"
-    assert by_key["median_days_to_pay"][0] == f"{'median_days_to_pay':<30}  Typical days to pay a supplier  target 20.0 days"
-    assert by_key["calls_offered"] == (f"{'calls_offered':<30}  Calls offered", f"{'':<30}  Phone calls received.")
+    assert by_key["grade_of_service"][0] == f"{'grade_of_service':<36}  Calls answered within 20 seconds  target 80.0 %"
+    assert by_key["abandonment_rate"][0] == f"{'abandonment_rate':<36}  Calls abandoned  target 5.0 %"
+    assert by_key["avg_speed_of_answer"][0] == f"{'avg_speed_of_answer':<36}  Average wait to answer  target 30 s"
+    assert by_key["nps"][0] == f"{'nps':<36}  Net promoter score  target +20"
+    assert by_key["median_days_to_pay"][0] == f"{'median_days_to_pay':<36}  Typical days to pay a supplier  target 20.0 days"
+    assert by_key["calls_offered"] == (f"{'calls_offered':<36}  Calls offered", f"{'':<36}  Phone calls received.")
 
 
 def test_list_json(config, capsys):
