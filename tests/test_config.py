@@ -100,6 +100,18 @@ def test_sql_level_mistakes_name_the_metric_or_source(raw, mutate, path, words):
     (lambda c: c["metrics"]["p90_resolution_hours"].pop("quantile"), "metrics.p90_resolution_hours.quantile"),
     (lambda c: c["metrics"]["nps"]["numerator"].update(agg="median"), "metrics.nps.numerator.agg"),
     (lambda c: c["goals"]["promises_kept"]["metrics"].update(sla_attainment=-1), "weights must be positive"),
+    # Failure demand: a reason's class, the no-reason rule, a class's flag, the chain's failure-demand figures.
+    (lambda c: c["demand"]["reasons"].update(progress_chase="chaseing"),
+     "demand.reasons.progress_chase: 'chaseing' is not one of the demand classes (value, chasing,"),
+    (lambda c: c["demand"]["no_reason"].update(waiting="waiting"), "demand.no_reason.waiting: 'waiting' is not one"),
+    (lambda c: c["demand"]["classes"]["chasing"].update(failure="yes"),
+     "demand.classes.chasing.failure: expected true (failure demand) or false (value demand)"),
+    (lambda c: c["demand"].update(window_days=0), "demand.window_days"),
+    (lambda c: c["chain"]["failure_demand"].update(share="failure_demand_caused"),
+     "chain.failure_demand.share: failure_demand_caused is not a ratio"),
+    (lambda c: c["chain"]["failure_demand"].update(caused="failure_demand_share"),
+     "chain.failure_demand.caused: failure_demand_share is not a count of a source naming a `department`"),
+    (lambda c: c["chain"]["failure_demand"].pop("cost"), "chain.failure_demand.cost: required key is missing"),
 ])
 def test_single_mistakes(raw, mutate, expected):
     bad = copy.deepcopy(raw)

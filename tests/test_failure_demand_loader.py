@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from metrics.errors import MetricsError
 from metrics.ingest.loader import load_file
 from metrics.ingest.profiles import load_profile
 from metrics.store.database import connect
@@ -27,7 +28,6 @@ MAPPING = {"PS": "enquiry", "PE": "enquiry", "IN": "enquiry", "NE": "enquiry", "
            "TT": "callback_chase"}
 DEMAND = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["demand"]
 UNMAPPED = "value is not one the profile maps (PS, PE, IN, NE, NW, TT)"   # the map's codes, in the profile's order
-NOT_A_REASON = "not one of " + ", ".join(DEMAND["reasons"])                 # config's reasons, in config's order
 
 
 def raw_rows(path=BANK):
@@ -155,21 +155,19 @@ def test_codes_the_profile_does_not_map_are_reported_row_by_row(tmp_path, config
 
 
 def test_a_reason_config_does_not_know_is_refused(tmp_path, config):
-    """A profile mapping PS (regular banking) to `small_talk`, which is not among config's demand.reasons: every
-    kept PS call is reported (column reason, value small_talk, config's reasons named) and nothing is written."""
+    """A profile mapping PS (regular banking) to `small_talk`, which is not among config's demand.reasons: the
+    profile is wrong in one place, so the load is refused with one sentence naming the map entry, the value and the
+    reasons config accepts, before any row is read; nothing is written."""
     text = PROFILE.read_text(encoding="utf-8")
     assert text.count("      PS: enquiry\n") == 1
     bad = tmp_path / "bank_small_talk.yaml"
     bad.write_text(text.replace("      PS: enquiry\n", "      PS: small_talk\n"), encoding="utf-8")
     assert "small_talk" not in DEMAND["reasons"]
-
-    ps_rows = [r["_row"] for r in kept(raw_rows()) if r["type"] == "PS"]
     con = fresh(tmp_path, config)
-    r = load_file(con, config, "contacts", BANK, profile=load_profile(str(bad)), report_dir=tmp_path)
-    assert not r.ok and r.batch_id is None
-    assert r.problem_count == len(ps_rows)
-    shown = r.problems[["row", "column", "value", "reason"]].values.tolist()
-    assert [tuple(p) for p in shown] == [(n, "reason", "small_talk", NOT_A_REASON) for n in ps_rows[:len(shown)]]
-    assert report_rows(r.report) == [(n, "reason", "small_talk", NOT_A_REASON) for n in ps_rows]
+    with pytest.raises(MetricsError) as info:
+        load_file(con, config, "contacts", BANK, profile=load_profile(str(bad)), report_dir=tmp_path)
+    assert str(info.value) == (
+        "profile bank_small_talk: columns.reason.map.PS gives 'small_talk', which is not one of the values "
+        f"contacts.reason accepts ({', '.join(DEMAND['reasons'])}); change the map, or add the value to config.yaml")
     nothing_written(con)
     con.close()

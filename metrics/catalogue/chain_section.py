@@ -45,6 +45,23 @@ def _metric(r: Reader, key: Any, path: str, metrics: dict[str, Metric]) -> str |
     return key
 
 
+def _parts(r: Reader, m: dict, name: str, columns: dict[str, str], metrics: dict[str, Metric], unfit) -> dict[str, str]:
+    """A `chain.<name>` mapping of fixed parts (all required when it is given) → metric keys: each known, and fit
+    for its part (`unfit(part, metric, what)` says why not, or None)."""
+    raw = r.mapping(m.get(name), f"chain.{name}", tuple(columns), tuple(columns)) if name in m else {}
+    out = {}
+    for part, what in columns.items():
+        p = f"chain.{name}.{part}"
+        if part not in raw or not _metric(r, raw[part], p, metrics):
+            continue
+        why = unfit(part, metrics[raw[part]], what)
+        if why:
+            r.error(p, why)
+        else:
+            out[part] = raw[part]
+    return out
+
+
 def _followed(r: Reader, key: str, path: str, metrics: dict[str, Metric], sources: dict[str, Source], why: str) -> None:
     """A metric whose rows the chain follows through the hand-offs: its source needs `case` and `department`."""
     src = _source(metrics[key], sources)
@@ -117,39 +134,27 @@ def chain(r: Reader, raw: Any, metrics: dict[str, Metric], departments: dict[str
             _followed(r, key, p, metrics, sources, "how its rows are followed through the hand-offs")
             late[key] = text
 
-    suppliers = {}
-    raw_sup = r.mapping(m.get("supplier_payments"), "chain.supplier_payments", tuple(SUPPLIER_COLUMNS),
-                        tuple(SUPPLIER_COLUMNS)) if "supplier_payments" in m else {}
-    for column, what in SUPPLIER_COLUMNS.items():
-        p = f"chain.supplier_payments.{column}"
-        if column not in raw_sup or not _metric(r, raw_sup[column], p, metrics):
-            continue
-        metric = metrics[raw_sup[column]]
+    def supplier_unfit(column, metric, what):
         if column in ("within_terms", "local_small_within_terms") and metric.type != "ratio":
-            r.error(p, f"{metric.key} is not a ratio: expected {what}")
-        elif column == "days_to_approve" and (metric.measure is None or metric.measure.time is None):
-            r.error(p, f"{metric.key} has no `time` column of its own: expected {what}")
-        else:
-            suppliers[column] = metric.key
+            return f"{metric.key} is not a ratio: expected {what}"
+        if column == "days_to_approve" and (metric.measure is None or metric.measure.time is None):
+            return f"{metric.key} has no `time` column of its own: expected {what}"
+        return None
+
+    suppliers = _parts(r, m, "supplier_payments", SUPPLIER_COLUMNS, metrics, supplier_unfit)
     if "within_terms" in suppliers:
         _followed(r, suppliers["within_terms"], "chain.supplier_payments.within_terms", metrics, sources,
                   "the payment stages follow each invoice's first hand-off")
 
-    demand = {}
-    raw_fd = r.mapping(m.get("failure_demand"), "chain.failure_demand", tuple(FAILURE_DEMAND),
-                       tuple(FAILURE_DEMAND)) if "failure_demand" in m else {}
-    for part, what in FAILURE_DEMAND.items():
-        p = f"chain.failure_demand.{part}"
-        if part not in raw_fd or not _metric(r, raw_fd[part], p, metrics):
-            continue
-        metric = metrics[raw_fd[part]]
+    def demand_unfit(part, metric, what):
         src = _source(metric, sources)
         if part == "share" and metric.type != "ratio":
-            r.error(p, f"{metric.key} is not a ratio: expected {what}")
-        elif part == "caused" and (metric.type != "simple" or src is None or src.department is None):
-            r.error(p, f"{metric.key} is not a count of a source naming a `department`: expected {what}")
-        else:
-            demand[part] = metric.key
+            return f"{metric.key} is not a ratio: expected {what}"
+        if part == "caused" and (metric.type != "simple" or src is None or src.department is None):
+            return f"{metric.key} is not a count of a source naming a `department`: expected {what}"
+        return None
+
+    demand = _parts(r, m, "failure_demand", FAILURE_DEMAND, metrics, demand_unfit)
 
     accepted = allowed.get(HANDOFFS)
     for key, src in sources.items():

@@ -147,6 +147,7 @@ def load_file(con: duckdb.DuckDBPyConnection, config: Config, table: str, path: 
         profile = profile or default_profile(cur, table, path)
         if profile.table != table:
             raise MetricsError(f"profile {profile.name!r} is for table {profile.table}, not {table}")
+        _check_mapped_values(profile, config)
         digest = checksum(path)
         result = LoadResult(table, path.name, digest, dry_run=dry_run)
         done = cur.execute("SELECT batch_id FROM load_batches WHERE checksum = $c AND table_name = $t AND "
@@ -238,6 +239,24 @@ def load_upload(con: duckdb.DuckDBPyConnection, config: Config, table: str, name
                            report_dir=folder, log=log, preview=preview)
         report = Path(result.report).read_bytes() if result.report else None
     return result, report
+
+
+def _check_mapped_values(profile: Profile, config: Config) -> None:
+    """A profile whose `map` (or `default`) gives a coded column a value config does not accept (loader.allowed_values,
+    and a contact's reason: config demand.reasons) is wrong in one place, the profile: one sentence, before any row
+    is read (not one problem per row)."""
+    for c in profile.columns:
+        allowed = config.allowed_values.get((profile.table, c.target))
+        if not c.map or allowed is None:
+            continue
+        bad = {str(k): v for k, v in c.map.items() if v is not None and str(v) not in allowed}
+        if c.default is not None and str(c.default) not in allowed:
+            bad["(default)"] = c.default
+        if bad:
+            k, v = next(iter(bad.items()))
+            raise MetricsError(f"profile {profile.name}: columns.{c.target}.map.{k} gives {v!r}, which is not one of "
+                               f"the values {profile.table}.{c.target} accepts ({', '.join(allowed)}); change the map, "
+                               f"or add the value to config.yaml" + (f" ({len(bad) - 1} more such)" if len(bad) > 1 else ""))
 
 
 def _fast(cur, config, profile, result: LoadResult, path: str, header, target_cols, loaded_by, started) -> bool:
