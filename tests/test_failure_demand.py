@@ -200,7 +200,7 @@ ABOUT_REPEAT_COST = {
     "j0": (None, None, 180),
     "j1": (None, 7.0, 180),              # exactly 7 days
     "j2": (None, 7 + 1 / 24, 330),       # 7 days 1 hour
-    "z1": (None, None, 330),             # no customer → no previous contact
+    "z1": (None, None, 0),               # no customer → no previous contact; abandoned: nobody handled it, costs 0
 }
 
 
@@ -501,5 +501,57 @@ def test_an_item_open_longer_than_stale_after_days_is_not_chased(tmp_path, days)
         assert _view(eng.con) == STALE[days]
         # Housing's calls caused: s31 only at 90 days; s30, s31 and s32 at 120.
         assert eng.value(SYSTEM, "failure_demand_caused", HOUSING, MAY, compare=False).value == {90: 1, 120: 3}[days]
+    finally:
+        eng.con.close()
+
+
+# --- A call reporting a failure raises the request it is about -------------------------------------------------
+#   m1  phone 14 May 2024 10:00, C40, missed_service, names RM — the request the call itself raised (RM created 10:05,
+#       Waste collections' Wes S6), handed from cc_phones to waste_collections at 10:30 (HM1): the call is linked to
+#       RM although RM opened after it; its cause is RM's owner, waste_collections S6 (not stage 0's cc_phones: the
+#       request did not exist at the call, so no stage of it was open).
+#   n1  phone 14 May 2024 11:00, C41, no reason, names RN (raised by this call, created 11:05): RN was not open
+#       before the call → nothing waiting → value.
+#   n2  phone 15 May 2024 09:00, C41, no reason: RN is open (created before) → chasing, linked RN, cause its owner
+#       housing_repairs S3 (never handed on).
+#   n3  phone 16 May 2024 09:00, C41, repeat_fault: candidates RN (open, request) and the earlier value contact n1;
+#       n2 is failure demand, so not a candidate → RN (open first) → housing_repairs S3.
+#   p1  phone 14 May 2024 09:00, C42, progress_chase: RP opened 1 Feb 2024 (103 days before), closed 20 May 2024 →
+#       its closure was recorded, so it is not stale: open at the call → linked, cause housing_repairs S3.
+RAISED_CONTACTS = f"""
+INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES
+ ('m1', 'phone', '2024-05-14 10:00', '2024-05-14 10:00:10', false, 10, 'cc_phones', 'S1', false, 'RM', false, 'C40', 'missed_service', 300),
+ ('n1', 'phone', '2024-05-14 11:00', '2024-05-14 11:00:10', false, 10, 'cc_phones', 'S1', false, 'RN', false, 'C41', NULL,            300),
+ ('n2', 'phone', '2024-05-15 09:00', '2024-05-15 09:00:10', false, 10, 'cc_phones', 'S1', false, NULL, false, 'C41', NULL,            300),
+ ('n3', 'phone', '2024-05-16 09:00', '2024-05-16 09:00:10', false, 10, 'cc_phones', 'S1', false, NULL, false, 'C41', 'repeat_fault',  300),
+ ('p1', 'phone', '2024-05-14 09:00', '2024-05-14 09:00:10', false, 10, 'cc_phones', 'S1', false, NULL, false, 'C42', 'progress_chase', 300);
+"""
+RAISED_REQUESTS = """
+INSERT INTO requests VALUES
+ ('RM', 'Missed bin', 'waste_collections', 'S6', NULL, '2024-05-14 10:05', '2024-05-16 17:00', NULL, NULL, 'open', NULL, 'normal', 'phone', 'C40'),
+ ('RN', 'Repair',     'housing_repairs',   'S3', NULL, '2024-05-14 11:05', '2024-05-21 17:00', NULL, NULL, 'open', NULL, 'normal', 'phone', 'C41'),
+ ('RP', 'Repair',     'housing_repairs',   'S3', NULL, '2024-02-01 09:00', '2024-02-08 17:00', NULL, '2024-05-20 12:00', 'closed', NULL, 'normal', 'web', 'C42');
+"""
+RAISED_HANDOFFS = """
+INSERT INTO handoffs VALUES
+ ('HM1', 'request', 'RM', 'cc_phones', 'waste_collections', 'S6', '2024-05-14 10:30', '2024-05-14 11:00', NULL, NULL);
+"""
+RAISED = {"m1": ("not_done", True, "request", "RM", "waste_collections", "S6"),
+          "n1": ("value", False, None, None, None, None),
+          "n2": ("chasing", True, "request", "RN", "housing_repairs", "S3"),
+          "n3": ("not_right_first_time", True, "request", "RN", "housing_repairs", "S3"),
+          "p1": ("chasing", True, "request", "RP", "housing_repairs", "S3")}
+
+
+def test_a_reported_failure_links_the_request_it_raised_and_counts_for_its_owner(config):
+    eng = _build(config, contacts=RAISED_CONTACTS, requests=RAISED_REQUESTS, handoffs=RAISED_HANDOFFS)
+    try:
+        assert _view(eng.con) == RAISED
+        # Waste's calls caused in May: m1 → 1; Housing's: n2, n3, p1 → 3; the organisation's: 4 (all linked).
+        got = {str(s): eng.value(SYSTEM, "failure_demand_caused", s, MAY, compare=False).value
+               for s in (WASTE, HOUSING, ORGANISATION)}
+        assert got == {str(WASTE): 1, str(HOUSING): 3, str(ORGANISATION): 4}
+        # Items chased: RM, RN, RP → 3 (n2 and n3 chase the same RN).
+        assert eng.value(SYSTEM, "failure_demand_items", ORGANISATION, MAY, compare=False).value == 3
     finally:
         eng.con.close()

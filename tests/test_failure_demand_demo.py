@@ -5,25 +5,28 @@ plain duckdb (never the contact_demand table nor the contact_demand_rules / case
 values from config's `demand` section. The rules, as migration 014's header states them, in our own words:
 
 1. Class. A contact's reason names its class (demand.reasons); a contact with no reason (or one config does not
-   list) is `waiting_class` when, at the call, one of its candidate requests or referrals (see 2) was still open —
-   else `otherwise_class`. A class is failure demand or not (demand.classes[...].failure).
-2. Candidates. The items a contact might chase: the request it names (request_id), and its customer's requests,
-   referrals and earlier contacts. A referral is the contact that was referred (handoffs.case_id = contact_id, its
-   customer that contact's): opened at its first hand-off, held first by that hand-off's receiver, and closed when
-   its latest hand-off was answered (still open while that one is unanswered, whatever earlier ones did). An earlier
-   contact is an item only when its own reason is not of a failure class; it opens and closes when it was received.
-   An item is a candidate when it was opened strictly before the call; and it was either closed within
-   `window_days` before the call or is open at it (not closed, or closed after the call); and an item open at the
-   call counts only if it was opened at most `stale_after_days` before it (older ones are taken as closed unrecorded).
-3. Link (failure demand only). The first candidate in this order: the named request; then items open at the call;
-   then requests and referrals before earlier contacts; then the latest opened; then by type and id.
+   list) is `waiting_class` when one of its candidate cases — the request it names, its customer's requests and
+   referrals — was opened before the call, still open at it, and opened at most `stale_after_days` before it; else
+   `otherwise_class`. A class is failure demand or not (demand.classes[...].failure).
+2. Candidates (failure demand only). The items a call might chase: the request it names (request_id; even one the
+   call itself raised), its customer's requests and referrals, and its customer's other contacts whose class (1) is
+   value demand. A referral is the contact that was referred (handoffs.case_id = contact_id, its customer that
+   contact's): opened at its first hand-off, owned by that hand-off's receiver, and closed when its latest hand-off
+   was answered (still open while that one is unanswered, whatever earlier ones did). A contact opens and closes
+   when it was received. An item is a candidate when it was opened strictly before the call (the named request
+   aside); and it was either closed within `window_days` before the call or is open at it (not closed, or closed
+   after the call); and, if it was never closed, it was opened at most `stale_after_days` before the call.
+3. Link. The first candidate in this order: the named request; then items open at the call; then requests and
+   referrals before contacts; then the latest opened; then by type and id.
 4. Cause. Who held the linked item at the call. A case's hand-offs (in time order, then by id) cut it into stages:
    before the first hand-off it is with that hand-off's sender; from each hand-off (exclusive) to the next
    (inclusive) with that hand-off's receiver; after the last with the last receiver. A call exactly at a hand-off
-   is still with the earlier holder. An item with no hand-offs is with its owner (a request's department, an
-   earlier contact's team). No link: unattributed (the organisation's total only).
-5. Cost. A failure contact's handling seconds, or else the average handling seconds of all contacts of its channel,
-   or else demand.default_handle_seconds; / 60 × the failure_demand_cost metric's cost_per_minute.
+   is still with the earlier holder. An item with no hand-offs, or a request the call itself raised (opened after
+   it), is its owner's (a request's department, a contact's team). No link: unattributed (the organisation's total
+   only).
+5. Cost. An abandoned call costs nothing; any other contact its handling seconds, or else the average handling
+   seconds of all contacts of its channel, or else demand.default_handle_seconds; / 60 × the failure_demand_cost
+   metric's cost_per_minute, each contact's cost rounded to a millionth of a pound (so it sums exactly).
 
 Teams roll up to their department through departments.parent_id.
 """
@@ -58,8 +61,8 @@ def rules(config):
             "per_minute": float(config.metrics["failure_demand_cost"].params["cost_per_minute"])}
 
 
-def items(t, rules) -> pd.DataFrame:
-    """Everything a call may chase: type, id, customer_id, opened, closed, owner."""
+def case_items(t) -> pd.DataFrame:
+    """Requests and referrals: type, id, customer_id, opened, closed, owner."""
     q = t["requests"]
     requests = pd.DataFrame({"type": "request", "id": q.request_id, "customer_id": q.customer_id,
                              "opened": q.created_at, "closed": q.closed_at, "owner": q.department_id})
@@ -71,12 +74,40 @@ def items(t, rules) -> pd.DataFrame:
     referrals = pd.DataFrame({"type": "referral", "id": g.case_id.first(), "customer_id": g.customer_id.first(),
                               "opened": g.handed_at.first(), "closed": g.responded_at.agg(lambda s: s.iloc[-1]),
                               "owner": g.to_department_id.first()}).reset_index(drop=True)
+    return pd.concat([requests, referrals], ignore_index=True)
+
+
+def candidates(x: pd.DataFrame, it: pd.DataFrame) -> pd.DataFrame:
+    """Each contact of x (contact_id, received_at, customer_id, request_id) beside each item of `it` of its customer,
+    and beside the request it names."""
+    by_customer = x[x.customer_id.notna()].merge(it[it.customer_id.notna()], on="customer_id")
+    named = x[x.request_id.notna()].merge(it[it.type == "request"].drop(columns="customer_id"),
+                                          left_on="request_id", right_on="id")
+    named["customer_id"] = x.set_index("contact_id").customer_id.reindex(named.contact_id).to_numpy()
+    return pd.concat([by_customer, named], ignore_index=True).drop_duplicates(["contact_id", "type", "id"])
+
+
+def classes(t, rules) -> pd.DataFrame:
+    """Every contact's class and failure flag (rule 1), indexed by contact_id."""
     c = t["contacts"]
-    failure_reason = c.reason.map(rules["reasons"]).map(rules["failure"]).fillna(False).astype(bool)
-    c = c[~failure_reason]
+    cand = candidates(c[["contact_id", "received_at", "customer_id", "request_id"]], case_items(t))
+    waits = ((cand.opened < cand.received_at) & (cand.closed.isna() | (cand.closed > cand.received_at))
+             & (cand.opened >= cand.received_at - rules["stale"]))
+    waiting = set(cand.contact_id[waits])
+    known = c.reason.map(rules["reasons"])
+    cls = known.where(known.notna(), np.where(c.contact_id.isin(waiting), rules["waiting"], rules["otherwise"]))
+    out = pd.DataFrame({"demand_class": cls.to_numpy()}, index=c.contact_id)
+    out["failure"] = out.demand_class.map(rules["failure"]).fillna(False).astype(bool)
+    return out
+
+
+def items(t, rules, classed: pd.DataFrame) -> pd.DataFrame:
+    """Everything a call may chase: the cases and the contacts that were value demand."""
+    c = t["contacts"]
+    c = c[~classed.failure.reindex(c.contact_id).to_numpy()]
     contacts = pd.DataFrame({"type": "contact", "id": c.contact_id, "customer_id": c.customer_id,
                              "opened": c.received_at, "closed": c.received_at, "owner": c.department_id})
-    return pd.concat([requests, referrals, contacts], ignore_index=True)
+    return pd.concat([case_items(t), contacts], ignore_index=True)
 
 
 def stages(t) -> pd.DataFrame:
@@ -96,37 +127,34 @@ def reference(t, rules, calls: pd.DataFrame, latest_first: bool = True, by_stage
     """Each of `calls` with demand_class, failure, linked type / id, owner, cause (a team, or None) and cost.
     `latest_first` and `by_stage` False are the rules changed (earliest candidate first; always the owner), to show
     that this test tells them apart."""
-    it = items(t, rules)
+    classed = classes(t, rules)
+    it = items(t, rules, classed)
     x = calls[["contact_id", "received_at", "customer_id", "request_id"]]
-    by_customer = x[x.customer_id.notna()].merge(it[it.customer_id.notna()], on="customer_id")
-    named = x[x.request_id.notna()].merge(it[it.type == "request"].drop(columns="customer_id"),
-                                          left_on="request_id", right_on="id")
-    named["customer_id"] = x.set_index("contact_id").customer_id.reindex(named.contact_id).to_numpy()
-    cand = pd.concat([by_customer, named], ignore_index=True).drop_duplicates(["contact_id", "type", "id"])
+    cand = candidates(x, it)
     is_open = cand.closed.isna() | (cand.closed > cand.received_at)
-    keep = ((cand.opened < cand.received_at) & (cand.id != cand.contact_id)
+    is_named = (cand.type == "request") & (cand.id == cand.request_id)
+    keep = (((cand.opened < cand.received_at) | is_named) & ~((cand.type == "contact") & (cand.id == cand.contact_id))
             & (cand.closed.isna() | (cand.closed >= cand.received_at - rules["window"]))
-            & (~is_open | (cand.opened >= cand.received_at - rules["stale"])))
-    cand = cand[keep].assign(is_open=is_open[keep])
-    cand["is_named"] = (cand.type == "request") & (cand.id == cand.request_id)
+            & (cand.closed.notna() | (cand.opened >= cand.received_at - rules["stale"])))
+    cand = cand[keep].assign(is_open=is_open[keep], is_named=is_named[keep])
     cand["is_contact"] = cand.type == "contact"
     cand = cand.sort_values(["contact_id", "is_named", "is_open", "is_contact", "opened", "type", "id"],
                             ascending=[True, False, False, True, not latest_first, True, True])
-    waiting = cand[cand.is_open & ~cand.is_contact].contact_id.unique()
     best = cand.drop_duplicates("contact_id").set_index("contact_id")
 
-    out = calls.set_index("contact_id")[["received_at", "channel", "department_id", "reason", "handle_seconds"]].copy()
-    known = out.reason.map(rules["reasons"])
-    out["demand_class"] = known.where(known.notna(), np.where(out.index.isin(waiting), rules["waiting"],
-                                                              rules["otherwise"]))
-    out["failure"] = out.demand_class.map(rules["failure"]).fillna(False).astype(bool)
+    out = calls.set_index("contact_id")[["received_at", "channel", "department_id", "reason", "handle_seconds",
+                                         "abandoned"]].copy()
+    out["demand_class"] = classed.demand_class.reindex(out.index)
+    out["failure"] = classed.failure.reindex(out.index)
     linked = best.reindex(out.index)
     out["linked_type"] = linked.type.where(out.failure)
     out["linked_id"] = linked.id.where(out.failure)
+    out["linked_opened"] = linked.opened.where(out.failure)
     out["owner"] = linked.owner.where(out.failure)
 
     st = stages(t)
-    held = out[out.linked_id.notna()].reset_index()[["contact_id", "received_at", "linked_type", "linked_id"]]
+    held = out[out.linked_id.notna() & (out.linked_opened < out.received_at)].reset_index()[
+        ["contact_id", "received_at", "linked_type", "linked_id"]]
     held = held.merge(st, left_on=["linked_type", "linked_id"], right_on=["type", "id"])
     held = held[(held.since.isna() | (held.since < held.received_at))
                 & (held.until.isna() | (held.until >= held.received_at))]
@@ -136,8 +164,9 @@ def reference(t, rules, calls: pd.DataFrame, latest_first: bool = True, by_stage
     out["cause"] = (holder.where(holder.notna(), out.owner) if by_stage else out.owner).where(out.linked_id.notna())
 
     average = t["contacts"].groupby("channel").handle_seconds.mean()
-    seconds = out.handle_seconds.fillna(out.channel.map(average)).fillna(rules["default_seconds"])
-    out["cost"] = seconds / 60.0 * rules["per_minute"]
+    seconds = out.handle_seconds.fillna(out.channel.map(average)).fillna(rules["default_seconds"]).where(
+        ~out.abandoned.astype(bool), 0.0)
+    out["cost"] = (seconds / 60.0 * rules["per_minute"]).round(6)
     return out
 
 

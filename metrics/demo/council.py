@@ -301,6 +301,9 @@ VALUE_REASONS = ("new_request", "enquiry", "payment")
 CHASE_WEEKS = 6        # a late item is chased for up to six weeks after it fell due (well within stale_after_days)
 
 
+UNIDENTIFIED_CHASERS = 0.08          # share of chasing callers (not linked to a case by the CRM) not identified
+
+
 def _handle_seconds(rng, channel: np.ndarray, abandoned: np.ndarray) -> np.ndarray:
     """Talk plus wrap-up: answered calls ~280 s, the counter ~420 s (log-normal, those means); e-mail, web and social
     have none (the view costs them at their channel's average, or the default), nor have abandoned calls."""
@@ -450,6 +453,10 @@ def _with_failure_demand(c: Ctx, seed: int, contacts: pd.DataFrame, requests: pd
                         "request_id": ch.request_id.to_numpy(), "referred": False,
                         "customer_id": ch.customer_id.to_numpy(), "reason": ch.reason.to_numpy(),
                         "handle_seconds": _handle_seconds(rng, channel, np.zeros(n, dtype=bool))})
+    # Some callers are not identified (no customer reference given, and the call not linked to a case): their
+    # chase cannot be traced to what it chased, and counts as unattributed failure demand.
+    unknown = new.request_id.isna().to_numpy() & (rng.random(n) < UNIDENTIFIED_CHASERS)
+    new.loc[unknown, "customer_id"] = None
     return pd.concat([out, new[out.columns]], ignore_index=True)
 
 

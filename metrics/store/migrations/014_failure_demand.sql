@@ -12,17 +12,21 @@
 -- every load, unload or demo build of contacts, requests or hand-offs and every change of config's rules:
 -- metrics.store.database.refresh_derived), every contact with its demand class, the item it chases and the department (and person) whose
 -- work the customer was waiting on at the moment of the call:
--- - class: the reason's class; a contact with no reason is `waiting_class` (chasing) when the customer had an open
---   request or an unreturned callback then (or the request the contact names was open), else `otherwise_class`;
--- - link (failure demand only): of the items the call might chase — the request it names, the customer's requests
---   and referrals (callbacks asked for: a referral is open until its latest hand-off is answered), and the
---   customer's earlier contacts whose reason is not a failure class —
---   those open at the call (and opened within `stale_after_days` before it: an item open longer is taken as one
---   whose closure was never recorded) or closed within `window_days` before it; the one named first, then open ones, then
+-- - class: the reason's class; a contact with no reason is `waiting_class` (chasing) when the customer had (or the
+--   request the contact names was) an open request or an unreturned callback then — opened before the call and
+--   within `stale_after_days` of it — else `otherwise_class`;
+-- - link (failure demand only): of the items the call might chase — the request it names (even one the call itself
+--   raised: a missed bin reported is the waste service's), the customer's requests and referrals (callbacks asked
+--   for: a referral is open until its latest hand-off is answered), and the customer's earlier contacts that were
+--   value demand — those opened before the call (the named request aside), open at it or closed within
+--   `window_days` before it, and, if never closed, opened within `stale_after_days` of it (an item open longer
+--   with no closure is taken as one whose closure was never recorded); the one named first, then open ones, then
 --   requests and referrals before contacts, then the latest opened. Repeat calls about one item link to that item,
 --   so they count once per cause;
 -- - cause: the holder of the linked case's stage open at the call (case_stages), the case's owner when it was never
---   handed on, the earlier contact's own department; none: unattributed.
+--   handed on or the call raised it, the earlier contact's own department; none: unattributed;
+-- - cost: the handling seconds, the channel's average where a contact has none, the default where no contact of
+--   the channel has any; an abandoned call costs nothing (nobody handled it).
 ALTER TABLE contacts ADD COLUMN reason VARCHAR;           -- why the customer called (config demand.reasons)
 ALTER TABLE contacts ADD COLUMN handle_seconds DOUBLE;    -- talk plus wrap-up time, when the system records it
 
@@ -67,56 +71,62 @@ WITH settings AS (
     SELECT * FROM demand_settings LIMIT 1
 ), c AS (
     SELECT c.contact_id, c.channel, c.received_at, c.department_id, c.staff_id, c.customer_id, c.request_id,
-           c.reason, c.handle_seconds, r.demand_class AS reason_class, coalesce(k.failure, false) AS reason_failure
+           c.abandoned, c.reason, c.handle_seconds, r.demand_class AS reason_class
     FROM contacts c LEFT JOIN demand_reasons r ON r.reason = c.reason
-    LEFT JOIN demand_classes k ON k.demand_class = r.demand_class
-), items AS (
+), case_items AS (
+    -- requests and referrals (a callback asked for: open until its latest hand-off is answered)
     SELECT 'request' AS linked_type, request_id AS linked_id, customer_id, created_at AS opened_at, closed_at,
            department_id AS owner, staff_id AS owner_staff
     FROM requests
     UNION ALL
-    SELECT 'referral', h.case_id, any_value(rc.customer_id), min(h.handed_at), arg_max_null(h.responded_at, h.handed_at),
-           arg_min(h.to_department_id, h.handed_at), arg_min(h.to_staff_id, h.handed_at)
+    SELECT 'referral', h.case_id, any_value(rc.customer_id), min(h.handed_at),
+           arg_max_null(h.responded_at, (h.handed_at, h.handoff_id)),
+           arg_min(h.to_department_id, (h.handed_at, h.handoff_id)), arg_min(h.to_staff_id, (h.handed_at, h.handoff_id))
     FROM handoffs h JOIN contacts rc ON rc.contact_id = h.case_id
     WHERE h.case_type = 'referral'
     GROUP BY h.case_id
-    UNION ALL
-    SELECT 'contact', contact_id, customer_id, received_at, received_at, department_id, staff_id
-    FROM c WHERE NOT reason_failure
-), cand AS (
-    SELECT c.contact_id, c.received_at, i.*
-    FROM c JOIN items i ON i.customer_id = c.customer_id
+), case_cand AS (
+    -- the customer's cases, and the request the contact names (whoever's it is; it may be the one the call raised)
+    SELECT c.contact_id, c.received_at, i.* FROM c JOIN case_items i ON i.customer_id = c.customer_id
     UNION
-    SELECT c.contact_id, c.received_at, i.*
-    FROM c JOIN items i ON i.linked_type = 'request' AND i.linked_id = c.request_id
-), open_items AS (
-    SELECT cand.*, cand.closed_at IS NULL OR cand.closed_at > cand.received_at AS open_then,
-           row_number() OVER (PARTITION BY cand.contact_id ORDER BY
-               (cand.linked_type = 'request' AND coalesce(cand.linked_id = c.request_id, false)) DESC,
-               (cand.closed_at IS NULL OR cand.closed_at > cand.received_at) DESC,
-               cand.linked_type = 'contact', cand.opened_at DESC, cand.linked_type, cand.linked_id) AS rank
-    FROM cand JOIN c USING (contact_id) CROSS JOIN settings s
-    WHERE cand.opened_at < cand.received_at AND cand.linked_id <> cand.contact_id
-      AND (cand.closed_at IS NULL OR cand.closed_at >= cand.received_at - to_days(s.window_days))
-      AND ((cand.closed_at IS NOT NULL AND cand.closed_at <= cand.received_at)
-           OR cand.opened_at >= cand.received_at - to_days(s.stale_after_days))
+    SELECT c.contact_id, c.received_at, i.* FROM c JOIN case_items i ON i.linked_type = 'request' AND i.linked_id = c.request_id
+), waiting AS (
+    -- the no-reason rule: a case opened before the call, still open at it, not stale
+    SELECT k.contact_id, bool_or(k.opened_at < k.received_at AND (k.closed_at IS NULL OR k.closed_at > k.received_at)
+                                 AND k.opened_at >= k.received_at - to_days(s.stale_after_days)) AS waiting
+    FROM case_cand k CROSS JOIN settings s GROUP BY k.contact_id
 ), classed AS (
     SELECT c.*, coalesce(c.reason_class, CASE WHEN w.waiting THEN s.waiting_class ELSE s.otherwise_class END)
                AS demand_class
-    FROM c CROSS JOIN settings s
-    LEFT JOIN (SELECT contact_id, bool_or(open_then AND linked_type <> 'contact') AS waiting
-               FROM open_items GROUP BY contact_id) w USING (contact_id)
-), linked AS (
-    SELECT d.*, coalesce(k.failure, false) AS failure, k.label AS demand_label,
-           CASE WHEN k.failure THEN i.linked_type END AS linked_type,
-           CASE WHEN k.failure THEN i.linked_id END AS linked_id,
-           i.owner, i.owner_staff
+    FROM c CROSS JOIN settings s LEFT JOIN waiting w USING (contact_id)
+), flagged AS (
+    SELECT d.*, coalesce(k.failure, false) AS failure, k.label AS demand_label
     FROM classed d LEFT JOIN demand_classes k USING (demand_class)
-    LEFT JOIN open_items i ON i.contact_id = d.contact_id AND i.rank = 1
+), cand AS (
+    SELECT * FROM case_cand
+    UNION ALL   -- the customer's earlier contacts that were value demand
+    SELECT f.contact_id, f.received_at, 'contact', e.contact_id, e.customer_id, e.received_at, e.received_at,
+           e.department_id, e.staff_id
+    FROM flagged f JOIN flagged e ON e.customer_id = f.customer_id AND NOT e.failure AND e.contact_id <> f.contact_id
+    WHERE f.failure
+), ranked AS (
+    SELECT k.*, row_number() OVER (PARTITION BY k.contact_id ORDER BY
+               (k.linked_type = 'request' AND coalesce(k.linked_id = f.request_id, false)) DESC,
+               (k.closed_at IS NULL OR k.closed_at > k.received_at) DESC,
+               k.linked_type = 'contact', k.opened_at DESC, k.linked_type, k.linked_id) AS rank
+    FROM cand k JOIN flagged f ON f.contact_id = k.contact_id AND f.failure CROSS JOIN settings s
+    WHERE (k.opened_at < k.received_at OR (k.linked_type = 'request' AND k.linked_id = f.request_id))
+      AND (k.closed_at IS NULL OR k.closed_at >= k.received_at - to_days(s.window_days))
+      AND (k.closed_at IS NOT NULL OR k.opened_at >= k.received_at - to_days(s.stale_after_days))
+), linked AS (
+    SELECT f.*, i.linked_type, i.linked_id, i.opened_at AS linked_opened_at, i.owner, i.owner_staff
+    FROM flagged f LEFT JOIN ranked i ON i.contact_id = f.contact_id AND i.rank = 1
 ), held AS (
+    -- the stage open at the call; none for a request the call itself raised (it is its owner's)
     SELECT l.contact_id, s.ord, s.department_id, s.staff_id
     FROM linked l JOIN case_stages s ON s.case_type = l.linked_type AND s.case_id = l.linked_id
-    WHERE (s.stage_from IS NULL OR s.stage_from < l.received_at) AND (s.stage_to IS NULL OR s.stage_to >= l.received_at)
+    WHERE l.linked_opened_at < l.received_at
+      AND (s.stage_from IS NULL OR s.stage_from < l.received_at) AND (s.stage_to IS NULL OR s.stage_to >= l.received_at)
 )
 SELECT l.contact_id, l.channel, l.received_at, l.department_id, l.staff_id, l.customer_id, l.reason,
        l.demand_class, l.demand_label, l.failure, l.linked_type, l.linked_id,
@@ -130,8 +140,9 @@ SELECT l.contact_id, l.channel, l.received_at, l.department_id, l.staff_id, l.cu
            date_diff('second', lag(l.received_at) OVER (PARTITION BY l.customer_id ORDER BY l.received_at, l.contact_id),
                      l.received_at) / 86400.0 END AS days_since_previous,
        l.handle_seconds,
-       coalesce(l.handle_seconds, avg(l.handle_seconds) OVER (PARTITION BY l.channel),
-                (SELECT default_handle_seconds FROM settings)) AS cost_seconds
+       CASE WHEN l.abandoned THEN 0 ELSE   -- nobody handled an abandoned call
+           coalesce(l.handle_seconds, avg(l.handle_seconds) OVER (PARTITION BY l.channel),
+                    (SELECT default_handle_seconds FROM settings)) END AS cost_seconds
 FROM linked l LEFT JOIN held h USING (contact_id)
 LEFT JOIN requests q ON q.request_id = coalesce(CASE WHEN l.linked_type = 'request' THEN l.linked_id END, l.request_id);
 
