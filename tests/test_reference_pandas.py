@@ -15,6 +15,7 @@ from metrics.access import SYSTEM
 from metrics.compute.engine import Engine
 from metrics.compute.periods import month
 from metrics.catalogue.scope import ORGANISATION, Scope
+from tests import test_failure_demand_demo as fd
 
 PERIOD = month(2025, 3)
 START, END = pd.Timestamp("2025-03-01"), pd.Timestamp("2025-04-01")   # END = first instant after the period
@@ -67,7 +68,28 @@ def days(a, b):
     return (b.dt.normalize() - a.dt.normalize()).dt.days
 
 
-def reference(t, keys, hol):
+@pytest.fixture(scope="module")
+def demand(tables, config):
+    """Each contact of March 2025 classed, linked and attributed by the plain-pandas rules of
+    tests/test_failure_demand_demo.py (no project code), with what it is about and the customer's previous contact."""
+    d = config.demand
+    rules = {"reasons": dict(d.reasons), "failure": {k: c.failure for k, c in d.classes.items()},
+             "window": pd.Timedelta(days=d.window_days), "stale": pd.Timedelta(days=d.stale_after_days),
+             "waiting": d.waiting_class, "otherwise": d.otherwise_class, "default_seconds": d.default_handle_seconds,
+             "per_minute": float(config.metrics["failure_demand_cost"].params["cost_per_minute"])}
+    c = tables["contacts"]
+    calls = c[(c.received_at >= START) & (c.received_at < END)]
+    ref = fd.reference(tables, rules, calls)
+    ref["request_id"] = calls.set_index("contact_id").request_id.reindex(ref.index)
+    ref["about"] = ref.linked_id.where(ref.linked_type == "request", ref.request_id)
+    ref["about_owner"] = ref.about.map(tables["requests"].set_index("request_id").department_id)
+    known = c[c.customer_id.notna()].sort_values(["customer_id", "received_at", "contact_id"])
+    gap = (known.received_at - known.groupby("customer_id").received_at.shift(1)).dt.total_seconds() / 86400
+    ref["days_since"] = gap.set_axis(known.contact_id).reindex(ref.index)
+    return ref
+
+
+def reference(t, keys, hol, demand=None):
     """metric → (numerator, denominator, value) for March 2025 and the departments `keys` (None = all)."""
     r = {}
     ratio = lambda n, d, m=1.0: (float(n), float(d), float(n) / d * m if d else None)
@@ -193,14 +215,31 @@ def reference(t, keys, hol):
     r["late_payments"] = count((d > paid.terms_days).sum())
     ap = within(inv, "approved_at", keys)
     r["approval_days"] = med(days(ap.received_at, ap.approved_at).astype(float))
+
+    if demand is not None:        # failure demand: where a contact arrived, whose delay caused it, what it is about
+        arrived = scoped(demand, "department_id", keys)
+        r["failure_demand_share"] = ratio(arrived.failure.sum(), len(arrived))
+        r["repeat_contact_rate"] = ratio((arrived.days_since <= 7).sum(), len(arrived))
+        failed = demand[demand.failure]
+        caused = failed if keys is None else failed[failed.cause.isin(keys)]
+        r["failure_demand_caused"] = count(len(caused))
+        r["failure_demand_items"] = count(len(caused.dropna(subset=["linked_id"])
+                                              .drop_duplicates(["linked_type", "linked_id"])))
+        r["failure_demand_cost"] = count(caused.cost.sum())
+        opened = scoped(within(t["requests"], "created_at", keys), "department_id", keys)
+        r["avoidable_contacts_per_1000_requests"] = ratio(len(caused), len(opened), 1000)
+        about = demand[demand.about.notna()]
+        about = about if keys is None else about[about.about_owner.isin(keys)]
+        closed = scoped(within(t["requests"], "closed_at", keys), "department_id", keys)
+        r["contacts_per_resolved_request"] = ratio(len(about), (closed.status == "closed").sum())
     return r
 
 
 @pytest.mark.parametrize("scope", [ORGANISATION, Scope("department", "contact_centre"), Scope("department", "housing")],
                          ids=str)
-def test_engine_matches_pandas(demo_db, config, tables, hol, scope):
+def test_engine_matches_pandas(demo_db, config, tables, hol, demand, scope):
     engine = Engine.open(demo_db, config, read_only=True)
-    expected = reference(tables, members(tables, scope.key), hol)
+    expected = reference(tables, members(tables, scope.key), hol, demand)
     assert set(expected) == set(config.metrics)
     problems = []
     for key, (n, d, v) in expected.items():
