@@ -3,8 +3,6 @@
 The reference below is written from data-and-metrics.md with pandas and numpy only (business days by
 numpy.busday_count with the `holidays` package), sharing no code with metrics/compute/query.py.
 """
-import datetime as dt
-
 import duckdb
 import holidays as holidays_lib
 import numpy as np
