@@ -37,6 +37,7 @@ DERIVED = {"staff_assignments": ("staff",), "case_stages": ("handoffs",),
 # an engine opened on a database written some other way (SQL of one's own, the tests' fixtures) brings them up to date
 # first (up_to_date).
 MATERIALISED = {"contact_demand": ("contact_demand_rules", ("contacts", "requests", "handoffs"))}
+DEMAND_SCHEMA = 14                   # the migration that made the demand_* tables and contact_demand
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -130,7 +131,8 @@ def refresh_derived(cur, changed: set[str] | None = None) -> None:
 def up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
     """Refresh the MATERIALISED tables of a writable database whose inputs changed without them (rows inserted by
     hand); True if any was rewritten. A read-only database is left as it is (its writer refreshed it)."""
-    if con.execute("SELECT current_setting('access_mode')").fetchone()[0] == "read_only" or schema_version(con) < 14:
+    if (con.execute("SELECT current_setting('access_mode')").fetchone()[0] == "read_only"
+            or schema_version(con) < DEMAND_SCHEMA):
         return False
     known = dict(con.execute("SELECT table_name, inputs FROM derived_state").fetchall())
     stale = {t for t, (_, inputs) in MATERIALISED.items() if known.get(t) != _inputs_state(con, inputs)}
@@ -159,8 +161,9 @@ def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     was written."""
     cal_fp, dep_fp, dem_fp = (calendar.fingerprint(config.organisation), _departments_fingerprint(config),
                               _demand_fingerprint(config))
+    has_demand = schema_version(con) >= DEMAND_SCHEMA      # a file kept at an older version has no demand_* tables
     if (_meta(con, "calendar_fingerprint") == cal_fp and _meta(con, "departments_fingerprint") == dep_fp
-            and _meta(con, "demand_fingerprint") == dem_fp):
+            and (not has_demand or _meta(con, "demand_fingerprint") == dem_fp)):
         return False
     demand = config.demand
     frame = calendar.calendar_frame(config.organisation)
@@ -174,24 +177,31 @@ def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
                         " VALUES (?, ?, ?, ?, ?)", rows)
         _set_meta(con, "calendar_fingerprint", cal_fp)
         _set_meta(con, "departments_fingerprint", dep_fp)
-        con.execute("DELETE FROM demand_classes")
-        con.execute("DELETE FROM demand_reasons")
-        con.execute("DELETE FROM demand_settings")
-        if demand.classes:
-            con.executemany("INSERT INTO demand_classes VALUES (?, ?, ?)",
-                            [(k, c.label, c.failure) for k, c in demand.classes.items()])
-        if demand.reasons:
-            con.executemany("INSERT INTO demand_reasons VALUES (?, ?)", list(demand.reasons.items()))
-        con.execute("INSERT INTO demand_settings VALUES ($w, $s, $a, $b, $h)",
-                    {"w": demand.window_days, "s": demand.stale_after_days, "a": demand.waiting_class,
-                     "b": demand.otherwise_class, "h": demand.default_handle_seconds})
-        _set_meta(con, "demand_fingerprint", dem_fp)
-        refresh_derived(con)                 # the rules read the demand_* tables and the departments
+        if has_demand:
+            _write_demand(con, demand, dem_fp)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return True
+
+
+def _write_demand(con: duckdb.DuckDBPyConnection, demand, fingerprint: str) -> None:
+    """Config's demand section into demand_classes, demand_reasons and demand_settings, and contact_demand rewritten
+    (its rules read those and the departments), in the caller's transaction."""
+    con.execute("DELETE FROM demand_classes")
+    con.execute("DELETE FROM demand_reasons")
+    con.execute("DELETE FROM demand_settings")
+    if demand.classes:
+        con.executemany("INSERT INTO demand_classes VALUES (?, ?, ?)",
+                        [(k, c.label, c.failure) for k, c in demand.classes.items()])
+    if demand.reasons:
+        con.executemany("INSERT INTO demand_reasons VALUES (?, ?)", list(demand.reasons.items()))
+    con.execute("INSERT INTO demand_settings VALUES ($w, $s, $a, $b, $h)",
+                {"w": demand.window_days, "s": demand.stale_after_days, "a": demand.waiting_class,
+                 "b": demand.otherwise_class, "h": demand.default_handle_seconds})
+    _set_meta(con, "demand_fingerprint", fingerprint)
+    refresh_derived(con)
 
 
 def connect(path: str | Path, config: Config, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:

@@ -15,6 +15,7 @@ import duckdb
 
 from metrics.errors import MetricsError
 from metrics.sql import ident, literal
+from metrics.store.database import up_to_date
 
 # table → the time column its month partitions come from
 PARTITIONED = {"contacts": "received_at", "contact_demand": "received_at", "requests": "created_at", "handoffs": "handed_at", "feedback": "received_at",
@@ -40,12 +41,13 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path, force: bo
     tmp.mkdir(parents=True)
     counts = {}
     try:
+        up_to_date(con)                            # derived tables of rows written without the loader
         cur = con.cursor()
         cur.execute("BEGIN TRANSACTION")           # one consistent state of every table
         for table in TABLES:
             target = tmp / table
             n = cur.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()[0]
-            if table in PARTITIONED:
+            if table in PARTITIONED and n:         # (an empty table is one file, so its columns are known)
                 col = ident(PARTITIONED[table])
                 cur.execute(f"COPY (SELECT *, year({col}) AS year, month({col}) AS month FROM {ident(table)}) "
                             f"TO {literal(target)} (FORMAT parquet, PARTITION_BY (year, month))")
