@@ -233,8 +233,10 @@ def test_each_contact_class_link_and_cause(engine):
         assert got[cid] == want, cid
 
 
-def test_each_contact_request_repeat_and_cost(engine):
-    rows = engine.con.execute("SELECT contact_id, about_request_id, days_since_previous, cost_seconds "
+def test_each_contact_request_repeat_and_cost(engine, config):
+    # days_since_previous is the demand source's derived column (config.yaml), read as the metrics read it.
+    days = config.sources["demand"].derived["days_since_previous"]
+    rows = engine.con.execute(f"SELECT contact_id, about_request_id, {days}, cost_seconds "
                               "FROM contact_demand").fetchall()
     got = {r[0]: r[1:] for r in rows}
     assert set(got) == set(ABOUT_REPEAT_COST)

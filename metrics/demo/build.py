@@ -52,7 +52,7 @@ def build_demo_database(path: str | Path, config: Config, scale: float = 1.0, se
         frames["meta"] = pd.concat([frames["meta"], pd.DataFrame(
             {"key": ["built_at"], "value": [dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")]})])
         rows = council.write(con, frames)
-        up_to_date(con)                      # contact_demand from the rules (the file is not in place yet)
+        up_to_date(con)                      # contact_links from the rules (the file is not in place yet)
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()

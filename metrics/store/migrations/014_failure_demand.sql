@@ -8,10 +8,12 @@
 -- the next hand-off (`stage_to` NULL: still with them). The chain's delay attribution (metrics.features.chain.attribute)
 -- and the failure-demand attribution below both read it.
 --
--- `contact_demand_rules` states, and the table `contact_demand` holds (rewritten from it in the same transaction as
+-- `contact_demand_rules` states, and the table `contact_links` keeps (rewritten from it in the same transaction as
 -- every load, unload or demo build of contacts, requests or hand-offs and every change of config's rules:
--- metrics.store.database.refresh_derived), every contact with its demand class, the item it chases and the department (and person) whose
--- work the customer was waiting on at the moment of the call:
+-- metrics.store.database.refresh_derived), for each contact the rules decide — one with no reason, or failure
+-- demand — its class, the item it chases and the department (and person) whose work the customer was waiting on at
+-- the moment of the call; the view `contact_demand` gives every contact with those (any other contact is its
+-- reason's class and chases nothing), what it is about and its cost:
 -- - class: the reason's class; a contact with no reason is `waiting_class` (chasing) when the customer had (or the
 --   request the contact names was) an open request or an unreturned callback then — opened before the call and
 --   within `stale_after_days` of it — else `otherwise_class`;
@@ -71,8 +73,10 @@ WITH settings AS (
     SELECT * FROM demand_settings LIMIT 1
 ), c AS (
     SELECT c.contact_id, c.channel, c.received_at, c.department_id, c.staff_id, c.customer_id, c.request_id,
-           c.abandoned, c.reason, c.handle_seconds, r.demand_class AS reason_class
+           c.abandoned, c.reason, c.handle_seconds, r.demand_class AS reason_class,
+           r.demand_class IS NULL OR coalesce(k.failure, false) AS needs_cases   -- value reasons chase nothing
     FROM contacts c LEFT JOIN demand_reasons r ON r.reason = c.reason
+    LEFT JOIN demand_classes k ON k.demand_class = r.demand_class
 ), case_items AS (
     -- requests and referrals (a callback asked for: open until its latest hand-off is answered)
     SELECT 'request' AS linked_type, request_id AS linked_id, customer_id, created_at AS opened_at, closed_at,
@@ -86,10 +90,12 @@ WITH settings AS (
     WHERE h.case_type = 'referral'
     GROUP BY h.case_id
 ), case_cand AS (
-    -- the customer's cases, and the request the contact names (whoever's it is; it may be the one the call raised)
-    SELECT c.contact_id, c.received_at, i.* FROM c JOIN case_items i ON i.customer_id = c.customer_id
-    UNION
+    -- the customer's cases, and the request the contact names (whoever's it is; it may be the one the call raised);
+    -- a case both ways appears twice, which changes neither rule below
+    SELECT c.contact_id, c.received_at, i.* FROM c JOIN case_items i ON i.customer_id = c.customer_id WHERE c.needs_cases
+    UNION ALL
     SELECT c.contact_id, c.received_at, i.* FROM c JOIN case_items i ON i.linked_type = 'request' AND i.linked_id = c.request_id
+    WHERE c.needs_cases
 ), waiting AS (
     -- the no-reason rule: a case opened before the call, still open at it, not stale
     SELECT k.contact_id, bool_or(k.opened_at < k.received_at AND (k.closed_at IS NULL OR k.closed_at > k.received_at)
@@ -128,28 +134,46 @@ WITH settings AS (
     WHERE l.linked_opened_at < l.received_at
       AND (s.stage_from IS NULL OR s.stage_from < l.received_at) AND (s.stage_to IS NULL OR s.stage_to >= l.received_at)
 )
-SELECT l.contact_id, l.channel, l.received_at, l.department_id, l.staff_id, l.customer_id, l.reason,
-       l.demand_class, l.demand_label, l.failure, l.linked_type, l.linked_id,
+SELECT l.contact_id, l.demand_class, l.linked_type, l.linked_id,
        CASE WHEN l.linked_id IS NOT NULL THEN coalesce(h.department_id, l.owner) END AS cause_department_id,
        CASE WHEN l.linked_id IS NOT NULL THEN
            CASE WHEN h.ord > 0 THEN h.staff_id
-                WHEN coalesce(h.department_id, l.owner) = l.owner THEN l.owner_staff END END AS cause_staff_id,
-       coalesce(CASE WHEN l.linked_type = 'request' THEN l.linked_id END, l.request_id) AS about_request_id,
-       q.department_id AS about_department_id,
-       CASE WHEN l.customer_id IS NOT NULL THEN
-           date_diff('second', lag(l.received_at) OVER (PARTITION BY l.customer_id ORDER BY l.received_at, l.contact_id),
-                     l.received_at) / 86400.0 END AS days_since_previous,
-       l.handle_seconds,
-       CASE WHEN l.abandoned THEN 0 ELSE   -- nobody handled an abandoned call
-           coalesce(l.handle_seconds, avg(l.handle_seconds) OVER (PARTITION BY l.channel),
-                    (SELECT default_handle_seconds FROM settings)) END AS cost_seconds
-FROM linked l LEFT JOIN held h USING (contact_id)
-LEFT JOIN requests q ON q.request_id = coalesce(CASE WHEN l.linked_type = 'request' THEN l.linked_id END, l.request_id);
+                WHEN coalesce(h.department_id, l.owner) = l.owner THEN l.owner_staff END END AS cause_staff_id
+FROM linked l LEFT JOIN held h USING (contact_id) LEFT JOIN settings s ON true
+-- every other contact is its reason's class (no reason: otherwise_class) and chases nothing
+WHERE l.failure OR l.demand_class IS DISTINCT FROM coalesce(l.reason_class, s.otherwise_class);
 
--- The rules' result, kept: people's own SQL, the metrics (sources demand, failure_caused, request_contacts) and the
--- Parquet export read this table; derived_state says which state of its inputs it was computed from.
-CREATE TABLE contact_demand AS SELECT * FROM contact_demand_rules LIMIT 0;
+-- The rules' result, kept (metrics.store.database.refresh_derived): one row per contact that is failure demand or
+-- whose class is not simply its reason's (the no-reason rule found it waiting); derived_state says which state of
+-- its inputs it was computed from.
+CREATE TABLE contact_links AS SELECT * FROM contact_demand_rules LIMIT 0;
 CREATE TABLE derived_state (
     table_name VARCHAR NOT NULL PRIMARY KEY,
     inputs     VARCHAR NOT NULL         -- the row counts of the input tables and config's rules when computed
 );
+
+-- Every contact with its class, link, cause, what it is about and its cost: what people's own SQL, the metrics
+-- (sources demand, failure_caused, request_contacts) and the Parquet export read.
+CREATE VIEW contact_demand AS
+WITH settings AS (
+    SELECT * FROM demand_settings LIMIT 1
+), seconds AS (                         -- each channel's average handling time, for contacts without one
+    SELECT channel, avg(handle_seconds) AS seconds FROM contacts GROUP BY channel
+), classed AS (
+    SELECT c.*, k.linked_type, k.linked_id, k.cause_department_id, k.cause_staff_id,
+           coalesce(k.demand_class, r.demand_class, s.otherwise_class) AS demand_class,
+           coalesce(CASE WHEN k.linked_type = 'request' THEN k.linked_id END, c.request_id) AS about_request_id,
+           s.default_handle_seconds
+    FROM contacts c LEFT JOIN contact_links k USING (contact_id)
+    LEFT JOIN demand_reasons r ON r.reason = c.reason
+    LEFT JOIN settings s ON true
+)
+SELECT d.contact_id, d.channel, d.received_at, d.department_id, d.staff_id, d.customer_id, d.reason,
+       d.demand_class, g.label AS demand_label, coalesce(g.failure, false) AS failure, d.linked_type, d.linked_id,
+       d.cause_department_id, d.cause_staff_id, d.about_request_id, q.department_id AS about_department_id,
+       d.handle_seconds,
+       CASE WHEN d.abandoned THEN 0 ELSE   -- nobody handled an abandoned call
+           coalesce(d.handle_seconds, a.seconds, d.default_handle_seconds) END AS cost_seconds
+FROM classed d LEFT JOIN demand_classes g ON g.demand_class = d.demand_class
+LEFT JOIN seconds a ON a.channel = d.channel
+LEFT JOIN requests q ON q.request_id = d.about_request_id;
