@@ -37,7 +37,7 @@ DERIVED = {"staff_assignments": ("staff",), "case_stages": ("handoffs",),
 # an engine opened on a database written some other way (SQL of one's own, the tests' fixtures) brings them up to date
 # first (up_to_date).
 MATERIALISED = {"contact_links": ("contact_demand_rules", ("contacts", "requests", "handoffs"))}
-DEMAND_SCHEMA = 14                   # the migration that made the demand_* tables and contact_demand
+DEMAND_SCHEMA = 14                   # the migration that made the demand_* tables, contact_links and contact_demand
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -122,7 +122,7 @@ def refresh_derived(cur, changed: set[str] | None = None) -> None:
     the caller's transaction."""
     for table, (rules, inputs) in MATERIALISED.items():
         if changed is None or set(changed) & set(inputs):
-            cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {rules}")   # (faster than delete, insert)
+            cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {rules}")
             cur.execute("INSERT OR REPLACE INTO derived_state VALUES ($t, $s)",
                         {"t": table, "s": _inputs_state(cur, inputs)})
 
@@ -186,7 +186,7 @@ def sync_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
 
 
 def _write_demand(con: duckdb.DuckDBPyConnection, demand, fingerprint: str) -> None:
-    """Config's demand section into demand_classes, demand_reasons and demand_settings, and contact_demand rewritten
+    """Config's demand section into demand_classes, demand_reasons and demand_settings, and contact_links rewritten
     (its rules read those and the departments), in the caller's transaction."""
     con.execute("DELETE FROM demand_classes")
     con.execute("DELETE FROM demand_reasons")
